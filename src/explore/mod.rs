@@ -1,0 +1,385 @@
+//! Backends and their common result types. A backend only chooses which process steps next; the
+//! World, the programs and the properties are shared. Each engine crate is imported in exactly one
+//! file here: `native.rs` (petgraph), `loom.rs` (loom), `shuttle.rs` (shuttle).
+
+pub mod loom;
+pub mod native;
+pub mod shuttle;
+
+use crate::property::{self, Kind, Verdicts, Violation};
+use crate::scenario::Scenario;
+use crate::world::ProcId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Which engine enumerates the schedules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// Explicit-state BFS over hashed Worlds: exhaustive, shortest counterexamples.
+    #[default]
+    Native,
+    /// loom: exhaustive DPOR over the process threads, to a preemption bound.
+    Loom,
+    /// shuttle: randomized (random, PCT) or DFS schedules over the process threads.
+    Shuttle,
+}
+
+impl BackendKind {
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Native => "native",
+            BackendKind::Loom => "loom",
+            BackendKind::Shuttle => "shuttle",
+        }
+    }
+}
+
+/// shuttle's scheduling strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Uniformly random choice at each step.
+    Random,
+    /// Probabilistic concurrency testing with `depth` priority change points.
+    #[default]
+    Pct,
+    /// Depth-first enumeration of every schedule.
+    Dfs,
+}
+
+/// Limits and engine settings of a run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Engine.
+    pub backend: BackendKind,
+    /// Stop after this many distinct states (native) or executions (loom, shuttle).
+    pub max_states: Option<u64>,
+    /// Stop after this many seconds.
+    pub max_seconds: Option<f64>,
+    /// Stop at the first violation instead of finding each property's shortest counterexample.
+    pub stop_at_first: bool,
+    /// Print progress to stderr (at most once a second, after two seconds).
+    pub progress: bool,
+    /// loom: preemption bound.
+    pub preemptions: usize,
+    /// shuttle: strategy.
+    pub strategy: Strategy,
+    /// shuttle: iterations.
+    pub iterations: u64,
+    /// shuttle: seed.
+    pub seed: u64,
+    /// shuttle PCT: depth.
+    pub depth: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            backend: BackendKind::Native,
+            max_states: None,
+            max_seconds: None,
+            stop_at_first: false,
+            progress: false,
+            preemptions: 2,
+            strategy: Strategy::Pct,
+            iterations: 10_000,
+            seed: 1,
+            depth: 3,
+        }
+    }
+}
+
+/// Overall result of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every always-property holds in everything explored, and the exploration was complete
+    /// (to the backend's stated bound) with every sometimes-property reached or proved
+    /// unreachable as the variant claims.
+    Holds,
+    /// Some always-property is violated.
+    Violated,
+    /// A budget ran out, or a sometimes-property was never reached.
+    Inconclusive(String),
+}
+
+impl Verdict {
+    /// Process exit code: 0 holds, 1 violated, 3 inconclusive.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Verdict::Holds => 0,
+            Verdict::Violated => 1,
+            Verdict::Inconclusive(_) => 3,
+        }
+    }
+    /// One word.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "VIOLATED",
+            Verdict::Inconclusive(_) => "inconclusive",
+        }
+    }
+}
+
+/// A violation with the schedule that reaches it.
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// What was violated.
+    pub violation: Violation,
+    /// The processes that stepped, in order, from the initial World.
+    pub schedule: Vec<ProcId>,
+}
+
+/// Run statistics.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    /// Distinct states (native) or steps taken over all executions (loom, shuttle).
+    pub states: u64,
+    /// Transitions explored.
+    pub transitions: u64,
+    /// Complete executions (loom, shuttle) or terminal states (native).
+    pub executions: u64,
+    /// Longest schedule seen.
+    pub max_depth: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl Stats {
+    /// States (or executions) per second.
+    pub fn rate(&self) -> f64 {
+        let n = if self.states > 0 {
+            self.states
+        } else {
+            self.executions
+        };
+        if self.seconds > 0.0 {
+            n as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Coverage of one sometimes-property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reach {
+    /// Reached in some explored state.
+    Reached,
+    /// Not reached, and the variant claims it unreachable (checked by `claim-unreachable`).
+    UnreachableAsClaimed,
+    /// Not reached: the pass would be vacuous.
+    NotReached,
+}
+
+/// The result of checking one variant with one backend.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One counterexample per violated property (the shortest found), in property order.
+    pub counterexamples: Vec<Counterexample>,
+    /// Sometimes-property coverage, in property order.
+    pub coverage: Vec<(&'static str, Reach)>,
+    /// Statistics.
+    pub stats: Stats,
+    /// The backend and its bound, in one line ("exhaustive: N states", ...).
+    pub summary: String,
+    /// Backend settings recorded in traces.
+    pub backend: BackendInfo,
+    /// The exploration was complete (to the backend's bound).
+    pub complete: bool,
+}
+
+/// Backend identity and settings, as recorded in a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BackendInfo {
+    /// Engine name.
+    pub name: BackendKind,
+    /// Seed (shuttle), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Bound, in words ("preemption bound 2", "pct depth 3, 10000 iterations").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<String>,
+    /// The engine's own schedule encoding (shuttle replay string), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+}
+
+/// Collects verdicts over a run: first counterexample per property, sometimes coverage.
+#[derive(Default)]
+pub struct Collector {
+    found: BTreeMap<usize, Counterexample>,
+    reached: BTreeMap<&'static str, bool>,
+}
+
+impl Collector {
+    /// Record a state's verdicts; `schedule` is called only if a new property is violated.
+    /// Returns true if this added a new violated property.
+    pub fn record(&mut self, v: Verdicts, schedule: impl FnOnce() -> Vec<ProcId>) -> bool {
+        for r in v.reached {
+            self.reached.insert(r, true);
+        }
+        let mut sched = Some(schedule);
+        let mut new = false;
+        let mut path: Option<Vec<ProcId>> = None;
+        for viol in v.violations {
+            let i = property::index(viol.property);
+            if self.found.contains_key(&i) {
+                continue;
+            }
+            if path.is_none() {
+                path = sched.take().map(|f| f());
+            }
+            self.found.insert(
+                i,
+                Counterexample {
+                    violation: viol,
+                    schedule: path.clone().unwrap_or_default(),
+                },
+            );
+            new = true;
+        }
+        new
+    }
+
+    /// Whether anything is violated.
+    pub fn violated(&self) -> bool {
+        !self.found.is_empty()
+    }
+
+    /// Build the report. `incomplete` is the budget message if the run was cut short.
+    pub fn finish(
+        self,
+        sc: &Scenario,
+        stats: Stats,
+        summary: String,
+        backend: BackendInfo,
+        incomplete: Option<String>,
+    ) -> Report {
+        let complete = incomplete.is_none();
+        let coverage: Vec<(&'static str, Reach)> = property::PROPERTIES
+            .iter()
+            .filter(|p| p.kind == Kind::Sometimes)
+            .map(|p| {
+                let r = if self.reached.contains_key(p.name) {
+                    Reach::Reached
+                } else if sc.model.unreachable.iter().any(|c| c == p.name) {
+                    Reach::UnreachableAsClaimed
+                } else {
+                    Reach::NotReached
+                };
+                (p.name, r)
+            })
+            .collect();
+        let counterexamples: Vec<Counterexample> = self.found.into_values().collect();
+        let verdict = if !counterexamples.is_empty() {
+            Verdict::Violated
+        } else if let Some(why) = incomplete {
+            Verdict::Inconclusive(why)
+        } else {
+            let missing: Vec<&str> = coverage
+                .iter()
+                .filter(|(_, r)| *r == Reach::NotReached)
+                .map(|(n, _)| *n)
+                .collect();
+            if missing.is_empty() {
+                Verdict::Holds
+            } else {
+                Verdict::Inconclusive(format!(
+                    "sometimes-propert{} never reached: {} (the pass would be vacuous)",
+                    if missing.len() == 1 { "y" } else { "ies" },
+                    missing.join(", ")
+                ))
+            }
+        };
+        Report {
+            verdict,
+            counterexamples,
+            coverage,
+            stats,
+            summary,
+            backend,
+            complete,
+        }
+    }
+}
+
+/// Wall-clock budget and progress printing (the clock only decides when to stop or print,
+/// never what is explored).
+pub struct Clock {
+    start: Instant,
+    last_print: Instant,
+    max: Option<Duration>,
+    progress: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Clock {
+    /// Start timing.
+    pub fn new(max_seconds: Option<f64>, progress: bool) -> Clock {
+        let now = Instant::now();
+        Clock {
+            start: now,
+            last_print: now,
+            max: max_seconds.map(Duration::from_secs_f64),
+            progress,
+            bar: None,
+        }
+    }
+    /// Seconds since start.
+    pub fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+    /// Whether the time budget is spent.
+    pub fn expired(&self) -> bool {
+        self.max.is_some_and(|m| self.start.elapsed() >= m)
+    }
+    /// Print progress if due (once a second, after the first two seconds).
+    pub fn tick(&mut self, what: impl FnOnce() -> String) {
+        if !self.progress {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.start) < Duration::from_secs(2)
+            || now.duration_since(self.last_print) < Duration::from_secs(1)
+        {
+            return;
+        }
+        self.last_print = now;
+        let msg = format!("[{:>6.1}s] {}", self.seconds(), what());
+        if std::io::stderr().is_terminal() {
+            let bar = self.bar.get_or_insert_with(|| {
+                let b = indicatif::ProgressBar::new_spinner();
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                b
+            });
+            bar.set_message(msg);
+            bar.tick();
+        } else {
+            eprintln!("progress: {msg}");
+        }
+    }
+    /// Clear any progress line.
+    pub fn done(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Run a backend.
+pub fn run(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
+    match opts.backend {
+        BackendKind::Native => Ok(native::explore(sc, opts)),
+        BackendKind::Loom => loom::explore(sc, opts),
+        BackendKind::Shuttle => shuttle::explore(sc, opts),
+    }
+}

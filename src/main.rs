@@ -1,0 +1,403 @@
+//! The `racecheck` command line: parse, call the library, map the outcome to an exit code.
+//! Exit codes: 0 property holds (within the stated bounds), 1 violation found, 2 bad usage or bad
+//! input, 3 inconclusive (a budget ran out, or a sometimes-property was never reached).
+
+use clap::{Args, Parser, Subcommand};
+use racecheck::explore::{self, BackendKind, Options, Report, Strategy, Verdict};
+use racecheck::report::{self, JsonResult};
+use racecheck::scenario::{Model, Scenario, model};
+use racecheck::trace;
+use racecheck::world::PgVersion;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+What it checks:
+  ALTER DATABASE d SET TABLESPACE t (movedb) runs while pg_basebackup walks the data directory.
+  Every interleaving of the checkpointer, movedb, the walsender and a backend is explored; at the
+  end the backup is restored and its WAL replayed as the startup process would. Properties:
+    invalid-pages      PANIC: WAL contains references to invalid pages
+    redo-fatal         FATAL in dbase_redo (9.x copydir of a missing source)
+    restore-fidelity   restore succeeds but D differs from the primary (silent loss)
+    deadlock           no process can step before all have finished
+  and sometimes-properties that prove the race window was explored.
+
+Examples:
+  racecheck                                  check every variant in models/, print a table
+  racecheck --variant baseline --trace-out /tmp/b.json
+  racecheck replay /tmp/b.json               re-execute a counterexample step by step
+  racecheck --variant lockflag --files 3     a larger database
+  racecheck list                             variants and what they change
+
+Exit codes: 0 holds, 1 violated, 2 bad usage or input, 3 inconclusive (budget ran out or a
+sometimes-property was never reached). With no --variant: 0 when every variant's verdict matches
+the [expect] section of its model file, 1 when one differs, 3 when one is inconclusive.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "racecheck",
+    version,
+    about = "Model checker for PostgreSQL's ALTER DATABASE SET TABLESPACE vs. base backup race",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the variants in the models directory.
+    List {
+        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+        #[arg(long)]
+        models: Option<PathBuf>,
+    },
+    /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
+    /// violation, 2 if the file is broken or the replay diverges.
+    Replay {
+        /// The trace file (JSON).
+        trace: PathBuf,
+        /// Print a JSON summary instead of the timeline.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Check this variant only (a file NAME.toml in the models directory).
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
+    /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Override the number of relation files in D (K).
+    #[arg(long, value_name = "K")]
+    files: Option<u8>,
+    /// Override the number of pages per file (P).
+    #[arg(long, value_name = "P")]
+    pages: Option<u8>,
+    /// Override the PostgreSQL version: 9.2, 9.4, 15 or 18.
+    #[arg(long, value_name = "VERSION", value_parser = parse_pg)]
+    pg: Option<PgVersion>,
+    /// Engine that enumerates the schedules.
+    #[arg(long, value_enum, default_value_t = BackendKind::Native)]
+    backend: BackendKind,
+    /// Budget: stop after this many states (native) or executions (loom, shuttle); exit 3.
+    #[arg(long, value_name = "N")]
+    max_states: Option<u64>,
+    /// Budget: stop after this many seconds; exit 3.
+    #[arg(long, value_name = "S")]
+    max_seconds: Option<f64>,
+    /// Stop at the first violation (native: the shortest of all).
+    #[arg(long)]
+    stop_at_first: bool,
+    /// Write the headline counterexample (JSON trace) here (single variant).
+    #[arg(long, value_name = "PATH")]
+    trace_out: Option<PathBuf>,
+    /// Write each violated variant's trace to DIR/NAME.json (all variants).
+    #[arg(long, value_name = "DIR")]
+    trace_dir: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// loom: preemption bound (default 2: the race needs two preemptions of movedb by the
+    /// walsender, see README).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    preemptions: usize,
+    /// shuttle: scheduling strategy.
+    #[arg(long, value_enum, default_value_t = Strategy::Pct)]
+    strategy: Strategy,
+    /// shuttle: number of schedules to try.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    iterations: u64,
+    /// shuttle: random seed (recorded in the trace).
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// shuttle PCT: number of priority change points.
+    #[arg(long, value_name = "D", default_value_t = 3)]
+    depth: usize,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_pg(s: &str) -> Result<PgVersion, String> {
+    PgVersion::parse(s).ok_or_else(|| format!("unknown version {s:?}; known: 9.2, 9.4, 15, 18"))
+}
+
+/// Bad usage or bad input: message, exit 2.
+struct Usage(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Some(Command::List { models }) => list(&models.unwrap_or_else(racecheck::default_models_dir)),
+        Some(Command::Replay { trace, json }) => replay(&trace, json),
+        None => check(&cli.check),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(Usage(msg)) => {
+            eprintln!("racecheck: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list(dir: &Path) -> Result<u8, Usage> {
+    let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
+    for m in models {
+        println!("{:<22} PostgreSQL {:<4} {}", m.name, m.pg.as_str(), first_line(&m.description));
+    }
+    Ok(0)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("").trim()
+}
+
+fn apply_overrides(m: &mut Model, a: &CheckArgs) -> Result<(), Usage> {
+    if let Some(k) = a.files {
+        m.files = k;
+    }
+    if let Some(p) = a.pages {
+        m.pages = p;
+    }
+    if let Some(v) = a.pg {
+        m.pg = v;
+    }
+    m.validate().map_err(|e| {
+        Usage(format!(
+            "variant {}: knob `{}` (after command-line overrides): {}",
+            m.name, e.knob, e.message
+        ))
+    })
+}
+
+fn options(a: &CheckArgs) -> Options {
+    Options {
+        backend: a.backend,
+        max_states: a.max_states,
+        max_seconds: a.max_seconds,
+        stop_at_first: a.stop_at_first,
+        progress: !a.quiet,
+        preemptions: a.preemptions,
+        strategy: a.strategy,
+        iterations: a.iterations,
+        seed: a.seed,
+        depth: a.depth,
+    }
+}
+
+fn headline_trace(sc: &Scenario, r: &Report) -> Result<Option<trace::Trace>, Usage> {
+    match r.counterexamples.first() {
+        None => Ok(None),
+        Some(cx) => trace::build(sc, cx, &r.backend)
+            .map(Some)
+            .map_err(|e| Usage(format!("internal error: counterexample does not re-execute: {e}"))),
+    }
+}
+
+fn check(a: &CheckArgs) -> Result<u8, Usage> {
+    if a.max_seconds.is_some_and(|s| !(s > 0.0)) {
+        return Err(Usage("--max-seconds must be a positive number".into()));
+    }
+    let dir = a.models.clone().unwrap_or_else(racecheck::default_models_dir);
+    let opts = options(a);
+    match &a.variant {
+        Some(name) => check_one(a, &dir, name, &opts),
+        None => check_all(a, &dir, &opts),
+    }
+}
+
+fn load_variant(dir: &Path, name: &str) -> Result<Model, Usage> {
+    let path = dir.join(format!("{name}.toml"));
+    if !path.is_file() {
+        let known: Vec<String> = model::model_paths(dir)
+            .map_err(|e| Usage(e.to_string()))?
+            .iter()
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+            .collect();
+        return Err(Usage(format!(
+            "no variant {name:?} in {}; known variants: {}",
+            dir.display(),
+            known.join(", ")
+        )));
+    }
+    Model::load(&path).map_err(|e| Usage(e.to_string()))
+}
+
+fn check_one(a: &CheckArgs, dir: &Path, name: &str, opts: &Options) -> Result<u8, Usage> {
+    let mut m = load_variant(dir, name)?;
+    apply_overrides(&mut m, a)?;
+    let sc = Scenario::new(&m);
+    let r = explore::run(&sc, opts).map_err(|e| Usage(e.to_string()))?;
+    let t = headline_trace(&sc, &r)?;
+    let mut written = None;
+    if let (Some(t), Some(path)) = (&t, &a.trace_out) {
+        trace::write(t, path).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+        written = Some(path.display().to_string());
+    }
+    if a.json {
+        let j = JsonResult::new(&m.name, &r, written);
+        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+    } else {
+        print!("{}", report::render(&sc, &r, t.as_ref()));
+        if t.is_some() {
+            match &written {
+                Some(p) => println!("trace written to {p}; replay it with:\n  racecheck replay {p}"),
+                None => println!(
+                    "to keep and replay this counterexample:\n  racecheck --variant {name} {}--trace-out {name}.json && racecheck replay {name}.json",
+                    override_flags(a)
+                ),
+            }
+        }
+    }
+    Ok(r.verdict.exit_code() as u8)
+}
+
+fn override_flags(a: &CheckArgs) -> String {
+    let mut s = String::new();
+    if let Some(k) = a.files {
+        s += &format!("--files {k} ");
+    }
+    if let Some(p) = a.pages {
+        s += &format!("--pages {p} ");
+    }
+    if let Some(v) = a.pg {
+        s += &format!("--pg {v} ");
+    }
+    if a.backend != BackendKind::Native {
+        s += &format!("--backend {} ", a.backend.as_str());
+    }
+    s
+}
+
+fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
+    if a.trace_out.is_some() {
+        return Err(Usage("--trace-out needs --variant; use --trace-dir DIR for all variants".into()));
+    }
+    let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
+    if models.is_empty() {
+        return Err(Usage(format!("no model files (*.toml) in {}", dir.display())));
+    }
+    if let Some(d) = &a.trace_dir {
+        std::fs::create_dir_all(d).map_err(|e| Usage(format!("{}: {e}", d.display())))?;
+    }
+    let mut rows = Vec::new();
+    let mut json = Vec::new();
+    let (mut mismatched, mut inconclusive) = (false, false);
+    for mut m in models {
+        apply_overrides(&mut m, a)?;
+        let sc = Scenario::new(&m);
+        let r = explore::run(&sc, opts).map_err(|e| Usage(e.to_string()))?;
+        let mut written = None;
+        if let (Some(d), Some(t)) = (&a.trace_dir, headline_trace(&sc, &r)?) {
+            let p = d.join(format!("{}.json", m.name));
+            trace::write(&t, &p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
+            written = Some(p.display().to_string());
+        }
+        let expect = report::matches_expectation(&sc, &r);
+        match (&r.verdict, &expect) {
+            (Verdict::Inconclusive(_), _) => inconclusive = true,
+            (_, Err(_)) => mismatched = true,
+            _ => {}
+        }
+        let violated: Vec<&str> = r.counterexamples.iter().map(|c| c.violation.property).collect();
+        rows.push([
+            m.name.clone(),
+            m.pg.to_string(),
+            r.verdict.word().to_string(),
+            if violated.is_empty() { "-".into() } else { violated.join(", ") },
+            match &expect {
+                Ok(()) => "yes".into(),
+                Err(e) => format!("NO: {e}"),
+            },
+            r.stats.states.to_string(),
+            format!("{:.2}", r.stats.seconds),
+        ]);
+        let mut j = JsonResult::new("", &r, written);
+        j.as_expected = Some(expect.is_ok());
+        json.push((m.name.clone(), serde_json::to_value(&j).unwrap_or_default()));
+    }
+    if a.json {
+        let v: Vec<serde_json::Value> = json
+            .into_iter()
+            .map(|(n, mut v)| {
+                v["variant"] = serde_json::Value::String(n);
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let head = ["variant", "pg", "verdict", "violated", "as expected", "states", "seconds"];
+        let mut width = head.map(str::len);
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<w$}", w = width[i]))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        println!("{}", line(&head.map(String::from)));
+        println!("{}", line(&width.map(|w| "-".repeat(w))));
+        for r in &rows {
+            println!("{}", line(r));
+        }
+        println!(
+            "\nbackend {}; details of one variant: racecheck --variant NAME",
+            a.backend.as_str()
+        );
+    }
+    Ok(if mismatched {
+        1
+    } else if inconclusive {
+        3
+    } else {
+        0
+    })
+}
+
+fn replay(path: &Path, json: bool) -> Result<u8, Usage> {
+    let t = trace::read(path).map_err(|e| Usage(e.to_string()))?;
+    let p = path.display().to_string();
+    let r = trace::replay(&t, &p).map_err(|e| Usage(e.to_string()))?;
+    if json {
+        let v = serde_json::json!({
+            "trace": p,
+            "steps": r.steps.len(),
+            "property": r.violation.property,
+            "message": r.violation.message,
+            "details": r.violation.details,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        println!(
+            "replaying {p}: variant {} (PostgreSQL {}), found by the {} backend",
+            t.model.name,
+            t.model.pg,
+            t.backend.name.as_str()
+        );
+        print!("{}", report::timeline(&r.scenario, &r.steps));
+        println!("\nreplayed {} steps; every step matched.", r.steps.len());
+        println!("VIOLATED: {}", r.violation.property);
+        println!("  {}", r.violation.message);
+        for d in &r.violation.details {
+            println!("  {d}");
+        }
+    }
+    Ok(1)
+}

@@ -1,0 +1,262 @@
+//! Properties: named predicates over a World. *Always* properties must hold in every reachable
+//! state (a counterexample is a violation); *sometimes* properties must hold in at least one
+//! reachable state, so that a pass is never vacuous.
+
+use crate::scenario::Scenario;
+use crate::world::redo::{self, Restore, RestoreOutcome, primary_db};
+use crate::world::{ProcId, World};
+
+/// Always (safety) or sometimes (reachability).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Must hold in every reachable state.
+    Always,
+    /// Must hold in some reachable state.
+    Sometimes,
+}
+
+/// A property's name, kind and meaning.
+#[derive(Clone, Copy, Debug)]
+pub struct Property {
+    /// Stable name (used in model files, traces, CLI output).
+    pub name: &'static str,
+    /// Kind.
+    pub kind: Kind,
+    /// What it says, one line.
+    pub doc: &'static str,
+}
+
+/// Every property, in report order (the first violated always-property is the headline).
+pub const PROPERTIES: &[Property] = &[
+    Property {
+        name: "invalid-pages",
+        kind: Kind::Always,
+        doc: "replay of the restored backup never PANICs with \"WAL contains references to invalid pages\"",
+    },
+    Property {
+        name: "redo-fatal",
+        kind: Kind::Always,
+        doc: "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency)",
+    },
+    Property {
+        name: "restore-fidelity",
+        kind: Kind::Always,
+        doc: "where restore succeeds, every page of D equals the primary's at the end of WAL (catches silent loss)",
+    },
+    Property {
+        name: "deadlock",
+        kind: Kind::Always,
+        doc: "until every process has finished, some process can step",
+    },
+    Property {
+        name: "claim-unreachable",
+        kind: Kind::Always,
+        doc: "no sometimes-property that the variant claims unreachable is reached",
+    },
+    Property {
+        name: "backup-starts-before-create",
+        kind: Kind::Sometimes,
+        doc: "the backup's start LSN (start checkpoint's redo) is before movedb's create record",
+    },
+    Property {
+        name: "walk-source-during-rmtree",
+        kind: Kind::Sometimes,
+        doc: "the walsender looks at the old directory of D after movedb's rmtree began",
+    },
+    Property {
+        name: "race-window",
+        kind: Kind::Sometimes,
+        doc: "both of the above in one run: the 2015 race window",
+    },
+    Property {
+        name: "restore-consistent",
+        kind: Kind::Sometimes,
+        doc: "a restored backup reaches consistency",
+    },
+    Property {
+        name: "post-move-change-replayed",
+        kind: Kind::Sometimes,
+        doc: "a restore replays a backend's change to D made after the create record",
+    },
+];
+
+/// Look a property up by name.
+pub fn by_name(name: &str) -> Option<&'static Property> {
+    PROPERTIES.iter().find(|p| p.name == name)
+}
+
+/// Names of the properties of one kind.
+pub fn names(kind: Kind) -> Vec<&'static str> {
+    PROPERTIES
+        .iter()
+        .filter(|p| p.kind == kind)
+        .map(|p| p.name)
+        .collect()
+}
+
+/// Index of a property in [`PROPERTIES`].
+pub fn index(name: &str) -> usize {
+    PROPERTIES
+        .iter()
+        .position(|p| p.name == name)
+        .unwrap_or(usize::MAX)
+}
+
+/// A violated always-property with PostgreSQL-style messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Property name.
+    pub property: &'static str,
+    /// Headline message (e.g. `PANIC: WAL contains references to invalid pages`).
+    pub message: String,
+    /// Supporting lines (WARNINGs, differing pages).
+    pub details: Vec<String>,
+}
+
+/// Everything the properties found in one state.
+#[derive(Clone, Debug, Default)]
+pub struct Verdicts {
+    /// Always-properties violated here.
+    pub violations: Vec<Violation>,
+    /// Sometimes-properties that hold here (names).
+    pub reached: Vec<&'static str>,
+}
+
+/// Evaluate the properties on a state. Restore-based properties are evaluated on terminal states
+/// (every process finished); `deadlock` on non-terminal states with no enabled process.
+pub fn evaluate(sc: &Scenario, w: &World) -> Verdicts {
+    let mut v = Verdicts::default();
+    if !sc.terminal(w) {
+        if sc.enabled_procs(w).is_empty() {
+            let waits = (0..sc.procs.len())
+                .filter_map(|i| ProcId::try_from(i).ok())
+                .filter(|&p| !sc.finished(w, p) && !sc.procs[usize::from(p)].daemon)
+                .map(|p| format!("{}: {}", sc.procs[usize::from(p)].name, sc.blocked_reason(w, p)))
+                .collect();
+            v.violations.push(Violation {
+                property: "deadlock",
+                message: "no process can step, and not every process has finished".into(),
+                details: waits,
+            });
+        }
+        return v;
+    }
+    let r = redo::restore(w, &sc.sem, false);
+    judge_restore(sc, w, &r, &mut v);
+    let g = &w.ghost;
+    let before = matches!((w.backup.start_lsn, g.create_lsn), (Some(s), Some(c)) if s <= c);
+    if before {
+        v.reached.push("backup-starts-before-create");
+    }
+    if g.walked_src_during_rmtree {
+        v.reached.push("walk-source-during-rmtree");
+    }
+    if before && g.walked_src_during_rmtree {
+        v.reached.push("race-window");
+    }
+    if matches!(r.outcome, RestoreOutcome::Restored { .. }) {
+        v.reached.push("restore-consistent");
+    }
+    if r.replayed_post_move {
+        v.reached.push("post-move-change-replayed");
+    }
+    for claim in &sc.model.unreachable {
+        if v.reached.iter().any(|r| r == claim) {
+            v.violations.push(Violation {
+                property: "claim-unreachable",
+                message: format!("the variant claims {claim:?} unreachable, and it was reached"),
+                details: vec![],
+            });
+        }
+    }
+    v
+}
+
+fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
+    match &r.outcome {
+        RestoreOutcome::InvalidPages {
+            lsn,
+            at_consistency,
+            warnings,
+        } => {
+            let mut details = warnings.clone();
+            details.push(if *at_consistency {
+                format!("raised by XLogCheckInvalidPages when consistency was reached after LSN {lsn}")
+            } else {
+                format!("raised by log_invalid_page at LSN {lsn}, after consistency")
+            });
+            v.violations.push(Violation {
+                property: "invalid-pages",
+                message: "PANIC: WAL contains references to invalid pages".into(),
+                details,
+            });
+        }
+        RestoreOutcome::Fatal { lsn, message } => v.violations.push(Violation {
+            property: "redo-fatal",
+            message: message.clone(),
+            details: vec![format!("while replaying LSN {lsn}: {}", w.wal[*lsn as usize])],
+        }),
+        RestoreOutcome::Restored { fs, catalog, .. } => {
+            let diffs = compare(sc, w, fs, *catalog);
+            if !diffs.is_empty() {
+                v.violations.push(Violation {
+                    property: "restore-fidelity",
+                    message: format!(
+                        "restore succeeded (\"database system is ready to accept connections\") but database {} differs from the primary",
+                        crate::world::fs::DB_OID
+                    ),
+                    details: diffs,
+                });
+            }
+        }
+        RestoreOutcome::NoBackup { .. } | RestoreOutcome::NeverConsistent => {}
+    }
+}
+
+/// Differences between the restored `D` and the primary's, one line each.
+pub fn compare(
+    _sc: &Scenario,
+    w: &World,
+    rfs: &crate::world::Fs,
+    rcatalog: crate::world::Ts,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if rcatalog != w.catalog {
+        out.push(format!(
+            "restored pg_database says tablespace {rcatalog}, the primary says {}",
+            w.catalog
+        ));
+    }
+    let Some(primary) = primary_db(w) else {
+        return out;
+    };
+    let ts = w.catalog;
+    let Some(restored) = rfs.dir(ts) else {
+        out.push(format!("directory \"{}\" is missing", ts.db_path()));
+        return out;
+    };
+    for (rel, pf) in &primary.files {
+        let path = ts.rel_path(*rel);
+        let Some(rf) = restored.files.get(rel) else {
+            out.push(format!("{path}: file missing (primary has {} page(s))", pf.len()));
+            continue;
+        };
+        for (b, pp) in pf.iter().enumerate() {
+            match rf.get(b) {
+                None => out.push(format!("{path} blk {b}: missing (primary v{})", pp.ver)),
+                Some(rp) if rp.ver != pp.ver => out.push(format!(
+                    "{path} blk {b}: {} (primary v{})",
+                    if rp.ver == 0 { "all-zero".to_string() } else { format!("v{}", rp.ver) },
+                    pp.ver
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    for rel in restored.files.keys() {
+        if !primary.files.contains_key(rel) {
+            out.push(format!("{}: file not on the primary", ts.rel_path(*rel)));
+        }
+    }
+    out
+}

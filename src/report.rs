@@ -1,0 +1,208 @@
+//! Rendering results for people and for machines: the per-process timeline of a counterexample,
+//! the coverage of sometimes-properties, the all-variants table, and the `--json` document.
+
+use crate::explore::{Reach, Report};
+use crate::scenario::Scenario;
+use crate::trace::{Step, Trace};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// A timeline: one line per step, with one lane per process (`●` = the process that steps).
+pub fn timeline(sc: &Scenario, steps: &[Step]) -> String {
+    let names: Vec<&str> = sc.procs.iter().map(|p| p.name).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  lanes: {}",
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{}={n}", i + 1))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
+    for s in steps {
+        let lanes: String = names
+            .iter()
+            .map(|n| if *n == s.proc { "● " } else { "│ " })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:>3} {lanes} {:<12} {}",
+            s.index, s.proc, s.event
+        );
+    }
+    out
+}
+
+/// Text for the sometimes-property coverage.
+pub fn coverage(report: &Report) -> String {
+    let mut out = String::new();
+    for (name, r) in &report.coverage {
+        let word = match r {
+            Reach::Reached => "reached",
+            Reach::UnreachableAsClaimed if report.complete => {
+                "unreachable, as the variant claims (checked by claim-unreachable)"
+            }
+            Reach::UnreachableAsClaimed => "not reached (claimed unreachable; run incomplete)",
+            Reach::NotReached => "NOT REACHED",
+        };
+        let _ = writeln!(out, "  sometimes {name:<28} {word}");
+    }
+    out
+}
+
+/// The full human report of one variant's run; `trace` is the headline counterexample's trace.
+pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
+    let m = &sc.model;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "variant {} (PostgreSQL {}, checksums {}, {} file(s) x {} page(s)), backend {}",
+        m.name,
+        m.pg,
+        if sc.sem.hint_bits_logged { "on" } else { "off" },
+        m.files,
+        m.pages,
+        report.backend.name.as_str()
+    );
+    if let Some(t) = trace {
+        let v = &t.violation;
+        let _ = writeln!(out, "\nVIOLATED: {} ({} steps)", v.property, t.steps.len());
+        let _ = writeln!(out, "  {}", v.message);
+        for d in &v.details {
+            let _ = writeln!(out, "  {d}");
+        }
+        let _ = writeln!(out, "\ncounterexample (shortest found):");
+        out.push_str(&timeline(sc, &t.steps));
+        if !t.restore_log.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nreplay of the restored backup (startup process):"
+            );
+            for l in &t.restore_log {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+    }
+    if report.counterexamples.len() > 1 {
+        let _ = writeln!(out, "\nalso violated:");
+        for cx in report.counterexamples.iter().skip(1) {
+            let _ = writeln!(
+                out,
+                "  {:<18} {} ({} steps)",
+                cx.violation.property,
+                cx.violation.message,
+                cx.schedule.len()
+            );
+        }
+    }
+    let _ = writeln!(out, "\ncoverage:");
+    out.push_str(&coverage(report));
+    let _ = writeln!(out, "\n{}", report.summary);
+    let _ = writeln!(
+        out,
+        "verdict: {}{}",
+        report.verdict.word(),
+        match &report.verdict {
+            crate::explore::Verdict::Inconclusive(why) => format!(" ({why})"),
+            _ => String::new(),
+        }
+    );
+    out
+}
+
+/// Machine-readable result of one variant.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct JsonResult<'a> {
+    /// Variant.
+    pub variant: &'a str,
+    /// holds / violated / inconclusive.
+    pub verdict: &'static str,
+    /// Why inconclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Violated always-properties with their messages.
+    pub violated: Vec<JsonViolation>,
+    /// Sometimes-property coverage.
+    pub coverage: Vec<(&'static str, Reach)>,
+    /// Statistics.
+    pub stats: &'a crate::explore::Stats,
+    /// Backend summary line.
+    pub summary: &'a str,
+    /// Where the trace was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// Whether the verdict matched the model file's expectation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_expected: Option<bool>,
+}
+
+/// One violated property in JSON.
+#[derive(Serialize)]
+pub struct JsonViolation {
+    /// Property.
+    pub property: &'static str,
+    /// Message.
+    pub message: String,
+    /// Schedule length.
+    pub steps: usize,
+}
+
+impl<'a> JsonResult<'a> {
+    /// Build from a report.
+    pub fn new(name: &'a str, r: &'a Report, trace: Option<String>) -> Self {
+        JsonResult {
+            variant: name,
+            verdict: match r.verdict {
+                crate::explore::Verdict::Holds => "holds",
+                crate::explore::Verdict::Violated => "violated",
+                crate::explore::Verdict::Inconclusive(_) => "inconclusive",
+            },
+            reason: match &r.verdict {
+                crate::explore::Verdict::Inconclusive(w) => Some(w.clone()),
+                _ => None,
+            },
+            violated: r
+                .counterexamples
+                .iter()
+                .map(|c| JsonViolation {
+                    property: c.violation.property,
+                    message: c.violation.message.clone(),
+                    steps: c.schedule.len(),
+                })
+                .collect(),
+            coverage: r.coverage.clone(),
+            stats: &r.stats,
+            summary: &r.summary,
+            trace,
+            as_expected: None,
+        }
+    }
+}
+
+/// Whether a report matches the model file's `[expect]` section; `Err` says how it differs.
+pub fn matches_expectation(sc: &Scenario, r: &Report) -> Result<(), String> {
+    use crate::explore::Verdict;
+    use crate::scenario::model::ExpectedVerdict;
+    let e = &sc.model.expect;
+    let got: Vec<&str> = r.counterexamples.iter().map(|c| c.violation.property).collect();
+    let mut want: Vec<&str> = e.violated.iter().map(String::as_str).collect();
+    want.sort_by_key(|n| crate::property::index(n));
+    match (&r.verdict, e.verdict) {
+        (Verdict::Inconclusive(why), _) => Err(format!("inconclusive: {why}")),
+        (Verdict::Holds, ExpectedVerdict::Holds) => Ok(()),
+        (Verdict::Violated, ExpectedVerdict::Violated) if got == want => Ok(()),
+        _ => Err(format!(
+            "expected {} [{}], got {} [{}]",
+            match e.verdict {
+                ExpectedVerdict::Holds => "holds",
+                ExpectedVerdict::Violated => "violated",
+            },
+            want.join(", "),
+            r.verdict.word(),
+            got.join(", ")
+        )),
+    }
+}

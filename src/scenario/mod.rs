@@ -1,0 +1,292 @@
+//! The processes and their programs, written once: checkpointer, movedb backend, base backup
+//! walsender and an ordinary backend. A [`Scenario`] is built from a [`Model`] (a variant's knobs),
+//! which inserts, removes or guards [`Op`]s; it never copies a program.
+
+pub mod model;
+mod ops;
+
+pub use model::Model;
+pub use ops::Op;
+
+use crate::world::{
+    LockMode, LockObj, PgVersion, ProcId, Scope, Semantics, Ts, World, ckpt_flags as cf,
+};
+use model::{BackendAction, BackupMethod, CopyMethod, DropRecord, PgDatabaseLock, Refuse};
+
+/// A process: its name (as shown in timelines and traces) and program.
+#[derive(Clone, Debug)]
+pub struct ProcDef {
+    /// Name: `checkpointer`, `movedb`, `walsender`, `backend`.
+    pub name: &'static str,
+    /// The ops in order.
+    pub program: Vec<Op>,
+    /// A daemon never finishes; the run ends when every other process has.
+    pub daemon: bool,
+}
+
+/// A runnable model: the variant, its semantics and its processes.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The variant.
+    pub model: Model,
+    /// Semantic switches for the World.
+    pub sem: Semantics,
+    /// Processes, indexed by [`ProcId`].
+    pub procs: Vec<ProcDef>,
+    /// Where `D` starts (`S`).
+    pub src: Ts,
+    /// Where movedb moves it (`T`).
+    pub dst: Ts,
+}
+
+/// Process ids of the movedb scenario.
+pub mod pid {
+    use crate::world::ProcId;
+    /// The checkpointer.
+    pub const CHECKPOINTER: ProcId = 0;
+    /// The backend running `ALTER DATABASE D SET TABLESPACE T`.
+    pub const MOVEDB: ProcId = 1;
+    /// The walsender taking the base backup.
+    pub const WALSENDER: ProcId = 2;
+    /// An ordinary backend connected to `D`.
+    pub const BACKEND: ProcId = 3;
+}
+
+impl Scenario {
+    /// Build the movedb / base-backup scenario for a variant.
+    pub fn new(model: &Model) -> Scenario {
+        let sem = Semantics {
+            pg: model.pg,
+            hint_bits_logged: model.hint_bits_logged(),
+        };
+        let (src, dst) = (Ts::Base, Ts::User);
+        Scenario {
+            model: model.clone(),
+            sem,
+            procs: vec![
+                ProcDef {
+                    name: "checkpointer",
+                    program: vec![Op::Checkpointer],
+                    daemon: true,
+                },
+                ProcDef {
+                    name: "movedb",
+                    program: movedb_program(model, src, dst),
+                    daemon: false,
+                },
+                ProcDef {
+                    name: "walsender",
+                    program: backup_program(model, src, dst),
+                    daemon: false,
+                },
+                ProcDef {
+                    name: "backend",
+                    program: backend_program(model),
+                    daemon: false,
+                },
+            ],
+            src,
+            dst,
+        }
+    }
+
+    /// The initial World.
+    pub fn initial(&self) -> World {
+        World::initial(
+            self.src,
+            self.model.files,
+            self.model.pages,
+            self.procs.len(),
+        )
+    }
+
+    /// Process id by name.
+    pub fn proc_id(&self, name: &str) -> Option<ProcId> {
+        self.procs
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| ProcId::try_from(i).ok())
+    }
+
+    /// Whether process `p` has finished its program (or failed).
+    pub fn finished(&self, w: &World, p: ProcId) -> bool {
+        let st = &w.procs[usize::from(p)];
+        st.failed || usize::from(st.pc) >= self.procs[usize::from(p)].program.len()
+    }
+
+    /// Every non-daemon process has finished: the run is complete.
+    pub fn terminal(&self, w: &World) -> bool {
+        (0..self.procs.len()).all(|i| {
+            let p = ProcId::try_from(i).unwrap_or(ProcId::MAX);
+            self.procs[i].daemon || self.finished(w, p)
+        })
+    }
+
+    /// The op process `p` would run next, if any.
+    pub fn next_op(&self, w: &World, p: ProcId) -> Option<&Op> {
+        if self.finished(w, p) {
+            return None;
+        }
+        self.procs[usize::from(p)]
+            .program
+            .get(usize::from(w.procs[usize::from(p)].pc))
+    }
+
+    /// Whether `p` can take a step now (not finished, not blocked on a lock or a wait).
+    pub fn enabled(&self, w: &World, p: ProcId) -> bool {
+        self.next_op(w, p).is_some_and(|op| op.enabled(self, w, p))
+    }
+
+    /// Processes that can step, in id order.
+    pub fn enabled_procs(&self, w: &World) -> Vec<ProcId> {
+        (0..self.procs.len())
+            .filter_map(|i| ProcId::try_from(i).ok())
+            .filter(|&p| self.enabled(w, p))
+            .collect()
+    }
+
+    /// Take one step of `p` (which must be enabled). With `event`, describe it in PostgreSQL's
+    /// terms.
+    pub fn step(&self, w: &mut World, p: ProcId, event: Option<&mut String>) {
+        let Some(op) = self.next_op(w, p).cloned() else {
+            return;
+        };
+        op.apply(self, w, p, event);
+    }
+
+    /// Why `p` is blocked, in PostgreSQL's terms (for deadlock reports).
+    pub fn blocked_reason(&self, w: &World, p: ProcId) -> String {
+        match self.next_op(w, p) {
+            None => "finished".into(),
+            Some(op) => op.blocked_reason(self, w, p),
+        }
+    }
+}
+
+fn movedb_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
+    let mut v = vec![
+        Op::Lock {
+            obj: LockObj::PgDatabase,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        },
+        Op::Lock {
+            obj: LockObj::Database,
+            mode: LockMode::AccessExclusive,
+            scope: Scope::Xact,
+        },
+        Op::Lock {
+            obj: LockObj::Database,
+            mode: LockMode::AccessExclusive,
+            scope: Scope::Session,
+        },
+    ];
+    match m.movedb.refuse_during_backup {
+        Refuse::Never => {}
+        Refuse::Exclusive => v.push(Op::RefuseDuringBackup {
+            exclusive_only: true,
+        }),
+        Refuse::Any => v.push(Op::RefuseDuringBackup {
+            exclusive_only: false,
+        }),
+    }
+    let flush_all = if m.pg == PgVersion::V92 {
+        0
+    } else {
+        cf::FLUSH_ALL
+    };
+    v.extend([
+        Op::RequestCheckpoint {
+            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT | flush_all,
+        },
+        Op::WaitCheckpoint,
+        Op::DropDatabaseBuffers,
+        Op::TargetCheck { dst },
+    ]);
+    match m.movedb.copy {
+        CopyMethod::FileCopy => {
+            v.push(Op::Copydir { src, dst });
+            v.push(Op::LogCreateFileCopy { src, dst });
+        }
+        CopyMethod::WalLog => {
+            v.push(Op::LogCreateWalLog { src, dst });
+            v.push(Op::CopyRelationsLogged { src, dst });
+        }
+    }
+    v.extend([
+        Op::UpdateCatalog { dst },
+        Op::RequestCheckpoint {
+            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
+        },
+        Op::WaitCheckpoint,
+        Op::Commit,
+    ]);
+    match m.movedb.drop_record {
+        DropRecord::AfterRmtree => v.extend([Op::Rmtree { src }, Op::LogDrop { src }]),
+        DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src }, Op::Rmtree { src }]),
+    }
+    v.extend([
+        Op::Unlock {
+            obj: LockObj::Database,
+            scope: Scope::Session,
+        },
+    ]);
+    v
+}
+
+fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
+    let lock = Op::Lock {
+        obj: LockObj::PgDatabase,
+        mode: LockMode::Share,
+        scope: Scope::Session,
+    };
+    let unlock = Op::Unlock {
+        obj: LockObj::PgDatabase,
+        scope: Scope::Session,
+    };
+    // An exclusive backup's start and stop are separate sessions: no lock can span it.
+    let lock_mode = if m.backup.method == BackupMethod::Exclusive {
+        PgDatabaseLock::None
+    } else {
+        m.backup.pgdb_lock
+    };
+    let mut v = Vec::new();
+    if lock_mode != PgDatabaseLock::None {
+        v.push(lock.clone());
+    }
+    v.push(Op::StartBackup {
+        flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
+    });
+    v.push(Op::WaitStartCheckpoint);
+    if lock_mode == PgDatabaseLock::StartOnly {
+        v.push(unlock.clone());
+    }
+    // pg_basebackup sends user tablespaces first and the main data directory last.
+    for ts in [dst, src] {
+        if ts == Ts::User {
+            v.push(Op::SendTablespace { ts });
+        }
+    }
+    for ts in [dst, src] {
+        if ts == Ts::Base {
+            v.push(Op::SendTablespace { ts });
+        }
+    }
+    v.push(Op::StopBackup);
+    if lock_mode == PgDatabaseLock::UntilStop {
+        v.push(unlock);
+    }
+    v
+}
+
+fn backend_program(m: &Model) -> Vec<Op> {
+    let mut v = vec![Op::Connect];
+    for a in &m.backend.actions {
+        v.push(match *a {
+            BackendAction::Visible { rel, blk } => Op::Visible { rel, blk },
+            BackendAction::Update { rel, blk } => Op::Update { rel, blk },
+        });
+    }
+    v.push(Op::Disconnect);
+    v
+}

@@ -1,0 +1,470 @@
+//! Variants as data: the TOML model files in `models/`, their knobs, and loading with errors that
+//! name the file, the line and the knob. A new variant needs a file here, not Rust.
+
+use crate::property;
+use crate::world::PgVersion;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How movedb copies the database (pg-fidelity 1.1 step 12 vs. 2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CopyMethod {
+    /// `copydir` + data-less `XLOG_DBASE_CREATE(_FILE_COPY)` (every released version).
+    #[default]
+    FileCopy,
+    /// Fix (2): `XLOG_DBASE_CREATE_WAL_LOG`, then per file `XLOG_SMGR_CREATE` and one
+    /// full-page image per page, as `CreateDatabaseUsingWalLog` does for CREATE DATABASE.
+    WalLog,
+}
+
+/// Whether movedb refuses to run while a base backup is in progress (fix 1's flag check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refuse {
+    /// No check (every released version).
+    #[default]
+    Never,
+    /// ERROR while an exclusive (`pg_start_backup`) backup runs: the 2015 patch.
+    Exclusive,
+    /// ERROR while any backup runs (an ablation: the flag check alone).
+    Any,
+}
+
+/// How a base backup is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupMethod {
+    /// Streamed by a walsender (`pg_basebackup`): one session from start to stop.
+    #[default]
+    Streamed,
+    /// Exclusive (`pg_start_backup` ... `pg_stop_backup`, 14 and older): the start and the stop
+    /// are separate sessions, so no lock can span the backup.
+    Exclusive,
+}
+
+/// How long a backup holds ShareLock on `pg_database` (fix 1's lock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PgDatabaseLock {
+    /// No lock (every released version).
+    #[default]
+    None,
+    /// From before the start checkpoint until after the stop: the 2015 patch.
+    UntilStop,
+    /// Only around the start checkpoint (an ablation).
+    StartOnly,
+}
+
+/// One action of the ordinary backend connected to `D`, written `"visible REL BLK"` or
+/// `"update REL BLK"` in a model file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum BackendAction {
+    /// VACUUM marks a heap page all-visible (`log_heap_visible`).
+    Visible {
+        /// Relation number.
+        rel: u8,
+        /// Block.
+        blk: u8,
+    },
+    /// An UPDATE changes a heap page (`heap_update`).
+    Update {
+        /// Relation number.
+        rel: u8,
+        /// Block.
+        blk: u8,
+    },
+}
+
+impl TryFrom<String> for BackendAction {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split_whitespace().collect();
+        let bad = || {
+            format!("backend action {s:?}: expected \"visible REL BLK\" or \"update REL BLK\"")
+        };
+        let [kind, rel, blk] = parts.as_slice() else {
+            return Err(bad());
+        };
+        let rel: u8 = rel.parse().map_err(|_| bad())?;
+        let blk: u8 = blk.parse().map_err(|_| bad())?;
+        match *kind {
+            "visible" => Ok(BackendAction::Visible { rel, blk }),
+            "update" => Ok(BackendAction::Update { rel, blk }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl From<BackendAction> for String {
+    fn from(a: BackendAction) -> String {
+        a.to_string()
+    }
+}
+
+impl fmt::Display for BackendAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendAction::Visible { rel, blk } => write!(f, "visible {rel} {blk}"),
+            BackendAction::Update { rel, blk } => write!(f, "update {rel} {blk}"),
+        }
+    }
+}
+
+/// When movedb logs `XLOG_DBASE_DROP` for the old location, relative to removing it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DropRecord {
+    /// After `rmtree` (every released version; pg-fidelity 1.1 steps 15-16).
+    #[default]
+    AfterRmtree,
+    /// Before `rmtree` (not in PostgreSQL): the record precedes the files' disappearance, so a
+    /// backup that misses the files always ends after the record.
+    BeforeRmtree,
+}
+
+/// movedb knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MovedbKnobs {
+    /// How the data is copied.
+    #[serde(default)]
+    pub copy: CopyMethod,
+    /// Refuse while a backup runs.
+    #[serde(default)]
+    pub refuse_during_backup: Refuse,
+    /// Order of the drop record and the removal of the old directory.
+    #[serde(default)]
+    pub drop_record: DropRecord,
+}
+
+/// Base backup knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BackupKnobs {
+    /// Streamed or exclusive.
+    #[serde(default)]
+    pub method: BackupMethod,
+    /// ShareLock on `pg_database`.
+    #[serde(default)]
+    pub pgdb_lock: PgDatabaseLock,
+}
+
+/// Ordinary backend knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BackendKnobs {
+    /// What the backend does in `D` once connected, in order.
+    #[serde(default = "default_actions")]
+    pub actions: Vec<BackendAction>,
+}
+
+fn default_actions() -> Vec<BackendAction> {
+    vec![BackendAction::Visible { rel: 0, blk: 1 }]
+}
+
+impl Default for BackendKnobs {
+    fn default() -> Self {
+        BackendKnobs {
+            actions: default_actions(),
+        }
+    }
+}
+
+/// The verdict a variant is expected to get (the regression gate of `racecheck` with no
+/// `--variant`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectedVerdict {
+    /// Every always-property holds.
+    Holds,
+    /// At least one always-property is violated.
+    Violated,
+}
+
+/// Expectations checked by the all-variants run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Expect {
+    /// Expected verdict.
+    pub verdict: ExpectedVerdict,
+    /// The always-properties expected to be violated (exactly these).
+    #[serde(default)]
+    pub violated: Vec<String>,
+}
+
+/// A variant: every knob of the model, as read from a file in `models/` (and inlined in traces).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Model {
+    /// Variant name (the file's stem).
+    pub name: String,
+    /// What the variant changes and why.
+    pub description: String,
+    /// PostgreSQL version whose semantics are followed.
+    #[serde(default = "default_pg")]
+    pub pg: PgVersion,
+    /// Data checksums / wal_log_hints (`XLogHintBitIsNeeded`); default: on for 18, else off.
+    #[serde(default)]
+    pub checksums: Option<bool>,
+    /// Relation files in `D` (K).
+    #[serde(default = "default_two")]
+    pub files: u8,
+    /// Pages per relation file (P).
+    #[serde(default = "default_two")]
+    pub pages: u8,
+    /// movedb knobs.
+    #[serde(default)]
+    pub movedb: MovedbKnobs,
+    /// Base backup knobs.
+    #[serde(default)]
+    pub backup: BackupKnobs,
+    /// Ordinary backend knobs.
+    #[serde(default)]
+    pub backend: BackendKnobs,
+    /// Sometimes-properties this variant claims are unreachable; exhaustive search checks the
+    /// claim (reaching one is a violation of `claim-unreachable`).
+    #[serde(default)]
+    pub unreachable: Vec<String>,
+    /// Expected outcome.
+    pub expect: Expect,
+}
+
+fn default_pg() -> PgVersion {
+    PgVersion::V92
+}
+fn default_two() -> u8 {
+    2
+}
+
+/// Largest K and P accepted (the state space grows fast beyond).
+pub const MAX_FILES: u8 = 6;
+/// Largest P accepted.
+pub const MAX_PAGES: u8 = 6;
+
+/// A model file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// TOML syntax or an unknown/ill-typed knob (the message names line and knob).
+    #[error("{path}: {message}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// toml's message, with line and column.
+        message: String,
+    },
+    /// A knob has a value out of range or inconsistent with another.
+    #[error("{path}:{line}: knob `{knob}`: {message}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// 1-based line of the knob (0 if not written in the file).
+        line: usize,
+        /// Knob name.
+        knob: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A knob-level problem found after parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnobError {
+    /// Knob name as written in files.
+    pub knob: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Model {
+    /// Whether hint bits are WAL-logged (the `checksums` knob, defaulting per version).
+    pub fn hint_bits_logged(&self) -> bool {
+        self.checksums.unwrap_or(self.pg == PgVersion::V18)
+    }
+
+    /// Check ranges and cross-references; the error names the knob.
+    pub fn validate(&self) -> Result<(), KnobError> {
+        let err = |knob: &str, message: String| {
+            Err(KnobError {
+                knob: knob.into(),
+                message,
+            })
+        };
+        if self.files == 0 || self.files > MAX_FILES {
+            return err("files", format!("must be 1..={MAX_FILES}, got {}", self.files));
+        }
+        if self.pages == 0 || self.pages > MAX_PAGES {
+            return err("pages", format!("must be 1..={MAX_PAGES}, got {}", self.pages));
+        }
+        for a in &self.backend.actions {
+            let (BackendAction::Visible { rel, blk } | BackendAction::Update { rel, blk }) = *a;
+            if rel >= self.files || blk >= self.pages {
+                return err(
+                    "actions",
+                    format!(
+                        "\"{a}\" is outside the database: files = {}, pages = {}",
+                        self.files, self.pages
+                    ),
+                );
+            }
+        }
+        for p in self.expect.violated.iter() {
+            match property::by_name(p) {
+                Some(pr) if pr.kind == property::Kind::Always => {}
+                _ => {
+                    return err(
+                        "violated",
+                        format!(
+                            "unknown always-property {p:?}; known: {}",
+                            property::names(property::Kind::Always).join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if (self.expect.verdict == ExpectedVerdict::Holds) != self.expect.violated.is_empty() {
+            return err(
+                "verdict",
+                "verdict = \"violated\" needs a non-empty `violated` list, and \"holds\" an empty one"
+                    .into(),
+            );
+        }
+        for p in &self.unreachable {
+            match property::by_name(p) {
+                Some(pr) if pr.kind == property::Kind::Sometimes => {}
+                _ => {
+                    return err(
+                        "unreachable",
+                        format!(
+                            "unknown sometimes-property {p:?}; known: {}",
+                            property::names(property::Kind::Sometimes).join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Parse and validate a model from TOML text; `path` is used in messages only.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Model, ModelError> {
+        let model: Model = toml::from_str(text).map_err(|e| ModelError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        model.validate().map_err(|e| ModelError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(text, &e.knob),
+            knob: e.knob,
+            message: e.message,
+        })?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if !stem.is_empty() && stem != model.name {
+            return Err(ModelError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of(text, "name"),
+                knob: "name".into(),
+                message: format!(
+                    "is {:?} but the file is {stem}.toml; they must agree",
+                    model.name
+                ),
+            });
+        }
+        Ok(model)
+    }
+
+    /// Load a model file.
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Model::from_toml(&text, path)
+    }
+}
+
+/// 1-based line where `knob = ...` is written, or 0.
+fn line_of(text: &str, knob: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(knob)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// Every `*.toml` in `dir`, sorted by file name, loaded.
+pub fn load_dir(dir: &Path) -> Result<Vec<Model>, ModelError> {
+    let mut paths = model_paths(dir)?;
+    paths.sort();
+    paths.iter().map(|p| Model::load(p)).collect()
+}
+
+/// The `*.toml` files of a models directory, sorted.
+pub fn model_paths(dir: &Path) -> Result<Vec<PathBuf>, ModelError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| ModelError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut v: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "name = \"x\"\ndescription = \"d\"\n[expect]\nverdict = \"holds\"\n";
+
+    #[test]
+    fn unknown_knob_is_named_with_its_line() {
+        let text = format!("{OK}\n[movedb]\nflavour = 3\n");
+        let e = Model::from_toml(&text, Path::new("models/x.toml")).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("models/x.toml"), "{s}");
+        assert!(s.contains("flavour"), "{s}");
+        assert!(s.contains("line 7"), "{s}");
+    }
+
+    #[test]
+    fn ill_typed_knob_is_refused() {
+        let text = OK.replace("description = \"d\"", "description = \"d\"\nfiles = \"two\"");
+        let s = Model::from_toml(&text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("files") && s.contains("line 3"), "{s}");
+    }
+
+    #[test]
+    fn out_of_range_knob_names_line() {
+        let text = OK.replace("description = \"d\"", "description = \"d\"\npages = 0");
+        let s = Model::from_toml(&text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("x.toml:3: knob `pages`"), "{s}");
+    }
+
+    #[test]
+    fn backend_action_parses_and_rejects() {
+        assert_eq!(
+            BackendAction::try_from("update 1 0".to_string()),
+            Ok(BackendAction::Update { rel: 1, blk: 0 })
+        );
+        assert!(BackendAction::try_from("vacuum 1".to_string()).is_err());
+    }
+}

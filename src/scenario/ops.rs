@@ -1,0 +1,637 @@
+//! The atomic operations of the processes: one file operation, one WAL record, one lock
+//! acquisition or release per step (pg-fidelity 11.2). Each names the PostgreSQL function it
+//! stands for. Multi-step ops (copydir, rmtree, a tablespace walk) keep a cursor in the World and
+//! take one file per step.
+
+use super::Scenario;
+use super::model::BackupMethod;
+use crate::world::{
+    BackupError, Hold, LockMode, LockObj, Page, ProcId, Rec, Scope, Ts, WalkStage, World,
+    ckpt_flags,
+};
+use std::fmt::Write as _;
+
+/// One operation of a process program.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// The checkpointer's loop, one step at a time: `CreateCheckPoint` begins (redo pointer :=
+    /// insert position, `RedoRecPtr` published, dirty buffers marked), writes one buffer per
+    /// step (`BufferSync`), ends (`XLOG_CHECKPOINT_ONLINE`, pg_control, `ckpt_done++`).
+    /// Enabled while a request is pending or a checkpoint runs (checkpointer.c, xlog.c).
+    Checkpointer,
+    /// `LockRelationOid` / `LockSharedObject[ForSession]`: wait until grantable, then hold.
+    Lock {
+        /// Object.
+        obj: LockObj,
+        /// Mode.
+        mode: LockMode,
+        /// Scope.
+        scope: Scope,
+    },
+    /// `UnlockSharedObjectForSession` / `UnlockRelationOid`.
+    Unlock {
+        /// Object.
+        obj: LockObj,
+        /// Scope.
+        scope: Scope,
+    },
+    /// Fix (1): movedb raises ERROR if a (exclusive) base backup is in progress (the 2015 patch's
+    /// check in `movedb`; not in any release).
+    RefuseDuringBackup {
+        /// Only exclusive backups are refused (streamed ones are held off by the lock).
+        exclusive_only: bool,
+    },
+    /// `RequestCheckpoint(flags)`: OR the flags into `ckpt_flags`, remember `ckpt_started`.
+    RequestCheckpoint {
+        /// Requested flags (`ckpt_flags`).
+        flags: u8,
+    },
+    /// The `CHECKPOINT_WAIT` part of `RequestCheckpoint`: blocked until a checkpoint that began
+    /// after the request has completed.
+    WaitCheckpoint,
+    /// `DropDatabaseBuffers(D)`: discard every buffer of `D` (movedb step 10).
+    DropDatabaseBuffers,
+    /// movedb's target check: ERROR if `dst` exists and is non-empty, `rmdir` if empty (step 11).
+    TargetCheck {
+        /// Target.
+        dst: Ts,
+    },
+    /// `copydir(src, dst, false)`: `mkdir(dst)`, `AllocateDir(src)`, then `copy_file` one file per
+    /// step (copydir.c; pg-fidelity 1.3).
+    Copydir {
+        /// Source.
+        src: Ts,
+        /// Target.
+        dst: Ts,
+    },
+    /// `XLogInsert(RM_DBASE_ID, XLOG_DBASE_CREATE[_FILE_COPY])`, no data (movedb step 12b).
+    LogCreateFileCopy {
+        /// Source.
+        src: Ts,
+        /// Target.
+        dst: Ts,
+    },
+    /// Fix (2): `CreateDirAndVersionFile(dst)` + `XLOG_DBASE_CREATE_WAL_LOG` (as 15+ createdb).
+    LogCreateWalLog {
+        /// Source (recorded for the ghost state).
+        src: Ts,
+        /// Target.
+        dst: Ts,
+    },
+    /// Fix (2): per file `RelationCreateStorage` (`XLOG_SMGR_CREATE`, file pre-extended with
+    /// zeros), then per page `RelationCopyStorageUsingBuffer` + `log_newpage_buffer` (one
+    /// `XLOG_FPI` per page, into a dirty buffer). One file creation or page per step.
+    CopyRelationsLogged {
+        /// Source.
+        src: Ts,
+        /// Target.
+        dst: Ts,
+    },
+    /// `heap_update` of `pg_database.dattablespace` (movedb step 12c).
+    UpdateCatalog {
+        /// New tablespace.
+        dst: Ts,
+    },
+    /// `CommitTransactionCommand`: commit record (synchronous, `ForceSyncCommit`), release the
+    /// transaction-scope locks (movedb step 13).
+    Commit,
+    /// `rmtree(src_dbpath, true)`: read every name first, unlink one file per step, then `rmdir`
+    /// (movedb step 15; not WAL-logged).
+    Rmtree {
+        /// The old location.
+        src: Ts,
+    },
+    /// `XLogInsert(RM_DBASE_ID, XLOG_DBASE_DROP)` for the old location (movedb step 16).
+    LogDrop {
+        /// The old location.
+        src: Ts,
+    },
+    /// `do_pg_start_backup`: `runningBackups++`, forcePageWrites, then
+    /// `RequestCheckpoint(FORCE|WAIT|IMMEDIATE)` (xlog.c; pg-fidelity 5.1).
+    StartBackup {
+        /// Requested flags.
+        flags: u8,
+    },
+    /// The WAIT of the start checkpoint, then the start LSN := `ControlFile->checkPointCopy.redo`.
+    WaitStartCheckpoint,
+    /// `sendTablespace` / `sendDir` over `D`'s directory in `ts`: list, `lstat`, `AllocateDir`,
+    /// `sendFile` one file per step; ENOENT on `lstat`/open is skipped, a directory that vanishes
+    /// between `lstat` and `AllocateDir` is an ERROR (basebackup.c; pg-fidelity 5.2).
+    SendTablespace {
+        /// Tablespace sent.
+        ts: Ts,
+    },
+    /// `do_pg_stop_backup`: `XLOG_BACKUP_END(start)`, `runningBackups--` (pg-fidelity 5.3).
+    StopBackup,
+    /// `InitPostgres`: `LockSharedObject(D, RowExclusiveLock)` for the session, read
+    /// `dattablespace`.
+    Connect,
+    /// VACUUM: `visibilitymap_set` → `log_heap_visible` (heapam.c; pg-fidelity 6).
+    Visible {
+        /// Relation.
+        rel: u8,
+        /// Block.
+        blk: u8,
+    },
+    /// `heap_update` of one page: `XLogInsert` with a full-page image iff the page LSN <=
+    /// `RedoRecPtr` (first change since the redo pointer), else without.
+    Update {
+        /// Relation.
+        rel: u8,
+        /// Block.
+        blk: u8,
+    },
+    /// Backend exit: release the session lock.
+    Disconnect,
+}
+
+macro_rules! ev {
+    ($e:expr, $($arg:tt)*) => {
+        if let Some(s) = $e.as_deref_mut() {
+            let _ = write!(s, $($arg)*);
+        }
+    };
+}
+
+impl Op {
+    /// Stable name used in traces.
+    pub fn name(&self) -> String {
+        match self {
+            Op::Checkpointer => "CreateCheckPoint".into(),
+            Op::Lock { obj, mode, scope } => format!("Lock({obj}, {mode}, {scope:?})"),
+            Op::Unlock { obj, scope } => format!("Unlock({obj}, {scope:?})"),
+            Op::RefuseDuringBackup { .. } => "movedb: refuse during backup".into(),
+            Op::RequestCheckpoint { flags } => {
+                format!("RequestCheckpoint({})", ckpt_flags::describe(*flags))
+            }
+            Op::WaitCheckpoint => "RequestCheckpoint: wait".into(),
+            Op::DropDatabaseBuffers => "DropDatabaseBuffers".into(),
+            Op::TargetCheck { .. } => "movedb: target check".into(),
+            Op::Copydir { .. } => "copydir".into(),
+            Op::LogCreateFileCopy { .. } => "XLogInsert(DBASE_CREATE)".into(),
+            Op::LogCreateWalLog { .. } => "CreateDirAndVersionFile".into(),
+            Op::CopyRelationsLogged { .. } => "CreateAndCopyRelationData".into(),
+            Op::UpdateCatalog { .. } => "heap_update(pg_database)".into(),
+            Op::Commit => "CommitTransactionCommand".into(),
+            Op::Rmtree { .. } => "rmtree".into(),
+            Op::LogDrop { .. } => "XLogInsert(DBASE_DROP)".into(),
+            Op::StartBackup { .. } => "do_pg_start_backup".into(),
+            Op::WaitStartCheckpoint => "do_pg_start_backup: wait".into(),
+            Op::SendTablespace { ts } => format!("sendTablespace({ts})"),
+            Op::StopBackup => "do_pg_stop_backup".into(),
+            Op::Connect => "InitPostgres".into(),
+            Op::Visible { .. } => "log_heap_visible".into(),
+            Op::Update { .. } => "heap_update".into(),
+            Op::Disconnect => "proc_exit".into(),
+        }
+    }
+
+    pub(super) fn enabled(&self, sc: &Scenario, w: &World, p: ProcId) -> bool {
+        let _ = sc;
+        match self {
+            Op::Checkpointer => w.ckpt.running.is_some() || w.ckpt.pending_flags != 0,
+            Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
+            Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
+            Op::WaitCheckpoint | Op::WaitStartCheckpoint => w.procs[usize::from(p)]
+                .ckpt_wait
+                .is_some_and(|s| w.checkpoint_done_since(s)),
+            _ => true,
+        }
+    }
+
+    pub(super) fn blocked_reason(&self, sc: &Scenario, w: &World, p: ProcId) -> String {
+        let lock = match self {
+            Op::Lock { obj, mode, .. } => Some((*obj, *mode)),
+            Op::Connect => Some((LockObj::Database, LockMode::RowExclusive)),
+            _ => None,
+        };
+        if let Some((obj, mode)) = lock {
+            if let Some(h) = w.locks.blocker(p, obj, mode) {
+                return format!(
+                    "waits for {mode} on {obj}, held in {} by {}",
+                    h.mode,
+                    sc.procs[usize::from(h.proc)].name
+                );
+            }
+        }
+        match self {
+            Op::WaitCheckpoint | Op::WaitStartCheckpoint if !self.enabled(sc, w, p) => {
+                "waits for a checkpoint that began after its request".into()
+            }
+            Op::Checkpointer if !self.enabled(sc, w, p) => "idle (no request)".into(),
+            _ => "runnable".into(),
+        }
+    }
+
+    /// Apply one step. `e`, when given, receives the event text.
+    pub(super) fn apply(&self, sc: &Scenario, w: &mut World, p: ProcId, mut e: Option<&mut String>) {
+        let pi = usize::from(p);
+        let mut advance = true;
+        match *self {
+            Op::Checkpointer => {
+                advance = false;
+                checkpointer_step(w, &mut e);
+            }
+            Op::Lock { obj, mode, scope } => {
+                w.locks.grant(Hold {
+                    proc: p,
+                    obj,
+                    mode,
+                    scope,
+                });
+                ev!(e, "{} {mode} on {obj} ({})", lock_fn(obj, scope), scope_word(scope));
+            }
+            Op::Unlock { obj, scope } => {
+                w.locks.release(p, obj, scope);
+                ev!(e, "release lock on {obj} ({})", scope_word(scope));
+            }
+            Op::RefuseDuringBackup { exclusive_only } => {
+                let exclusive = sc.model.backup.method == BackupMethod::Exclusive;
+                if w.backup.in_progress && (!exclusive_only || exclusive) {
+                    ev!(e, "ERROR: a base backup is in progress; ALTER DATABASE SET TABLESPACE refused");
+                    fail(w, p);
+                    return;
+                }
+                ev!(e, "no {}base backup in progress: proceed", if exclusive_only { "exclusive " } else { "" });
+            }
+            Op::RequestCheckpoint { flags } => {
+                let s = w.request_checkpoint(flags);
+                w.procs[pi].ckpt_wait = Some(s);
+                ev!(e, "RequestCheckpoint({}) (ckpt_started = {s})", ckpt_flags::describe(flags));
+            }
+            Op::WaitCheckpoint => {
+                w.procs[pi].ckpt_wait = None;
+                ev!(e, "checkpoint done (ckpt_done = {}); RequestCheckpoint returns", w.ckpt.done);
+            }
+            Op::DropDatabaseBuffers => {
+                let n = w.dirty.len();
+                w.drop_database_buffers();
+                ev!(e, "DropDatabaseBuffers({}): {n} dirty buffer(s) discarded", crate::world::fs::DB_OID);
+            }
+            Op::TargetCheck { dst } => match w.fs.dir(dst) {
+                Some(d) if !d.files.is_empty() => {
+                    ev!(e, "ERROR: some relations of database are already in tablespace {dst}");
+                    fail(w, p);
+                    return;
+                }
+                Some(_) => {
+                    w.fs.rmtree(dst);
+                    ev!(e, "rmdir(\"{}\") (empty target)", dst.db_path());
+                }
+                None => ev!(e, "\"{}\" does not exist: ok", dst.db_path()),
+            },
+            Op::Copydir { src, dst } => {
+                advance = copydir_step(w, p, src, dst, &mut e);
+            }
+            Op::LogCreateFileCopy { src, dst } => {
+                let lsn = w.log(Rec::CreateFileCopy { dst, src });
+                w.ghost.create_lsn = Some(lsn);
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::LogCreateWalLog { src, dst } => {
+                w.fs.mkdir(dst);
+                w.ghost.move_src = Some(src);
+                let lsn = w.log(Rec::CreateWalLog { ts: dst });
+                w.ghost.create_lsn = Some(lsn);
+                ev!(e, "mkdir(\"{}\") + PG_VERSION; WAL {lsn}: {}", dst.db_path(), w.wal[lsn as usize]);
+            }
+            Op::CopyRelationsLogged { src, dst } => {
+                advance = copy_logged_step(w, p, src, dst, &mut e);
+            }
+            Op::UpdateCatalog { dst } => {
+                w.catalog = dst;
+                let lsn = w.log(Rec::CatalogUpdate { ts: dst });
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::Commit => {
+                let lsn = w.log(Rec::Commit);
+                w.locks.release_xact(p);
+                ev!(e, "WAL {lsn}: COMMIT; transaction-scope locks released (session lock kept)");
+            }
+            Op::Rmtree { src } => {
+                advance = rmtree_step(w, p, src, &mut e);
+            }
+            Op::LogDrop { src } => {
+                let lsn = w.log(Rec::Drop { ts: src });
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::StartBackup { flags } => {
+                w.backup.in_progress = true;
+                let s = w.request_checkpoint(flags);
+                w.procs[pi].ckpt_wait = Some(s);
+                ev!(e, "runningBackups++, forcePageWrites; RequestCheckpoint({})", ckpt_flags::describe(flags));
+            }
+            Op::WaitStartCheckpoint => {
+                w.procs[pi].ckpt_wait = None;
+                let start = w.ckpt.control_redo;
+                w.backup.start_lsn = Some(start);
+                w.backup.catalog_at_start = w.catalog;
+                ev!(e, "start WAL location {start} (redo of the checkpoint in pg_control)");
+            }
+            Op::SendTablespace { ts } => {
+                advance = send_step(sc, w, p, ts, &mut e);
+            }
+            Op::StopBackup => {
+                let start = w.backup.start_lsn.unwrap_or(0);
+                let lsn = w.log(Rec::BackupEnd { start });
+                w.backup.end_lsn = Some(lsn);
+                w.backup.in_progress = false;
+                ev!(e, "WAL {lsn}: {}; stop WAL location {lsn}", w.wal[lsn as usize]);
+            }
+            Op::Connect => {
+                w.locks.grant(Hold {
+                    proc: p,
+                    obj: LockObj::Database,
+                    mode: LockMode::RowExclusive,
+                    scope: Scope::Session,
+                });
+                w.procs[pi].db_ts = w.catalog;
+                ev!(e, "connect to database {}: RowExclusiveLock (session); dattablespace = {}", crate::world::fs::DB_OID, w.catalog);
+            }
+            Op::Visible { rel, blk } => {
+                let ts = w.procs[pi].db_ts;
+                let key = (ts, rel, blk);
+                let page = w.read_page(key).unwrap_or_default();
+                let image = (sc.sem.visible_images_heap() && page.lsn <= w.ckpt.redo_rec_ptr)
+                    .then_some(page.ver);
+                let lsn = w.log(Rec::Visible { ts, rel, blk, heap_image: image });
+                if image.is_some() {
+                    w.dirty.insert(key, Page { ver: page.ver, lsn: lsn + 1 });
+                }
+                ev!(e, "VACUUM: WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::Update { rel, blk } => {
+                let ts = w.procs[pi].db_ts;
+                let key = (ts, rel, blk);
+                let page = w.read_page(key).unwrap_or_default();
+                let ver = page.ver.saturating_add(1);
+                let rec = if page.lsn <= w.ckpt.redo_rec_ptr {
+                    Rec::Fpi { ts, rel, blk, ver }
+                } else {
+                    Rec::HeapUpdate { ts, rel, blk, ver }
+                };
+                let lsn = w.log(rec);
+                w.dirty.insert(key, Page { ver, lsn: lsn + 1 });
+                ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::Disconnect => {
+                w.locks.release_all(p);
+                ev!(e, "disconnect: session locks released");
+            }
+        }
+        if advance {
+            let st = &mut w.procs[pi];
+            st.pc += 1;
+            st.cursor = None;
+        }
+    }
+}
+
+fn lock_fn(obj: LockObj, scope: Scope) -> &'static str {
+    match (obj, scope) {
+        (LockObj::PgDatabase, _) => "table_open/LockRelationOid:",
+        (LockObj::Database, Scope::Xact) => "LockSharedObject:",
+        (LockObj::Database, Scope::Session) => "LockSharedObjectForSession:",
+    }
+}
+
+fn scope_word(s: Scope) -> &'static str {
+    match s {
+        Scope::Xact => "transaction",
+        Scope::Session => "session",
+    }
+}
+
+/// The process raised ERROR: abort releases its locks; it ends.
+fn fail(w: &mut World, p: ProcId) {
+    w.locks.release_all(p);
+    let st = &mut w.procs[usize::from(p)];
+    st.failed = true;
+    st.cursor = None;
+    st.ckpt_wait = None;
+}
+
+fn checkpointer_step(w: &mut World, e: &mut Option<&mut String>) {
+    match w.ckpt.running.take() {
+        None => {
+            let redo = w.insert_lsn();
+            let flags = w.ckpt.pending_flags;
+            w.ckpt.pending_flags = 0;
+            w.ckpt.started = w.ckpt.started.wrapping_add(1);
+            w.ckpt.redo_rec_ptr = redo;
+            let to_flush: Vec<_> = w.dirty.keys().copied().collect();
+            ev!(e, "CreateCheckPoint({}) begins: redo = {redo} (RedoRecPtr), {} dirty buffer(s) to write", ckpt_flags::describe(flags), to_flush.len());
+            w.ckpt.running = Some((redo, to_flush));
+        }
+        Some((redo, mut to_flush)) if !to_flush.is_empty() => {
+            let key = to_flush.remove(0);
+            let written = w.dirty.contains_key(&key);
+            w.flush_buffer(key);
+            if written {
+                ev!(e, "BufferSync: write {} blk {}", key.0.rel_path(key.1), key.2);
+            } else {
+                ev!(e, "BufferSync: {} blk {} no longer dirty", key.0.rel_path(key.1), key.2);
+            }
+            w.ckpt.running = Some((redo, to_flush));
+        }
+        Some((redo, _)) => {
+            let lsn = w.log(Rec::Checkpoint { redo });
+            w.ckpt.control_redo = redo;
+            w.ckpt.done = w.ckpt.done.wrapping_add(1);
+            ev!(e, "WAL {lsn}: CHECKPOINT_ONLINE redo {redo}; pg_control updated (ckpt_done = {})", w.ckpt.done);
+        }
+    }
+}
+
+/// One step of copydir; returns whether the op is complete.
+fn copydir_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut String>) -> bool {
+    let pi = usize::from(p);
+    match w.procs[pi].cursor.take() {
+        None => {
+            w.ghost.move_src = Some(src);
+            if !w.fs.mkdir(dst) {
+                ev!(e, "ERROR: could not create directory \"{}\": File exists", dst.db_path());
+                fail(w, p);
+                return false;
+            }
+            let names = w.fs.names(src);
+            ev!(e, "copydir: mkdir(\"{}\"); AllocateDir(\"{}\") lists {} file(s)", dst.db_path(), src.db_path(), names.len());
+            if names.is_empty() {
+                return true;
+            }
+            w.procs[pi].cursor = Some((names, 0));
+            false
+        }
+        Some((names, next)) => {
+            let rel = names[usize::from(next)];
+            match w.fs.file(src, rel).cloned() {
+                Some(f) => {
+                    if let Some(d) = w.fs.dir_mut(dst) {
+                        d.files.insert(rel, f);
+                    }
+                    ev!(e, "copy_file(\"{}\" -> \"{}\")", src.rel_path(rel), dst.rel_path(rel));
+                }
+                None => {
+                    ev!(e, "ERROR: could not stat file \"{}\"", src.rel_path(rel));
+                    fail(w, p);
+                    return false;
+                }
+            }
+            let next = next + 1;
+            if usize::from(next) == names.len() {
+                return true;
+            }
+            w.procs[pi].cursor = Some((names, next));
+            false
+        }
+    }
+}
+
+/// One step of the WAL-logged copy; returns whether the op is complete.
+fn copy_logged_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut String>) -> bool {
+    let pi = usize::from(p);
+    let (names, k) = w.procs[pi]
+        .cursor
+        .take()
+        .unwrap_or_else(|| (w.fs.names(src), 0));
+    if names.is_empty() {
+        return true;
+    }
+    // Step k: file k / (pages + 1); sub-step 0 creates it, sub-step j copies page j - 1.
+    let pages = names
+        .iter()
+        .map(|&r| w.fs.file(src, r).map_or(0, Vec::len))
+        .max()
+        .unwrap_or(0);
+    let per = pages + 1;
+    let (fi, sub) = (usize::from(k) / per, usize::from(k) % per);
+    let rel = names[fi];
+    let npages = w.fs.file(src, rel).map_or(0, Vec::len);
+    if sub == 0 {
+        if let Some(d) = w.fs.dir_mut(dst) {
+            d.files.insert(rel, vec![Page::default(); npages]);
+        }
+        let lsn = w.log(Rec::SmgrCreate { ts: dst, rel });
+        ev!(e, "RelationCreateStorage: WAL {lsn}: {}; file pre-extended to {npages} zero page(s)", w.wal[lsn as usize]);
+    } else {
+        let blk = u8::try_from(sub - 1).unwrap_or(u8::MAX);
+        let page = w.read_page((src, rel, blk)).unwrap_or_default();
+        let lsn = w.log(Rec::Fpi { ts: dst, rel, blk, ver: page.ver });
+        w.dirty.insert((dst, rel, blk), Page { ver: page.ver, lsn: lsn + 1 });
+        ev!(e, "RelationCopyStorageUsingBuffer: WAL {lsn}: {}", w.wal[lsn as usize]);
+    }
+    let k1 = usize::from(k) + 1;
+    let done_file = k1 % per == 0 || (k1 % per) > npages;
+    let next = if done_file { (fi + 1) * per } else { k1 };
+    if next / per >= names.len() {
+        return true;
+    }
+    w.procs[pi].cursor = Some((names, u8::try_from(next).unwrap_or(u8::MAX)));
+    false
+}
+
+/// One step of rmtree; returns whether the op is complete.
+fn rmtree_step(w: &mut World, p: ProcId, src: Ts, e: &mut Option<&mut String>) -> bool {
+    let pi = usize::from(p);
+    match w.procs[pi].cursor.take() {
+        None => {
+            w.ghost.rmtree_begun = true;
+            let names = w.fs.names(src);
+            ev!(e, "rmtree(\"{}\"): read {} name(s)", src.db_path(), names.len());
+            w.procs[pi].cursor = Some((names, 0));
+            false
+        }
+        Some((names, next)) if usize::from(next) < names.len() => {
+            let rel = names[usize::from(next)];
+            if let Some(d) = w.fs.dir_mut(src) {
+                d.files.remove(&rel);
+            }
+            ev!(e, "unlink(\"{}\")", src.rel_path(rel));
+            w.procs[pi].cursor = Some((names, next + 1));
+            false
+        }
+        Some(_) => {
+            w.fs.rmtree(src);
+            ev!(e, "rmdir(\"{}\")", src.db_path());
+            true
+        }
+    }
+}
+
+/// One step of a tablespace walk; returns whether the tablespace is sent.
+fn send_step(sc: &Scenario, w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> bool {
+    let _ = sc;
+    let during_rmtree = w.ghost.rmtree_begun && w.ghost.move_src == Some(ts);
+    let stage = std::mem::take(&mut w.backup.stage);
+    let (next_stage, done) = match stage {
+        WalkStage::OpenTablespace => {
+            if w.fs.has_dir(ts) {
+                ev!(e, "sendDir({ts}): readdir lists {}", crate::world::fs::DB_OID);
+                (WalkStage::Lstat, false)
+            } else {
+                ev!(e, "sendDir({ts}): no directory of database {}", crate::world::fs::DB_OID);
+                (WalkStage::OpenTablespace, true)
+            }
+        }
+        WalkStage::Lstat => {
+            if during_rmtree {
+                w.ghost.walked_src_during_rmtree = true;
+            }
+            if w.fs.has_dir(ts) {
+                ev!(e, "lstat(\"{}\"): directory", ts.db_path());
+                (WalkStage::OpenDb, false)
+            } else {
+                ev!(e, "lstat(\"{}\"): ENOENT, skipped (went away while scanning)", ts.db_path());
+                (WalkStage::OpenTablespace, true)
+            }
+        }
+        WalkStage::OpenDb => {
+            if during_rmtree {
+                w.ghost.walked_src_during_rmtree = true;
+            }
+            if !w.fs.has_dir(ts) {
+                let msg = format!("could not open directory \"{}\": No such file or directory", ts.db_path());
+                ev!(e, "ERROR: {msg}; base backup aborted");
+                w.backup.failed = Some(BackupError(msg));
+                w.backup.in_progress = false;
+                fail(w, p);
+                return false;
+            }
+            w.backup.copy.mkdir(ts);
+            let names = w.fs.names(ts);
+            ev!(e, "AllocateDir(\"{}\"): {} file(s) listed; tar header for the directory", ts.db_path(), names.len());
+            if names.is_empty() {
+                (WalkStage::OpenTablespace, true)
+            } else {
+                (WalkStage::Copy { names, next: 0 }, false)
+            }
+        }
+        WalkStage::Copy { names, next } => {
+            if during_rmtree {
+                w.ghost.walked_src_during_rmtree = true;
+            }
+            let rel = names[usize::from(next)];
+            match w.fs.file(ts, rel).cloned() {
+                Some(f) => {
+                    let n = f.len();
+                    if let Some(d) = w.backup.copy.dir_mut(ts) {
+                        d.files.insert(rel, f);
+                    }
+                    ev!(e, "sendFile(\"{}\"): {n} page(s) sent", ts.rel_path(rel));
+                }
+                None => {
+                    ev!(e, "sendFile(\"{}\"): ENOENT, skipped", ts.rel_path(rel));
+                }
+            }
+            let next = next + 1;
+            if usize::from(next) == names.len() {
+                (WalkStage::OpenTablespace, true)
+            } else {
+                (WalkStage::Copy { names, next }, false)
+            }
+        }
+        WalkStage::Done => (WalkStage::OpenTablespace, true),
+    };
+    w.backup.stage = next_stage;
+    done
+}

@@ -1,0 +1,336 @@
+//! The trace format: a self-contained, versioned JSON document for one counterexample, its writer
+//! and reader, and `replay`, which re-executes it step by step.
+//!
+//! # Format (schema `racecheck-trace/1`)
+//! ```json
+//! {
+//!   "schema": "racecheck-trace/1",        // bumped on any change of this format
+//!   "racecheck-version": "0.1.0",
+//!   "model": { ...every knob of the variant, as in models/NAME.toml... },
+//!   "backend": { "name": "native", "bound": "exhaustive BFS", "seed": 1, "schedule": "..." },
+//!   "violation": { "property": "invalid-pages",
+//!                  "message": "PANIC: WAL contains references to invalid pages",
+//!                  "details": ["WARNING: page 1 of relation pg_tblspc/16400/16384/16385 does not exist", ...] },
+//!   "steps": [ { "index": 0, "proc": "walsender", "op": "do_pg_start_backup",
+//!                "event": "runningBackups++, forcePageWrites; RequestCheckpoint(IMMEDIATE|FORCE|WAIT)" }, ... ],
+//!   "wal": [ "0: CHECKPOINT_ONLINE redo 0", ... ],   // the primary's WAL at the end
+//!   "restore-log": [ "redo 3: DBASE_CREATE(_FILE_COPY) copy base/16384 -> ...", ... ]
+//! }
+//! ```
+//! Unknown fields are rejected everywhere. `steps[i].proc` names a process of the scenario,
+//! `op` the op it runs (as `Op::name`), `event` what the step did; replay checks all three at
+//! every step, so a trace that no longer matches the model fails loudly at the first divergence.
+//! `wal` and `restore-log` are for reading; replay recomputes and compares them too.
+
+use crate::explore::{BackendInfo, Counterexample};
+use crate::property::{self, Violation};
+use crate::scenario::{Model, Scenario};
+use crate::world::redo;
+use crate::world::{ProcId, World};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The schema version written in every trace.
+pub const SCHEMA: &str = "racecheck-trace/1";
+
+/// One step of a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// 0-based position.
+    pub index: usize,
+    /// Process name.
+    pub proc: String,
+    /// Op name.
+    pub op: String,
+    /// What happened, in PostgreSQL's terms.
+    pub event: String,
+}
+
+/// The violated property.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceViolation {
+    /// Property name.
+    pub property: String,
+    /// Headline message.
+    pub message: String,
+    /// WARNINGs, differing pages, blocked processes.
+    pub details: Vec<String>,
+}
+
+/// A counterexample document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Trace {
+    /// [`SCHEMA`].
+    pub schema: String,
+    /// Version of racecheck that wrote it.
+    pub racecheck_version: String,
+    /// The whole variant, inline.
+    pub model: Model,
+    /// The backend that found it.
+    pub backend: BackendInfo,
+    /// The violated property.
+    pub violation: TraceViolation,
+    /// The schedule.
+    pub steps: Vec<Step>,
+    /// The primary's WAL at the end, one record per line.
+    pub wal: Vec<String>,
+    /// The startup process's log while replaying the restored backup.
+    pub restore_log: Vec<String>,
+}
+
+/// Why a trace could not be read or replayed (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// File not readable.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Not valid trace JSON (truncated, unknown field, wrong type...).
+    #[error("{path}: not a valid racecheck trace: {message}")]
+    Json {
+        /// File.
+        path: String,
+        /// serde_json's message with line and column.
+        message: String,
+    },
+    /// The schema version is not the one this racecheck reads.
+    #[error("{path}: field `schema` is {found:?}; this racecheck reads {SCHEMA:?}")]
+    Schema {
+        /// File.
+        path: String,
+        /// What the file says.
+        found: String,
+    },
+    /// The inline model is invalid.
+    #[error("{path}: field `model.{knob}`: {message}")]
+    Model {
+        /// File.
+        path: String,
+        /// Knob.
+        knob: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Re-execution diverged from the recorded steps.
+    #[error("{path}: replay diverged at steps[{index}]: {message}")]
+    Diverged {
+        /// File.
+        path: String,
+        /// Step index.
+        index: usize,
+        /// What differs.
+        message: String,
+    },
+    /// A field inconsistent with the rest.
+    #[error("{path}: field `{field}`: {message}")]
+    Field {
+        /// File.
+        path: String,
+        /// Field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Re-execute a schedule, recording each step's event.
+pub fn run_schedule(sc: &Scenario, schedule: &[ProcId]) -> Result<(World, Vec<Step>), String> {
+    let mut w = sc.initial();
+    let mut steps = Vec::with_capacity(schedule.len());
+    for (index, &p) in schedule.iter().enumerate() {
+        if usize::from(p) >= sc.procs.len() || !sc.enabled(&w, p) {
+            return Err(format!("step {index}: process {p} cannot step"));
+        }
+        let op = sc.next_op(&w, p).map(|o| o.name()).unwrap_or_default();
+        let mut event = String::new();
+        sc.step(&mut w, p, Some(&mut event));
+        steps.push(Step {
+            index,
+            proc: sc.procs[usize::from(p)].name.to_string(),
+            op,
+            event,
+        });
+    }
+    Ok((w, steps))
+}
+
+fn wal_lines(w: &World) -> Vec<String> {
+    w.wal
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("{i}: {r}"))
+        .collect()
+}
+
+/// Build the trace of a counterexample.
+pub fn build(
+    sc: &Scenario,
+    cx: &Counterexample,
+    backend: &BackendInfo,
+) -> Result<Trace, String> {
+    let (w, steps) = run_schedule(sc, &cx.schedule)?;
+    let restore_log = if sc.terminal(&w) {
+        redo::restore(&w, &sc.sem, true).log
+    } else {
+        Vec::new()
+    };
+    Ok(Trace {
+        schema: SCHEMA.into(),
+        racecheck_version: env!("CARGO_PKG_VERSION").into(),
+        model: sc.model.clone(),
+        backend: backend.clone(),
+        violation: TraceViolation {
+            property: cx.violation.property.into(),
+            message: cx.violation.message.clone(),
+            details: cx.violation.details.clone(),
+        },
+        steps,
+        wal: wal_lines(&w),
+        restore_log,
+    })
+}
+
+/// Write a trace as pretty JSON.
+pub fn write(trace: &Trace, path: &Path) -> std::io::Result<()> {
+    let mut s = serde_json::to_string_pretty(trace).map_err(std::io::Error::other)?;
+    s.push('\n');
+    std::fs::write(path, s)
+}
+
+/// Parse a trace document.
+pub fn parse(text: &str, path: &str) -> Result<Trace, TraceError> {
+    // Check the schema first so that an old trace gets the clearest message.
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        match v.get("schema").and_then(|s| s.as_str()) {
+            Some(s) if s != SCHEMA => {
+                return Err(TraceError::Schema {
+                    path: path.into(),
+                    found: s.into(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let t: Trace = serde_json::from_str(text).map_err(|e| TraceError::Json {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    if let Err(e) = t.model.validate() {
+        return Err(TraceError::Model {
+            path: path.into(),
+            knob: e.knob,
+            message: e.message,
+        });
+    }
+    Ok(t)
+}
+
+/// Read a trace file.
+pub fn read(path: &Path) -> Result<Trace, TraceError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| TraceError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    parse(&text, &p)
+}
+
+/// The result of a successful replay.
+#[derive(Debug)]
+pub struct Replayed {
+    /// The scenario rebuilt from the inline model.
+    pub scenario: Scenario,
+    /// The violation reproduced (same property as recorded).
+    pub violation: Violation,
+    /// Steps re-executed.
+    pub steps: Vec<Step>,
+}
+
+/// Re-execute a trace step by step; fail at the first divergence. Succeeds only if the recorded
+/// property is violated again at the end.
+pub fn replay(t: &Trace, path: &str) -> Result<Replayed, TraceError> {
+    let sc = Scenario::new(&t.model);
+    let mut w = sc.initial();
+    let diverged = |index: usize, message: String| TraceError::Diverged {
+        path: path.into(),
+        index,
+        message,
+    };
+    let mut steps = Vec::with_capacity(t.steps.len());
+    for (i, s) in t.steps.iter().enumerate() {
+        if s.index != i {
+            return Err(TraceError::Field {
+                path: path.into(),
+                field: format!("steps[{i}].index"),
+                message: format!("is {}, expected {i}", s.index),
+            });
+        }
+        let Some(p) = sc.proc_id(&s.proc) else {
+            let known: Vec<&str> = sc.procs.iter().map(|p| p.name).collect();
+            return Err(diverged(
+                i,
+                format!("unknown process {:?} (known: {})", s.proc, known.join(", ")),
+            ));
+        };
+        let Some(op) = sc.next_op(&w, p) else {
+            return Err(diverged(i, format!("{} has already finished", s.proc)));
+        };
+        let op_name = op.name();
+        if op_name != s.op {
+            return Err(diverged(
+                i,
+                format!("{} would run {op_name:?}, the trace says {:?}", s.proc, s.op),
+            ));
+        }
+        if !sc.enabled(&w, p) {
+            return Err(diverged(
+                i,
+                format!("{} is blocked here: {}", s.proc, sc.blocked_reason(&w, p)),
+            ));
+        }
+        let mut event = String::new();
+        sc.step(&mut w, p, Some(&mut event));
+        if event != s.event {
+            return Err(diverged(
+                i,
+                format!("event is {event:?}, the trace says {:?}", s.event),
+            ));
+        }
+        steps.push(s.clone());
+    }
+    let wal = wal_lines(&w);
+    if wal != t.wal {
+        return Err(TraceError::Field {
+            path: path.into(),
+            field: "wal".into(),
+            message: "the WAL after replay differs from the recorded one".into(),
+        });
+    }
+    let verdicts = property::evaluate(&sc, &w);
+    match verdicts
+        .violations
+        .into_iter()
+        .find(|v| v.property == t.violation.property)
+    {
+        Some(v) => Ok(Replayed {
+            scenario: sc,
+            violation: v,
+            steps,
+        }),
+        None => Err(TraceError::Field {
+            path: path.into(),
+            field: "violation.property".into(),
+            message: format!(
+                "{:?} is not violated at the end of the replayed schedule",
+                t.violation.property
+            ),
+        }),
+    }
+}

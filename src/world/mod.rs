@@ -1,0 +1,315 @@
+//! The World: everything one PostgreSQL cluster, its base backup and the restored copy consist of,
+//! as a pure, deterministic, `Clone + Hash + Eq` value. Imports nothing else of racecheck.
+//!
+//! The process programs (in `scenario/`) change the World only through the methods here and in
+//! the submodules; the restore check (`redo`) is PostgreSQL's startup-process semantics.
+
+pub mod fs;
+pub mod locks;
+pub mod redo;
+pub mod wal;
+
+pub use fs::{Dir, Fs, Lsn, Page, RelFile, Ts};
+pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
+pub use wal::Rec;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A PostgreSQL major version whose behaviour the model follows (pg-fidelity 11.2, "version
+/// switches").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PgVersion {
+    /// 9.2: no `CHECKPOINT_FLUSH_ALL`, VISIBLE never images the heap page, FATAL on a missing
+    /// create-by-copy source.
+    #[serde(rename = "9.2")]
+    V92,
+    /// 9.4: VISIBLE images the heap page iff hint bits are WAL-logged; FATAL on missing source.
+    #[serde(rename = "9.4")]
+    V94,
+    /// 15: missing create-by-copy source created empty before consistency (silently).
+    #[serde(rename = "15")]
+    V15,
+    /// 18: as 15, and initdb enables data checksums by default.
+    #[serde(rename = "18")]
+    V18,
+}
+
+impl PgVersion {
+    /// All versions, oldest first.
+    pub const ALL: [PgVersion; 4] = [
+        PgVersion::V92,
+        PgVersion::V94,
+        PgVersion::V15,
+        PgVersion::V18,
+    ];
+    /// The version as users write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PgVersion::V92 => "9.2",
+            PgVersion::V94 => "9.4",
+            PgVersion::V15 => "15",
+            PgVersion::V18 => "18",
+        }
+    }
+    /// Parse "9.2", "9.4", "15", "18".
+    pub fn parse(s: &str) -> Option<PgVersion> {
+        PgVersion::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for PgVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The fixed semantic switches a World is run under (derived from a variant's knobs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Semantics {
+    /// PostgreSQL version.
+    pub pg: PgVersion,
+    /// `XLogHintBitIsNeeded()`: data checksums or `wal_log_hints` on.
+    pub hint_bits_logged: bool,
+}
+
+impl Semantics {
+    /// Whether a VISIBLE record images the heap page on its first change after a redo pointer
+    /// (pg-fidelity 6.1/6.2): never in 9.2; iff hint bits are WAL-logged from 9.3.
+    pub fn visible_images_heap(&self) -> bool {
+        self.pg != PgVersion::V92 && self.hint_bits_logged
+    }
+    /// Whether create-by-copy redo creates a missing source directory (July-2022 fix, 15+).
+    pub fn recovery_creates_missing_dirs(&self) -> bool {
+        self.pg >= PgVersion::V15
+    }
+    /// Whether the first movedb/createdb checkpoint carries `CHECKPOINT_FLUSH_ALL` (9.4+).
+    pub fn flush_all(&self) -> bool {
+        self.pg != PgVersion::V92
+    }
+}
+
+/// Checkpoint request flags (`RequestCheckpoint`, xlog.h), as a bit set.
+pub mod ckpt_flags {
+    /// `CHECKPOINT_IMMEDIATE`.
+    pub const IMMEDIATE: u8 = 1;
+    /// `CHECKPOINT_FORCE`.
+    pub const FORCE: u8 = 2;
+    /// `CHECKPOINT_WAIT`.
+    pub const WAIT: u8 = 4;
+    /// `CHECKPOINT_FLUSH_ALL`.
+    pub const FLUSH_ALL: u8 = 8;
+
+    /// `IMMEDIATE|FORCE|WAIT` spelled PostgreSQL's way.
+    pub fn describe(flags: u8) -> String {
+        let mut v = Vec::new();
+        for (bit, name) in [
+            (IMMEDIATE, "IMMEDIATE"),
+            (FORCE, "FORCE"),
+            (WAIT, "WAIT"),
+            (FLUSH_ALL, "FLUSH_ALL"),
+        ] {
+            if flags & bit != 0 {
+                v.push(name);
+            }
+        }
+        v.join("|")
+    }
+}
+
+/// A buffer tag: (tablespace, relation, block) of database `D`.
+pub type PageKey = (Ts, u8, u8);
+
+/// The checkpointer's shared request state and its checkpoint in progress (pg-fidelity 7).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Checkpointer {
+    /// OR of the flags requested since the last checkpoint began (0 = no request).
+    pub pending_flags: u8,
+    /// `ckpt_started`: checkpoints begun.
+    pub started: u8,
+    /// `ckpt_done`: checkpoints completed.
+    pub done: u8,
+    /// The checkpoint in progress: its redo pointer and the buffers still to write.
+    pub running: Option<(Lsn, Vec<PageKey>)>,
+    /// Shared `RedoRecPtr`: a page change needs a full-page image iff page LSN <= this.
+    pub redo_rec_ptr: Lsn,
+    /// `ControlFile->checkPointCopy.redo`.
+    pub control_redo: Lsn,
+}
+
+/// Where a base backup's walk of one tablespace stands (`sendTablespace`/`sendDir`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub enum WalkStage {
+    /// Next: open the tablespace directory and read its entries.
+    #[default]
+    OpenTablespace,
+    /// Next: `lstat` the entry of `D` (it was listed).
+    Lstat,
+    /// Next: `AllocateDir` on `D`'s directory.
+    OpenDb,
+    /// Next: `sendFile` of the listed files, from `next` on.
+    Copy {
+        /// Names listed when the directory was opened.
+        names: Vec<u8>,
+        /// Index of the next name to send.
+        next: u8,
+    },
+    /// This tablespace is sent.
+    Done,
+}
+
+/// Why a base backup failed (the walsender raised an ERROR; no backup to restore).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BackupError(pub String);
+
+/// The base backup's state: the walsender's walk and the copy it is building (pg-fidelity 5).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Backup {
+    /// `runningBackups > 0` (what a flag check in movedb looks at).
+    pub in_progress: bool,
+    /// Checkpoint count at the start request (for the WAIT rule).
+    pub start_wait: Option<u8>,
+    /// Start LSN (redo of the start checkpoint), once known.
+    pub start_lsn: Option<Lsn>,
+    /// `dattablespace` of `D` in the copied `pg_database` at start.
+    pub catalog_at_start: Ts,
+    /// The walk of the tablespace being sent.
+    pub stage: WalkStage,
+    /// The copy being built.
+    pub copy: Fs,
+    /// Set when the walsender raised an ERROR.
+    pub failed: Option<BackupError>,
+    /// LSN of the `BACKUP_END` record, once stopped.
+    pub end_lsn: Option<Lsn>,
+}
+
+/// A process's place in its program, with the cursor of a multi-step operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ProcState {
+    /// Index of the current op in the program.
+    pub pc: u8,
+    /// Cursor inside a multi-step op (file names listed at open, next index).
+    pub cursor: Option<(Vec<u8>, u8)>,
+    /// Checkpoint count seen at this process's last `RequestCheckpoint(WAIT)`.
+    pub ckpt_wait: Option<u8>,
+    /// Tablespace of `D` as this backend saw it at connection.
+    pub db_ts: Ts,
+    /// The process raised an ERROR and ended.
+    pub failed: bool,
+}
+
+/// Ghost state: facts about the run that PostgreSQL does not keep, for properties and coverage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Ghost {
+    /// LSN of movedb's create record (file copy or WAL-log).
+    pub create_lsn: Option<Lsn>,
+    /// Source tablespace of the move, once movedb began copying.
+    pub move_src: Option<Ts>,
+    /// movedb's removal of the source directory has begun.
+    pub rmtree_begun: bool,
+    /// The backup looked at the source directory (lstat/open/send) after rmtree began.
+    pub walked_src_during_rmtree: bool,
+}
+
+/// The whole cluster state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct World {
+    /// The primary's files.
+    pub fs: Fs,
+    /// Dirty shared buffers of `D` (clean buffers equal the disk and are not kept).
+    pub dirty: BTreeMap<PageKey, Page>,
+    /// The WAL; a record's LSN is its index.
+    pub wal: Vec<Rec>,
+    /// Heavyweight locks.
+    pub locks: LockTable,
+    /// `pg_database.dattablespace` of `D`.
+    pub catalog: Ts,
+    /// Checkpointer state.
+    pub ckpt: Checkpointer,
+    /// Base backup state.
+    pub backup: Backup,
+    /// Per-process program state, indexed by [`ProcId`].
+    pub procs: Vec<ProcState>,
+    /// Ghost state.
+    pub ghost: Ghost,
+}
+
+impl World {
+    /// A cluster where `D` lives in `ts` with `files` relation files of `pages` pages each, all
+    /// at version 1, flushed; the WAL holds one checkpoint.
+    pub fn initial(ts: Ts, files: u8, pages: u8, nprocs: usize) -> World {
+        let mut w = World::default();
+        w.fs.mkdir(ts);
+        let dir = w.fs.dir_mut(ts).expect("just created");
+        for r in 0..files {
+            dir.files
+                .insert(r, vec![Page { ver: 1, lsn: 0 }; usize::from(pages)]);
+        }
+        w.wal.push(Rec::Checkpoint { redo: 0 });
+        w.catalog = ts;
+        w.procs = vec![ProcState::default(); nprocs];
+        w
+    }
+
+    /// The end of WAL: the LSN the next record will get.
+    pub fn insert_lsn(&self) -> Lsn {
+        Lsn::try_from(self.wal.len()).unwrap_or(Lsn::MAX)
+    }
+
+    /// `XLogInsert`: append a record and return its LSN.
+    pub fn log(&mut self, rec: Rec) -> Lsn {
+        let lsn = self.insert_lsn();
+        self.wal.push(rec);
+        lsn
+    }
+
+    /// The current content of a page as a backend sees it (buffer, else disk).
+    pub fn read_page(&self, key: PageKey) -> Option<Page> {
+        if let Some(p) = self.dirty.get(&key) {
+            return Some(*p);
+        }
+        let (ts, rel, blk) = key;
+        self.fs
+            .file(ts, rel)
+            .and_then(|f| f.get(usize::from(blk)).copied())
+    }
+
+    /// `RequestCheckpoint(flags)`: OR the flags in and remember `ckpt_started` for a WAIT.
+    /// Returns the counter value the requester must see completed-past.
+    pub fn request_checkpoint(&mut self, flags: u8) -> u8 {
+        self.ckpt.pending_flags |= flags;
+        self.ckpt.started
+    }
+
+    /// Whether a WAIT requester that saw `started_at_request` is satisfied: a checkpoint that
+    /// began after the request has completed (pg-fidelity 7.1).
+    pub fn checkpoint_done_since(&self, started_at_request: u8) -> bool {
+        self.ckpt.done > started_at_request
+    }
+
+    /// `DropDatabaseBuffers(D)`: discard every buffer of `D`, dirty or not, in all tablespaces.
+    pub fn drop_database_buffers(&mut self) {
+        self.dirty.clear();
+    }
+
+    /// Write one buffer to its file (`FlushBuffer` → `smgrwrite`), extending with zero pages.
+    pub fn flush_buffer(&mut self, key: PageKey) {
+        if let Some(page) = self.dirty.remove(&key) {
+            let (ts, rel, blk) = key;
+            self.fs.mkdir(ts);
+            let dir = self.fs.dir_mut(ts).expect("directory exists");
+            let file = dir.files.entry(rel).or_default();
+            let b = usize::from(blk);
+            if file.len() <= b {
+                file.resize(b + 1, Page::default());
+            }
+            file[b] = page;
+        }
+    }
+
+    /// Whether a process may take `mode` on `obj` now.
+    pub fn can_lock(&self, proc: ProcId, obj: LockObj, mode: LockMode) -> bool {
+        self.locks.can_grant(proc, obj, mode)
+    }
+}
