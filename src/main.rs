@@ -136,7 +136,9 @@ struct Usage(String);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
-        Some(Command::List { models }) => list(&models.unwrap_or_else(racecheck::default_models_dir)),
+        Some(Command::List { models }) => {
+            list(&models.unwrap_or_else(racecheck::default_models_dir))
+        }
         Some(Command::Replay { trace, json }) => replay(&trace, json),
         None => check(&cli.check),
     };
@@ -152,7 +154,12 @@ fn main() -> ExitCode {
 fn list(dir: &Path) -> Result<u8, Usage> {
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     for m in models {
-        println!("{:<22} PostgreSQL {:<4} {}", m.name, m.pg.as_str(), first_line(&m.description));
+        println!(
+            "{:<22} PostgreSQL {:<4} {}",
+            m.name,
+            m.pg.as_str(),
+            first_line(&m.description)
+        );
     }
     Ok(0)
 }
@@ -197,17 +204,22 @@ fn options(a: &CheckArgs) -> Options {
 fn headline_trace(sc: &Scenario, r: &Report) -> Result<Option<trace::Trace>, Usage> {
     match r.counterexamples.first() {
         None => Ok(None),
-        Some(cx) => trace::build(sc, cx, &r.backend)
-            .map(Some)
-            .map_err(|e| Usage(format!("internal error: counterexample does not re-execute: {e}"))),
+        Some(cx) => trace::build(sc, cx, &r.backend).map(Some).map_err(|e| {
+            Usage(format!(
+                "internal error: counterexample does not re-execute: {e}"
+            ))
+        }),
     }
 }
 
 fn check(a: &CheckArgs) -> Result<u8, Usage> {
-    if a.max_seconds.is_some_and(|s| !(s > 0.0)) {
+    if a.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
         return Err(Usage("--max-seconds must be a positive number".into()));
     }
-    let dir = a.models.clone().unwrap_or_else(racecheck::default_models_dir);
+    let dir = a
+        .models
+        .clone()
+        .unwrap_or_else(racecheck::default_models_dir);
     let opts = options(a);
     match &a.variant {
         Some(name) => check_one(a, &dir, name, &opts),
@@ -250,7 +262,9 @@ fn check_one(a: &CheckArgs, dir: &Path, name: &str, opts: &Options) -> Result<u8
         print!("{}", report::render(&sc, &r, t.as_ref()));
         if t.is_some() {
             match &written {
-                Some(p) => println!("trace written to {p}; replay it with:\n  racecheck replay {p}"),
+                Some(p) => {
+                    println!("trace written to {p}; replay it with:\n  racecheck replay {p}")
+                }
                 None => println!(
                     "to keep and replay this counterexample:\n  racecheck --variant {name} {}--trace-out {name}.json && racecheck replay {name}.json",
                     override_flags(a)
@@ -280,11 +294,16 @@ fn override_flags(a: &CheckArgs) -> String {
 
 fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
     if a.trace_out.is_some() {
-        return Err(Usage("--trace-out needs --variant; use --trace-dir DIR for all variants".into()));
+        return Err(Usage(
+            "--trace-out needs --variant; use --trace-dir DIR for all variants".into(),
+        ));
     }
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     if models.is_empty() {
-        return Err(Usage(format!("no model files (*.toml) in {}", dir.display())));
+        return Err(Usage(format!(
+            "no model files (*.toml) in {}",
+            dir.display()
+        )));
     }
     if let Some(d) = &a.trace_dir {
         std::fs::create_dir_all(d).map_err(|e| Usage(format!("{}: {e}", d.display())))?;
@@ -308,12 +327,20 @@ fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
             (_, Err(_)) => mismatched = true,
             _ => {}
         }
-        let violated: Vec<&str> = r.counterexamples.iter().map(|c| c.violation.property).collect();
+        let violated: Vec<&str> = r
+            .counterexamples
+            .iter()
+            .map(|c| c.violation.property)
+            .collect();
         rows.push([
             m.name.clone(),
             m.pg.to_string(),
             r.verdict.word().to_string(),
-            if violated.is_empty() { "-".into() } else { violated.join(", ") },
+            if violated.is_empty() {
+                "-".into()
+            } else {
+                violated.join(", ")
+            },
             match &expect {
                 Ok(()) => "yes".into(),
                 Err(e) => format!("NO: {e}"),
@@ -335,7 +362,15 @@ fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        let head = ["variant", "pg", "verdict", "violated", "as expected", "states", "seconds"];
+        let head = [
+            "variant",
+            "pg",
+            "verdict",
+            "violated",
+            "as expected",
+            "states",
+            "seconds",
+        ];
         let mut width = head.map(str::len);
         for r in &rows {
             for (i, c) in r.iter().enumerate() {

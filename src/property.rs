@@ -131,7 +131,13 @@ pub fn evaluate(sc: &Scenario, w: &World) -> Verdicts {
             let waits = (0..sc.procs.len())
                 .filter_map(|i| ProcId::try_from(i).ok())
                 .filter(|&p| !sc.finished(w, p) && !sc.procs[usize::from(p)].daemon)
-                .map(|p| format!("{}: {}", sc.procs[usize::from(p)].name, sc.blocked_reason(w, p)))
+                .map(|p| {
+                    format!(
+                        "{}: {}",
+                        sc.procs[usize::from(p)].name,
+                        sc.blocked_reason(w, p)
+                    )
+                })
                 .collect();
             v.violations.push(Violation {
                 property: "deadlock",
@@ -181,7 +187,9 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
         } => {
             let mut details = warnings.clone();
             details.push(if *at_consistency {
-                format!("raised by XLogCheckInvalidPages when consistency was reached after LSN {lsn}")
+                format!(
+                    "raised by XLogCheckInvalidPages when consistency was reached after LSN {lsn}"
+                )
             } else {
                 format!("raised by log_invalid_page at LSN {lsn}, after consistency")
             });
@@ -194,7 +202,10 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
         RestoreOutcome::Fatal { lsn, message } => v.violations.push(Violation {
             property: "redo-fatal",
             message: message.clone(),
-            details: vec![format!("while replaying LSN {lsn}: {}", w.wal[*lsn as usize])],
+            details: vec![format!(
+                "while replaying LSN {lsn}: {}",
+                w.wal[*lsn as usize]
+            )],
         }),
         RestoreOutcome::Restored { fs, catalog, .. } => {
             let diffs = compare(sc, w, fs, *catalog);
@@ -238,7 +249,10 @@ pub fn compare(
     for (rel, pf) in &primary.files {
         let path = ts.rel_path(*rel);
         let Some(rf) = restored.files.get(rel) else {
-            out.push(format!("{path}: file missing (primary has {} page(s))", pf.len()));
+            out.push(format!(
+                "{path}: file missing (primary has {} page(s))",
+                pf.len()
+            ));
             continue;
         };
         for (b, pp) in pf.iter().enumerate() {
@@ -246,7 +260,11 @@ pub fn compare(
                 None => out.push(format!("{path} blk {b}: missing (primary v{})", pp.ver)),
                 Some(rp) if rp.ver != pp.ver => out.push(format!(
                     "{path} blk {b}: {} (primary v{})",
-                    if rp.ver == 0 { "all-zero".to_string() } else { format!("v{}", rp.ver) },
+                    if rp.ver == 0 {
+                        "all-zero".to_string()
+                    } else {
+                        format!("v{}", rp.ver)
+                    },
                     pp.ver
                 )),
                 Some(_) => {}

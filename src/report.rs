@@ -26,11 +26,7 @@ pub fn timeline(sc: &Scenario, steps: &[Step]) -> String {
             .iter()
             .map(|n| if *n == s.proc { "● " } else { "│ " })
             .collect();
-        let _ = writeln!(
-            out,
-            "  {:>3} {lanes} {:<12} {}",
-            s.index, s.proc, s.event
-        );
+        let _ = writeln!(out, "  {:>3} {lanes} {:<12} {}", s.index, s.proc, s.event);
     }
     out
 }
@@ -76,10 +72,7 @@ pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
         let _ = writeln!(out, "\ncounterexample (shortest found):");
         out.push_str(&timeline(sc, &t.steps));
         if !t.restore_log.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nreplay of the restored backup (startup process):"
-            );
+            let _ = writeln!(out, "\nreplay of the restored backup (startup process):");
             for l in &t.restore_log {
                 let _ = writeln!(out, "  {l}");
             }
@@ -187,7 +180,11 @@ pub fn matches_expectation(sc: &Scenario, r: &Report) -> Result<(), String> {
     use crate::explore::Verdict;
     use crate::scenario::model::ExpectedVerdict;
     let e = &sc.model.expect;
-    let got: Vec<&str> = r.counterexamples.iter().map(|c| c.violation.property).collect();
+    let got: Vec<&str> = r
+        .counterexamples
+        .iter()
+        .map(|c| c.violation.property)
+        .collect();
     let mut want: Vec<&str> = e.violated.iter().map(String::as_str).collect();
     want.sort_by_key(|n| crate::property::index(n));
     match (&r.verdict, e.verdict) {

@@ -170,11 +170,7 @@ fn wal_lines(w: &World) -> Vec<String> {
 }
 
 /// Build the trace of a counterexample.
-pub fn build(
-    sc: &Scenario,
-    cx: &Counterexample,
-    backend: &BackendInfo,
-) -> Result<Trace, String> {
+pub fn build(sc: &Scenario, cx: &Counterexample, backend: &BackendInfo) -> Result<Trace, String> {
     let (w, steps) = run_schedule(sc, &cx.schedule)?;
     let restore_log = if sc.terminal(&w) {
         redo::restore(&w, &sc.sem, true).log
@@ -286,7 +282,10 @@ pub fn replay(t: &Trace, path: &str) -> Result<Replayed, TraceError> {
         if op_name != s.op {
             return Err(diverged(
                 i,
-                format!("{} would run {op_name:?}, the trace says {:?}", s.proc, s.op),
+                format!(
+                    "{} would run {op_name:?}, the trace says {:?}",
+                    s.proc, s.op
+                ),
             ));
         }
         if !sc.enabled(&w, p) {

@@ -64,14 +64,15 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
             queue.push_back((next, n, depth + 1));
             stats.states += 1;
         }
-        if let Some(max) = opts.max_states {
-            if stats.states >= max && !queue.is_empty() {
-                incomplete = Some(format!(
-                    "--max-states {max} reached with {} states still queued",
-                    queue.len()
-                ));
-                break;
-            }
+        if let Some(max) = opts.max_states
+            && stats.states >= max
+            && !queue.is_empty()
+        {
+            incomplete = Some(format!(
+                "--max-states {max} reached with {} states still queued",
+                queue.len()
+            ));
+            break;
         }
         if stats.states % 1024 == 0 {
             if clock.expired() {

@@ -225,12 +225,10 @@ fn movedb_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
         DropRecord::AfterRmtree => v.extend([Op::Rmtree { src }, Op::LogDrop { src }]),
         DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src }, Op::Rmtree { src }]),
     }
-    v.extend([
-        Op::Unlock {
-            obj: LockObj::Database,
-            scope: Scope::Session,
-        },
-    ]);
+    v.extend([Op::Unlock {
+        obj: LockObj::Database,
+        scope: Scope::Session,
+    }]);
     v
 }
 

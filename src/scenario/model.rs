@@ -82,9 +82,8 @@ impl TryFrom<String> for BackendAction {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let parts: Vec<&str> = s.split_whitespace().collect();
-        let bad = || {
-            format!("backend action {s:?}: expected \"visible REL BLK\" or \"update REL BLK\"")
-        };
+        let bad =
+            || format!("backend action {s:?}: expected \"visible REL BLK\" or \"update REL BLK\"");
         let [kind, rel, blk] = parts.as_slice() else {
             return Err(bad());
         };
@@ -301,10 +300,16 @@ impl Model {
             })
         };
         if self.files == 0 || self.files > MAX_FILES {
-            return err("files", format!("must be 1..={MAX_FILES}, got {}", self.files));
+            return err(
+                "files",
+                format!("must be 1..={MAX_FILES}, got {}", self.files),
+            );
         }
         if self.pages == 0 || self.pages > MAX_PAGES {
-            return err("pages", format!("must be 1..={MAX_PAGES}, got {}", self.pages));
+            return err(
+                "pages",
+                format!("must be 1..={MAX_PAGES}, got {}", self.pages),
+            );
         }
         for a in &self.backend.actions {
             let (BackendAction::Visible { rel, blk } | BackendAction::Update { rel, blk }) = *a;
@@ -443,7 +448,10 @@ mod tests {
 
     #[test]
     fn ill_typed_knob_is_refused() {
-        let text = OK.replace("description = \"d\"", "description = \"d\"\nfiles = \"two\"");
+        let text = OK.replace(
+            "description = \"d\"",
+            "description = \"d\"\nfiles = \"two\"",
+        );
         let s = Model::from_toml(&text, Path::new("x.toml"))
             .unwrap_err()
             .to_string();

@@ -205,14 +205,14 @@ impl Op {
             Op::Connect => Some((LockObj::Database, LockMode::RowExclusive)),
             _ => None,
         };
-        if let Some((obj, mode)) = lock {
-            if let Some(h) = w.locks.blocker(p, obj, mode) {
-                return format!(
-                    "waits for {mode} on {obj}, held in {} by {}",
-                    h.mode,
-                    sc.procs[usize::from(h.proc)].name
-                );
-            }
+        if let Some((obj, mode)) = lock
+            && let Some(h) = w.locks.blocker(p, obj, mode)
+        {
+            return format!(
+                "waits for {mode} on {obj}, held in {} by {}",
+                h.mode,
+                sc.procs[usize::from(h.proc)].name
+            );
         }
         match self {
             Op::WaitCheckpoint | Op::WaitStartCheckpoint if !self.enabled(sc, w, p) => {
@@ -224,7 +224,13 @@ impl Op {
     }
 
     /// Apply one step. `e`, when given, receives the event text.
-    pub(super) fn apply(&self, sc: &Scenario, w: &mut World, p: ProcId, mut e: Option<&mut String>) {
+    pub(super) fn apply(
+        &self,
+        sc: &Scenario,
+        w: &mut World,
+        p: ProcId,
+        mut e: Option<&mut String>,
+    ) {
         let pi = usize::from(p);
         let mut advance = true;
         match *self {
@@ -239,7 +245,12 @@ impl Op {
                     mode,
                     scope,
                 });
-                ev!(e, "{} {mode} on {obj} ({})", lock_fn(obj, scope), scope_word(scope));
+                ev!(
+                    e,
+                    "{} {mode} on {obj} ({})",
+                    lock_fn(obj, scope),
+                    scope_word(scope)
+                );
             }
             Op::Unlock { obj, scope } => {
                 w.locks.release(p, obj, scope);
@@ -248,29 +259,51 @@ impl Op {
             Op::RefuseDuringBackup { exclusive_only } => {
                 let exclusive = sc.model.backup.method == BackupMethod::Exclusive;
                 if w.backup.in_progress && (!exclusive_only || exclusive) {
-                    ev!(e, "ERROR: a base backup is in progress; ALTER DATABASE SET TABLESPACE refused");
+                    ev!(
+                        e,
+                        "ERROR: a base backup is in progress; ALTER DATABASE SET TABLESPACE refused"
+                    );
                     fail(w, p);
                     return;
                 }
-                ev!(e, "no {}base backup in progress: proceed", if exclusive_only { "exclusive " } else { "" });
+                ev!(
+                    e,
+                    "no {}base backup in progress: proceed",
+                    if exclusive_only { "exclusive " } else { "" }
+                );
             }
             Op::RequestCheckpoint { flags } => {
                 let s = w.request_checkpoint(flags);
                 w.procs[pi].ckpt_wait = Some(s);
-                ev!(e, "RequestCheckpoint({}) (ckpt_started = {s})", ckpt_flags::describe(flags));
+                ev!(
+                    e,
+                    "RequestCheckpoint({}) (ckpt_started = {s})",
+                    ckpt_flags::describe(flags)
+                );
             }
             Op::WaitCheckpoint => {
                 w.procs[pi].ckpt_wait = None;
-                ev!(e, "checkpoint done (ckpt_done = {}); RequestCheckpoint returns", w.ckpt.done);
+                ev!(
+                    e,
+                    "checkpoint done (ckpt_done = {}); RequestCheckpoint returns",
+                    w.ckpt.done
+                );
             }
             Op::DropDatabaseBuffers => {
                 let n = w.dirty.len();
                 w.drop_database_buffers();
-                ev!(e, "DropDatabaseBuffers({}): {n} dirty buffer(s) discarded", crate::world::fs::DB_OID);
+                ev!(
+                    e,
+                    "DropDatabaseBuffers({}): {n} dirty buffer(s) discarded",
+                    crate::world::fs::DB_OID
+                );
             }
             Op::TargetCheck { dst } => match w.fs.dir(dst) {
                 Some(d) if !d.files.is_empty() => {
-                    ev!(e, "ERROR: some relations of database are already in tablespace {dst}");
+                    ev!(
+                        e,
+                        "ERROR: some relations of database are already in tablespace {dst}"
+                    );
                     fail(w, p);
                     return;
                 }
@@ -293,7 +326,12 @@ impl Op {
                 w.ghost.move_src = Some(src);
                 let lsn = w.log(Rec::CreateWalLog { ts: dst });
                 w.ghost.create_lsn = Some(lsn);
-                ev!(e, "mkdir(\"{}\") + PG_VERSION; WAL {lsn}: {}", dst.db_path(), w.wal[lsn as usize]);
+                ev!(
+                    e,
+                    "mkdir(\"{}\") + PG_VERSION; WAL {lsn}: {}",
+                    dst.db_path(),
+                    w.wal[lsn as usize]
+                );
             }
             Op::CopyRelationsLogged { src, dst } => {
                 advance = copy_logged_step(w, p, src, dst, &mut e);
@@ -306,7 +344,10 @@ impl Op {
             Op::Commit => {
                 let lsn = w.log(Rec::Commit);
                 w.locks.release_xact(p);
-                ev!(e, "WAL {lsn}: COMMIT; transaction-scope locks released (session lock kept)");
+                ev!(
+                    e,
+                    "WAL {lsn}: COMMIT; transaction-scope locks released (session lock kept)"
+                );
             }
             Op::Rmtree { src } => {
                 advance = rmtree_step(w, p, src, &mut e);
@@ -319,14 +360,21 @@ impl Op {
                 w.backup.in_progress = true;
                 let s = w.request_checkpoint(flags);
                 w.procs[pi].ckpt_wait = Some(s);
-                ev!(e, "runningBackups++, forcePageWrites; RequestCheckpoint({})", ckpt_flags::describe(flags));
+                ev!(
+                    e,
+                    "runningBackups++, forcePageWrites; RequestCheckpoint({})",
+                    ckpt_flags::describe(flags)
+                );
             }
             Op::WaitStartCheckpoint => {
                 w.procs[pi].ckpt_wait = None;
                 let start = w.ckpt.control_redo;
                 w.backup.start_lsn = Some(start);
                 w.backup.catalog_at_start = w.catalog;
-                ev!(e, "start WAL location {start} (redo of the checkpoint in pg_control)");
+                ev!(
+                    e,
+                    "start WAL location {start} (redo of the checkpoint in pg_control)"
+                );
             }
             Op::SendTablespace { ts } => {
                 advance = send_step(sc, w, p, ts, &mut e);
@@ -336,7 +384,11 @@ impl Op {
                 let lsn = w.log(Rec::BackupEnd { start });
                 w.backup.end_lsn = Some(lsn);
                 w.backup.in_progress = false;
-                ev!(e, "WAL {lsn}: {}; stop WAL location {lsn}", w.wal[lsn as usize]);
+                ev!(
+                    e,
+                    "WAL {lsn}: {}; stop WAL location {lsn}",
+                    w.wal[lsn as usize]
+                );
             }
             Op::Connect => {
                 w.locks.grant(Hold {
@@ -346,7 +398,12 @@ impl Op {
                     scope: Scope::Session,
                 });
                 w.procs[pi].db_ts = w.catalog;
-                ev!(e, "connect to database {}: RowExclusiveLock (session); dattablespace = {}", crate::world::fs::DB_OID, w.catalog);
+                ev!(
+                    e,
+                    "connect to database {}: RowExclusiveLock (session); dattablespace = {}",
+                    crate::world::fs::DB_OID,
+                    w.catalog
+                );
             }
             Op::Visible { rel, blk } => {
                 let ts = w.procs[pi].db_ts;
@@ -354,9 +411,20 @@ impl Op {
                 let page = w.read_page(key).unwrap_or_default();
                 let image = (sc.sem.visible_images_heap() && page.lsn <= w.ckpt.redo_rec_ptr)
                     .then_some(page.ver);
-                let lsn = w.log(Rec::Visible { ts, rel, blk, heap_image: image });
+                let lsn = w.log(Rec::Visible {
+                    ts,
+                    rel,
+                    blk,
+                    heap_image: image,
+                });
                 if image.is_some() {
-                    w.dirty.insert(key, Page { ver: page.ver, lsn: lsn + 1 });
+                    w.dirty.insert(
+                        key,
+                        Page {
+                            ver: page.ver,
+                            lsn: lsn + 1,
+                        },
+                    );
                 }
                 ev!(e, "VACUUM: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
@@ -420,7 +488,12 @@ fn checkpointer_step(w: &mut World, e: &mut Option<&mut String>) {
             w.ckpt.started = w.ckpt.started.wrapping_add(1);
             w.ckpt.redo_rec_ptr = redo;
             let to_flush: Vec<_> = w.dirty.keys().copied().collect();
-            ev!(e, "CreateCheckPoint({}) begins: redo = {redo} (RedoRecPtr), {} dirty buffer(s) to write", ckpt_flags::describe(flags), to_flush.len());
+            ev!(
+                e,
+                "CreateCheckPoint({}) begins: redo = {redo} (RedoRecPtr), {} dirty buffer(s) to write",
+                ckpt_flags::describe(flags),
+                to_flush.len()
+            );
             w.ckpt.running = Some((redo, to_flush));
         }
         Some((redo, mut to_flush)) if !to_flush.is_empty() => {
@@ -428,9 +501,19 @@ fn checkpointer_step(w: &mut World, e: &mut Option<&mut String>) {
             let written = w.dirty.contains_key(&key);
             w.flush_buffer(key);
             if written {
-                ev!(e, "BufferSync: write {} blk {}", key.0.rel_path(key.1), key.2);
+                ev!(
+                    e,
+                    "BufferSync: write {} blk {}",
+                    key.0.rel_path(key.1),
+                    key.2
+                );
             } else {
-                ev!(e, "BufferSync: {} blk {} no longer dirty", key.0.rel_path(key.1), key.2);
+                ev!(
+                    e,
+                    "BufferSync: {} blk {} no longer dirty",
+                    key.0.rel_path(key.1),
+                    key.2
+                );
             }
             w.ckpt.running = Some((redo, to_flush));
         }
@@ -438,7 +521,11 @@ fn checkpointer_step(w: &mut World, e: &mut Option<&mut String>) {
             let lsn = w.log(Rec::Checkpoint { redo });
             w.ckpt.control_redo = redo;
             w.ckpt.done = w.ckpt.done.wrapping_add(1);
-            ev!(e, "WAL {lsn}: CHECKPOINT_ONLINE redo {redo}; pg_control updated (ckpt_done = {})", w.ckpt.done);
+            ev!(
+                e,
+                "WAL {lsn}: CHECKPOINT_ONLINE redo {redo}; pg_control updated (ckpt_done = {})",
+                w.ckpt.done
+            );
         }
     }
 }
@@ -450,12 +537,22 @@ fn copydir_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut 
         None => {
             w.ghost.move_src = Some(src);
             if !w.fs.mkdir(dst) {
-                ev!(e, "ERROR: could not create directory \"{}\": File exists", dst.db_path());
+                ev!(
+                    e,
+                    "ERROR: could not create directory \"{}\": File exists",
+                    dst.db_path()
+                );
                 fail(w, p);
                 return false;
             }
             let names = w.fs.names(src);
-            ev!(e, "copydir: mkdir(\"{}\"); AllocateDir(\"{}\") lists {} file(s)", dst.db_path(), src.db_path(), names.len());
+            ev!(
+                e,
+                "copydir: mkdir(\"{}\"); AllocateDir(\"{}\") lists {} file(s)",
+                dst.db_path(),
+                src.db_path(),
+                names.len()
+            );
             if names.is_empty() {
                 return true;
             }
@@ -469,7 +566,12 @@ fn copydir_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut 
                     if let Some(d) = w.fs.dir_mut(dst) {
                         d.files.insert(rel, f);
                     }
-                    ev!(e, "copy_file(\"{}\" -> \"{}\")", src.rel_path(rel), dst.rel_path(rel));
+                    ev!(
+                        e,
+                        "copy_file(\"{}\" -> \"{}\")",
+                        src.rel_path(rel),
+                        dst.rel_path(rel)
+                    );
                 }
                 None => {
                     ev!(e, "ERROR: could not stat file \"{}\"", src.rel_path(rel));
@@ -488,7 +590,13 @@ fn copydir_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut 
 }
 
 /// One step of the WAL-logged copy; returns whether the op is complete.
-fn copy_logged_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut String>) -> bool {
+fn copy_logged_step(
+    w: &mut World,
+    p: ProcId,
+    src: Ts,
+    dst: Ts,
+    e: &mut Option<&mut String>,
+) -> bool {
     let pi = usize::from(p);
     let (names, k) = w.procs[pi]
         .cursor
@@ -512,13 +620,32 @@ fn copy_logged_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&
             d.files.insert(rel, vec![Page::default(); npages]);
         }
         let lsn = w.log(Rec::SmgrCreate { ts: dst, rel });
-        ev!(e, "RelationCreateStorage: WAL {lsn}: {}; file pre-extended to {npages} zero page(s)", w.wal[lsn as usize]);
+        ev!(
+            e,
+            "RelationCreateStorage: WAL {lsn}: {}; file pre-extended to {npages} zero page(s)",
+            w.wal[lsn as usize]
+        );
     } else {
         let blk = u8::try_from(sub - 1).unwrap_or(u8::MAX);
         let page = w.read_page((src, rel, blk)).unwrap_or_default();
-        let lsn = w.log(Rec::Fpi { ts: dst, rel, blk, ver: page.ver });
-        w.dirty.insert((dst, rel, blk), Page { ver: page.ver, lsn: lsn + 1 });
-        ev!(e, "RelationCopyStorageUsingBuffer: WAL {lsn}: {}", w.wal[lsn as usize]);
+        let lsn = w.log(Rec::Fpi {
+            ts: dst,
+            rel,
+            blk,
+            ver: page.ver,
+        });
+        w.dirty.insert(
+            (dst, rel, blk),
+            Page {
+                ver: page.ver,
+                lsn: lsn + 1,
+            },
+        );
+        ev!(
+            e,
+            "RelationCopyStorageUsingBuffer: WAL {lsn}: {}",
+            w.wal[lsn as usize]
+        );
     }
     let k1 = usize::from(k) + 1;
     let done_file = k1 % per == 0 || (k1 % per) > npages;
@@ -537,7 +664,12 @@ fn rmtree_step(w: &mut World, p: ProcId, src: Ts, e: &mut Option<&mut String>) -
         None => {
             w.ghost.rmtree_begun = true;
             let names = w.fs.names(src);
-            ev!(e, "rmtree(\"{}\"): read {} name(s)", src.db_path(), names.len());
+            ev!(
+                e,
+                "rmtree(\"{}\"): read {} name(s)",
+                src.db_path(),
+                names.len()
+            );
             w.procs[pi].cursor = Some((names, 0));
             false
         }
@@ -566,10 +698,18 @@ fn send_step(sc: &Scenario, w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mu
     let (next_stage, done) = match stage {
         WalkStage::OpenTablespace => {
             if w.fs.has_dir(ts) {
-                ev!(e, "sendDir({ts}): readdir lists {}", crate::world::fs::DB_OID);
+                ev!(
+                    e,
+                    "sendDir({ts}): readdir lists {}",
+                    crate::world::fs::DB_OID
+                );
                 (WalkStage::Lstat, false)
             } else {
-                ev!(e, "sendDir({ts}): no directory of database {}", crate::world::fs::DB_OID);
+                ev!(
+                    e,
+                    "sendDir({ts}): no directory of database {}",
+                    crate::world::fs::DB_OID
+                );
                 (WalkStage::OpenTablespace, true)
             }
         }
@@ -581,7 +721,11 @@ fn send_step(sc: &Scenario, w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mu
                 ev!(e, "lstat(\"{}\"): directory", ts.db_path());
                 (WalkStage::OpenDb, false)
             } else {
-                ev!(e, "lstat(\"{}\"): ENOENT, skipped (went away while scanning)", ts.db_path());
+                ev!(
+                    e,
+                    "lstat(\"{}\"): ENOENT, skipped (went away while scanning)",
+                    ts.db_path()
+                );
                 (WalkStage::OpenTablespace, true)
             }
         }
@@ -590,7 +734,10 @@ fn send_step(sc: &Scenario, w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mu
                 w.ghost.walked_src_during_rmtree = true;
             }
             if !w.fs.has_dir(ts) {
-                let msg = format!("could not open directory \"{}\": No such file or directory", ts.db_path());
+                let msg = format!(
+                    "could not open directory \"{}\": No such file or directory",
+                    ts.db_path()
+                );
                 ev!(e, "ERROR: {msg}; base backup aborted");
                 w.backup.failed = Some(BackupError(msg));
                 w.backup.in_progress = false;
@@ -599,7 +746,12 @@ fn send_step(sc: &Scenario, w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mu
             }
             w.backup.copy.mkdir(ts);
             let names = w.fs.names(ts);
-            ev!(e, "AllocateDir(\"{}\"): {} file(s) listed; tar header for the directory", ts.db_path(), names.len());
+            ev!(
+                e,
+                "AllocateDir(\"{}\"): {} file(s) listed; tar header for the directory",
+                ts.db_path(),
+                names.len()
+            );
             if names.is_empty() {
                 (WalkStage::OpenTablespace, true)
             } else {

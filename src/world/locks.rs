@@ -35,11 +35,13 @@ impl LockMode {
     /// PostgreSQL's `LockConflicts[]` restricted to these modes.
     pub fn conflicts(self, other: LockMode) -> bool {
         use LockMode::*;
-        match (self, other) {
-            (AccessExclusive, _) | (_, AccessExclusive) => true,
-            (RowExclusive, Share) | (Share, RowExclusive) => true,
-            _ => false,
-        }
+        matches!(
+            (self, other),
+            (AccessExclusive, _)
+                | (_, AccessExclusive)
+                | (RowExclusive, Share)
+                | (Share, RowExclusive)
+        )
     }
 }
 

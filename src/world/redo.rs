@@ -206,10 +206,10 @@ impl Startup<'_> {
                 self.read_normal(ts, rel, blk)?;
             }
             Rec::HeapUpdate { ts, rel, blk, ver } => {
-                if let Some(p) = self.read_normal(ts, rel, blk)? {
-                    if p.lsn <= lsn {
-                        *p = Page { ver, lsn: lsn + 1 };
-                    }
+                if let Some(p) = self.read_normal(ts, rel, blk)?
+                    && p.lsn <= lsn
+                {
+                    *p = Page { ver, lsn: lsn + 1 };
                 }
             }
             Rec::CatalogUpdate { ts } => self.catalog = ts,
@@ -275,15 +275,14 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     for (i, rec) in w.wal.iter().enumerate().skip(start as usize) {
         let lsn = Lsn::try_from(i).unwrap_or(Lsn::MAX);
         st.note(|| format!("redo {lsn}: {rec}"));
-        if let Some(c) = create {
-            if lsn > c
-                && matches!(
-                    rec,
-                    Rec::Visible { .. } | Rec::HeapUpdate { .. } | Rec::Fpi { .. }
-                )
-            {
-                replayed_post_move = true;
-            }
+        if let Some(c) = create
+            && lsn > c
+            && matches!(
+                rec,
+                Rec::Visible { .. } | Rec::HeapUpdate { .. } | Rec::Fpi { .. }
+            )
+        {
+            replayed_post_move = true;
         }
         let r = st.apply(lsn, rec);
         let log = st.log.take().unwrap_or_default();
@@ -304,10 +303,10 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
             Ok(()) => {}
         }
         st.log = with_log.then_some(log);
-        if let Rec::BackupEnd { start: s } = *rec {
-            if s == start {
-                st.backup_end_reached = true;
-            }
+        if let Rec::BackupEnd { start: s } = *rec
+            && s == start
+        {
+            st.backup_end_reached = true;
         }
         // CheckRecoveryConsistency after every record.
         if !st.consistent && st.backup_end_reached {

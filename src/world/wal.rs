@@ -105,7 +105,11 @@ impl fmt::Display for Rec {
                 write!(f, "FPI {} blk {blk} (image v{ver})", ts.rel_path(*rel))
             }
             Rec::HeapUpdate { ts, rel, blk, ver } => {
-                write!(f, "HEAP_UPDATE {} blk {blk} -> v{ver} (no image)", ts.rel_path(*rel))
+                write!(
+                    f,
+                    "HEAP_UPDATE {} blk {blk} -> v{ver} (no image)",
+                    ts.rel_path(*rel)
+                )
             }
             Rec::Visible {
                 ts,

@@ -1,0 +1,255 @@
+//! Verdict regression tests through the library: one test per model file (its verdict must match
+//! its `[expect]` section), replay of every trace in `traces/`, traces that still match what the
+//! model produces, and pinned state counts of small configurations.
+
+use racecheck::explore::{self, Options, Reach, Verdict};
+use racecheck::report;
+use racecheck::scenario::{Model, Scenario, model};
+use racecheck::trace;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(name: &str) -> Model {
+    Model::load(&root().join("models").join(format!("{name}.toml"))).expect("model loads")
+}
+
+fn run(m: &Model) -> explore::Report {
+    explore::run(&Scenario::new(m), &Options::default()).expect("native run")
+}
+
+fn violated(r: &explore::Report) -> Vec<&'static str> {
+    r.counterexamples
+        .iter()
+        .map(|c| c.violation.property)
+        .collect()
+}
+
+fn check_expectation(name: &str) {
+    let m = load(name);
+    let sc = Scenario::new(&m);
+    let r = run(&m);
+    if let Err(e) = report::matches_expectation(&sc, &r) {
+        panic!("variant {name}: {e}");
+    }
+    if r.verdict == Verdict::Holds {
+        for (p, reach) in &r.coverage {
+            assert_ne!(
+                *reach,
+                Reach::NotReached,
+                "{name}: sometimes {p} not reached"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_model_file_has_a_verdict_test() {
+    let names: Vec<String> = model::model_paths(&root().join("models"))
+        .unwrap()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect();
+    let this = include_str!("verdicts.rs");
+    for n in names {
+        let test = format!("fn verdict_{}()", n.replace('-', "_"));
+        assert!(
+            this.contains(&test),
+            "models/{n}.toml has no `{test}` test here"
+        );
+    }
+}
+
+#[test]
+fn verdict_baseline() {
+    check_expectation("baseline");
+    let r = run(&load("baseline"));
+    let cx = &r.counterexamples[0];
+    assert_eq!(cx.violation.property, "invalid-pages");
+    assert_eq!(
+        cx.violation.message,
+        "PANIC: WAL contains references to invalid pages"
+    );
+    assert!(
+        cx.violation.details[0].contains("pg_tblspc/16400/16384/16385 does not exist"),
+        "{:?}",
+        cx.violation.details
+    );
+}
+
+#[test]
+fn verdict_lockflag() {
+    check_expectation("lockflag");
+    let r = run(&load("lockflag"));
+    let rw = r
+        .coverage
+        .iter()
+        .find(|(n, _)| *n == "race-window")
+        .unwrap();
+    assert_eq!(rw.1, Reach::UnreachableAsClaimed);
+}
+
+#[test]
+fn verdict_wallog() {
+    check_expectation("wallog");
+    // The finding: the invalid page is in the OLD location, before the move.
+    let r = run(&load("wallog"));
+    let cx = &r.counterexamples[0];
+    assert!(
+        cx.violation.details[0].contains("base/16384/16385"),
+        "{:?}",
+        cx.violation.details
+    );
+}
+
+#[test]
+fn verdict_wallog_drop_first() {
+    check_expectation("wallog-drop-first");
+}
+
+#[test]
+fn verdict_lock_start_only() {
+    check_expectation("lock-start-only");
+}
+
+#[test]
+fn verdict_flag_only() {
+    check_expectation("flag-only");
+}
+
+#[test]
+fn lockflag_claim_is_checked_not_assumed() {
+    // Claiming the race window unreachable in the baseline must produce a violation.
+    let mut m = load("baseline");
+    m.unreachable = vec!["race-window".into()];
+    let r = run(&m);
+    assert!(
+        violated(&r).contains(&"claim-unreachable"),
+        "{:?}",
+        violated(&r)
+    );
+}
+
+#[test]
+fn pinned_state_counts() {
+    // Silent model drift must fail loudly: update these only with an explanation.
+    let cases = [
+        ("baseline", 1, 2, 16551, 1157),
+        ("lockflag", 1, 2, 948, 41),
+        ("wallog", 1, 2, 63921, 4848),
+        ("baseline", 2, 2, 26121, 1712),
+    ];
+    for (name, files, pages, states, runs) in cases {
+        let mut m = load(name);
+        m.files = files;
+        m.pages = pages;
+        let r = run(&m);
+        assert_eq!(
+            (r.stats.states, r.stats.executions),
+            (states, runs),
+            "{name} K={files} P={pages}: (states, complete runs) changed"
+        );
+    }
+}
+
+fn trace_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("traces"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_trace_replays_with_its_property() {
+    let files = trace_files();
+    assert!(!files.is_empty(), "traces/ is empty");
+    for p in files {
+        let t = trace::read(&p).unwrap_or_else(|e| panic!("{e}"));
+        let r = trace::replay(&t, &p.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.violation.property,
+            t.violation.property,
+            "{}",
+            p.display()
+        );
+        assert_eq!(r.violation.message, t.violation.message, "{}", p.display());
+    }
+}
+
+#[test]
+fn traces_match_what_the_model_finds_now() {
+    // Each violated variant has a trace, and the trace equals the one the model produces now.
+    for path in model::model_paths(&root().join("models")).unwrap() {
+        let m = Model::load(&path).unwrap();
+        let sc = Scenario::new(&m);
+        let r = run(&m);
+        let tpath = root().join("traces").join(format!("{}.json", m.name));
+        match r.counterexamples.first() {
+            None => assert!(
+                !tpath.exists(),
+                "{} exists but {} holds",
+                tpath.display(),
+                m.name
+            ),
+            Some(cx) => {
+                let fresh = trace::build(&sc, cx, &r.backend).unwrap();
+                let stored = trace::read(&tpath)
+                    .unwrap_or_else(|e| panic!("{e} (regenerate: racecheck --trace-dir traces)"));
+                assert_eq!(
+                    stored,
+                    fresh,
+                    "{} is stale (regenerate: racecheck --trace-dir traces)",
+                    tpath.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn broken_traces_are_refused_with_a_reason() {
+    let p = root().join("traces/baseline.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    // Truncated.
+    let e = trace::parse(&text[..text.len() / 2], "t.json").unwrap_err();
+    assert!(e.to_string().contains("not a valid racecheck trace"), "{e}");
+    // Unknown field.
+    let e = trace::parse(
+        &text.replacen("\"schema\"", "\"bogus\": 1, \"schema\"", 1),
+        "t.json",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("bogus"), "{e}");
+    // Wrong schema.
+    let e = trace::parse(
+        &text.replace("racecheck-trace/1", "racecheck-trace/0"),
+        "t.json",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("schema"), "{e}");
+    // A step whose event was edited diverges at that step.
+    let mut t = trace::parse(&text, "t.json").unwrap();
+    t.steps[3].event.push('!');
+    let e = trace::replay(&t, "t.json").unwrap_err();
+    assert!(e.to_string().contains("steps[3]"), "{e}");
+    // A step given to the wrong process.
+    let mut t = trace::parse(&text, "t.json").unwrap();
+    t.steps[0].proc = "backend".into();
+    let e = trace::replay(&t, "t.json").unwrap_err();
+    assert!(e.to_string().contains("steps[0]"), "{e}");
+    // Dropping the last steps: the violation no longer happens.
+    let mut t = trace::parse(&text, "t.json").unwrap();
+    t.steps.truncate(5);
+    assert!(trace::replay(&t, "t.json").is_err());
+}
+
+#[test]
+fn model_dir_loads() {
+    let models = model::load_dir(Path::new(&root().join("models"))).unwrap();
+    assert!(models.len() >= 5);
+}
