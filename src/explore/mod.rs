@@ -4,6 +4,7 @@
 
 pub mod loom;
 pub mod native;
+mod recorder;
 pub mod shuttle;
 
 use crate::property::{self, Kind, Verdicts, Violation};

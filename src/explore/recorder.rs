@@ -1,0 +1,168 @@
+//! What the thread-based backends (loom, shuttle) share: a recorder that lives outside the
+//! engine's synchronisation (a std Mutex), so that the steps of the current execution survive a
+//! panic (a deadlock report, a budget stop), plus the budget checks made at the start of every
+//! execution. No engine crate is imported here.
+
+use super::{BackendInfo, Clock, Collector, Options, Report, Stats};
+use crate::property;
+use crate::scenario::Scenario;
+use crate::trace;
+use crate::world::{ProcId, World};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
+
+/// Panic payload used to stop an engine when a budget is spent or the first violation is found.
+pub const STOP: &str = "racecheck: stop exploring";
+
+struct State {
+    schedule: Vec<ProcId>,
+    collector: Collector,
+    stats: Stats,
+    clock: Clock,
+    stop: Option<String>,
+}
+
+/// The per-run recorder.
+pub struct Recorder {
+    state: Mutex<Option<State>>,
+    max_executions: Option<u64>,
+    stop_at_first: bool,
+    max_seconds: Option<f64>,
+}
+
+impl Recorder {
+    /// A recorder for one run.
+    pub fn new(opts: &Options) -> Recorder {
+        Recorder {
+            state: Mutex::new(Some(State {
+                schedule: Vec::new(),
+                collector: Collector::default(),
+                stats: Stats::default(),
+                clock: Clock::new(opts.max_seconds, opts.progress),
+                stop: None,
+            })),
+            max_executions: opts.max_states,
+            stop_at_first: opts.stop_at_first,
+            max_seconds: opts.max_seconds,
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(g.as_mut().expect("recorder used after finish"))
+    }
+
+    /// Start an execution. Panics with [`STOP`] when a budget is spent (checked on every
+    /// execution) or the first violation was found under `--stop-at-first`.
+    pub fn begin(&self) {
+        let (max_e, max_s, first) = (self.max_executions, self.max_seconds, self.stop_at_first);
+        let stop = self.with(|s| {
+            s.schedule.clear();
+            if s.stop.is_none() {
+                if let Some(m) = max_e.filter(|m| s.stats.executions >= *m) {
+                    s.stop = Some(format!("--max-states {m} executions reached"));
+                } else if s.clock.expired() {
+                    s.stop = Some(format!("--max-seconds {} reached", max_s.unwrap_or(0.0)));
+                } else if first && s.collector.violated() {
+                    s.stop = Some("stopped at the first violation (--stop-at-first)".into());
+                }
+            }
+            let (n, secs) = (s.stats.executions, s.clock.seconds());
+            s.clock.tick(|| {
+                format!(
+                    "{n} executions, {:.0} executions/s",
+                    n as f64 / secs.max(1e-9)
+                )
+            });
+            s.stop.is_some()
+        });
+        if stop {
+            panic::panic_any(STOP);
+        }
+    }
+
+    /// Record one step of process `p`.
+    pub fn step(&self, p: ProcId) {
+        self.with(|s| {
+            s.schedule.push(p);
+            s.stats.states += 1;
+            s.stats.transitions += 1;
+        });
+    }
+
+    /// End an execution whose processes all finished: evaluate the properties on `w`.
+    pub fn finish_execution(&self, sc: &Scenario, w: &World) {
+        let v = property::evaluate(sc, w);
+        self.with(|s| {
+            s.stats.executions += 1;
+            s.stats.max_depth = s.stats.max_depth.max(s.schedule.len() as u64);
+            let sched = s.schedule.clone();
+            s.collector.record(v, || sched);
+        });
+    }
+
+    /// Run `engine` (which calls [`Recorder::begin`], [`Recorder::step`] and
+    /// [`Recorder::finish_execution`]), catching the engine's panics: a [`STOP`] ends the run as
+    /// inconclusive (or violated), a deadlock report is turned into a `deadlock` counterexample
+    /// from the recorded steps, anything else is an error.
+    pub fn run(
+        &self,
+        sc: &Scenario,
+        engine: impl FnOnce(),
+    ) -> Result<Option<String>, anyhow::Error> {
+        let hook = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let r = panic::catch_unwind(AssertUnwindSafe(engine));
+        panic::set_hook(hook);
+        match r {
+            Ok(()) => Ok(None),
+            Err(payload) => {
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                if msg == STOP {
+                    let why = self.with(|s| s.stop.clone()).unwrap_or_default();
+                    return Ok(Some(why));
+                }
+                // The engine gave up on this execution (e.g. loom/shuttle deadlock detection):
+                // re-execute the recorded steps and let the properties judge the state.
+                let sched = self.with(|s| s.schedule.clone());
+                let (w, _) = trace::run_schedule(sc, &sched).map_err(|e| {
+                    anyhow::anyhow!(
+                        "engine panicked ({msg}); recorded steps do not re-execute: {e}"
+                    )
+                })?;
+                let v = property::evaluate(sc, &w);
+                if v.violations.is_empty() {
+                    anyhow::bail!("the engine panicked: {msg}");
+                }
+                self.with(|s| {
+                    s.stats.executions += 1;
+                    s.collector.record(v, || sched);
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// Build the report.
+    pub fn report(
+        &self,
+        sc: &Scenario,
+        summary: impl FnOnce(&Stats) -> String,
+        backend: BackendInfo,
+        incomplete: Option<String>,
+    ) -> Report {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = g.take().expect("report built once");
+        s.clock.done();
+        s.stats.seconds = s.clock.seconds();
+        let line = match &incomplete {
+            Some(why) => format!("incomplete ({why}): {}", summary(&s.stats)),
+            None => summary(&s.stats),
+        };
+        s.collector.finish(sc, s.stats, line, backend, incomplete)
+    }
+}
