@@ -3,7 +3,7 @@
 //! input, 3 inconclusive (a budget ran out, or a sometimes-property was never reached).
 
 use clap::{Args, Parser, Subcommand};
-use racecheck::explore::{self, BackendKind, Options, Report, Strategy, Verdict};
+use racecheck::explore::{self, BackendKind, LoomSync, Options, Report, Strategy, Verdict};
 use racecheck::report::{self, JsonResult};
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
@@ -109,6 +109,11 @@ struct CheckArgs {
     /// walsender, see README).
     #[arg(long, value_name = "N", default_value_t = 2)]
     preemptions: usize,
+    /// loom: synchronisation granularity (coarse: one mutex around the whole World; fine: one
+    /// loom mutex per shared resource so that DPOR can skip independent steps; see README for
+    /// the measured difference).
+    #[arg(long, value_enum, default_value_t = LoomSync::Coarse)]
+    loom_sync: LoomSync,
     /// shuttle: scheduling strategy.
     #[arg(long, value_enum, default_value_t = Strategy::Pct)]
     strategy: Strategy,
@@ -194,6 +199,7 @@ fn options(a: &CheckArgs) -> Options {
         stop_at_first: a.stop_at_first,
         progress: !a.quiet,
         preemptions: a.preemptions,
+        loom_sync: a.loom_sync,
         strategy: a.strategy,
         iterations: a.iterations,
         seed: a.seed,

@@ -3,12 +3,14 @@
 //! interleavings of the steps up to a preemption bound. The restore check runs on the main
 //! thread after the joins. The only file that imports loom.
 
+use super::LoomSync;
 use super::recorder::Recorder;
 use super::{BackendInfo, BackendKind, Options, Report};
 use crate::scenario::Scenario;
+use crate::scenario::ops::res;
 use crate::world::{ProcId, World};
 use loom::sync::{Arc, Condvar, Mutex};
-use std::sync::Arc as StdArc;
+use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
 /// loom's limit on spawned threads (its `MAX_THREADS` is 5, including the main thread).
 pub const MAX_SPAWNED: usize = 4;
@@ -52,6 +54,65 @@ fn process(sc: &Scenario, shared: &Shared, rec: &Recorder, p: ProcId) {
     }
 }
 
+/// The shared part of `fine` synchronisation.
+struct Fine {
+    world: StdMutex<World>,
+    tokens: Vec<Mutex<()>>,
+    mbox: Vec<Mutex<()>>,
+    cvs: Vec<Condvar>,
+}
+
+/// `fine` synchronisation: the World sits in a std mutex that loom does not see; each step first
+/// takes one loom mutex per shared resource in its footprint (`Scenario::footprint`, in a fixed
+/// order), so steps with disjoint footprints are independent for loom's DPOR. A blocked process
+/// waits on its own condvar (under its mailbox mutex, taken before its footprint is released, so
+/// no wake-up is lost); a step wakes exactly the processes it made runnable.
+fn process_fine(sc: &Scenario, f: &Fine, rec: &Recorder, p: ProcId) {
+    let daemon = sc.procs[usize::from(p)].daemon;
+    let n = sc.procs.len();
+    loop {
+        let fp = {
+            let g = f.world.lock().unwrap_or_else(|e| e.into_inner());
+            if !daemon && sc.finished(&g, p) {
+                break;
+            }
+            sc.footprint(&g, p)
+        };
+        let guards: Vec<_> = (0..f.tokens.len())
+            .filter(|i| fp & (1 << i) != 0)
+            .map(|i| f.tokens[i].lock().unwrap())
+            .collect();
+        let mut g = f.world.lock().unwrap_or_else(|e| e.into_inner());
+        if daemon && fp & res::DONE != 0 && sc.terminal(&g) {
+            break;
+        }
+        if sc.enabled(&g, p) {
+            let others = (0..n)
+                .filter_map(|i| ProcId::try_from(i).ok())
+                .filter(|&q| q != p);
+            let blocked: Vec<ProcId> = others.filter(|&q| !sc.enabled(&g, q)).collect();
+            sc.step(&mut g, p, None);
+            rec.step(p);
+            let terminal = sc.terminal(&g);
+            let wake: Vec<ProcId> = blocked
+                .into_iter()
+                .filter(|&q| sc.enabled(&g, q) || (terminal && sc.procs[usize::from(q)].daemon))
+                .collect();
+            drop(g);
+            for q in wake {
+                let _m = f.mbox[usize::from(q)].lock().unwrap();
+                f.cvs[usize::from(q)].notify_one();
+            }
+            drop(guards);
+        } else {
+            drop(g);
+            let m = f.mbox[usize::from(p)].lock().unwrap();
+            drop(guards);
+            drop(f.cvs[usize::from(p)].wait(m).unwrap());
+        }
+    }
+}
+
 /// Explore with loom.
 pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
     if sc.procs.len() > MAX_SPAWNED {
@@ -75,8 +136,32 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
     b.max_permutations = None;
     b.checkpoint_file = None;
     let (r2, s2) = (rec.clone(), scs.clone());
+    let fine = opts.loom_sync == LoomSync::Fine;
     let incomplete = rec.run(sc, move || {
         b.check(move || {
+            if fine {
+                r2.begin();
+                let n = s2.procs.len();
+                let fine = Arc::new(Fine {
+                    world: StdMutex::new(s2.initial()),
+                    tokens: (0..res::COUNT).map(|_| Mutex::new(())).collect(),
+                    mbox: (0..n).map(|_| Mutex::new(())).collect(),
+                    cvs: (0..n).map(|_| Condvar::new()).collect(),
+                });
+                let handles: Vec<_> = (0..n)
+                    .map(|i| {
+                        let (sc, f, rc) = (s2.clone(), fine.clone(), r2.clone());
+                        let p = ProcId::try_from(i).unwrap_or(ProcId::MAX);
+                        loom::thread::spawn(move || process_fine(&sc, &f, &rc, p))
+                    })
+                    .collect();
+                for h in handles {
+                    h.join().unwrap();
+                }
+                let w = fine.world.lock().unwrap_or_else(|e| e.into_inner());
+                r2.finish_execution(&s2, &w);
+                return;
+            }
             r2.begin();
             let shared: Shared = Arc::new((
                 Mutex::new(s2.initial()),
@@ -97,11 +182,12 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
         });
     })?;
     let bound = opts.preemptions;
+    let sync = opts.loom_sync.as_str();
     Ok(rec.report(
         sc,
         |s| {
             format!(
-                "exhaustive to preemption bound {bound}: {} executions, {} steps ({:.0} executions/s)",
+                "exhaustive to preemption bound {bound} ({sync} sync): {} executions, {} steps ({:.0} executions/s)",
                 s.executions,
                 s.transitions,
                 if s.seconds > 0.0 { s.executions as f64 / s.seconds } else { 0.0 }
@@ -110,7 +196,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
         BackendInfo {
             name: BackendKind::Loom,
             seed: None,
-            bound: Some(format!("preemption bound {bound}")),
+            bound: Some(format!("preemption bound {bound}, {sync} sync")),
             schedule: None,
         },
         incomplete,

@@ -52,6 +52,29 @@ pub enum Strategy {
     Dfs,
 }
 
+/// How the loom backend synchronises the process threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoomSync {
+    /// One loom mutex around the World, one condvar per process: every step conflicts with every
+    /// other, so DPOR prunes nothing.
+    #[default]
+    Coarse,
+    /// One loom mutex per shared resource, taken per the step's footprint: DPOR skips reorderings
+    /// of independent steps.
+    Fine,
+}
+
+impl LoomSync {
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoomSync::Coarse => "coarse",
+            LoomSync::Fine => "fine",
+        }
+    }
+}
+
 /// Limits and engine settings of a run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -67,6 +90,8 @@ pub struct Options {
     pub progress: bool,
     /// loom: preemption bound.
     pub preemptions: usize,
+    /// loom: synchronisation granularity.
+    pub loom_sync: LoomSync,
     /// shuttle: strategy.
     pub strategy: Strategy,
     /// shuttle: iterations.
@@ -86,6 +111,7 @@ impl Default for Options {
             stop_at_first: false,
             progress: false,
             preemptions: 2,
+            loom_sync: LoomSync::Coarse,
             strategy: Strategy::Pct,
             iterations: 10_000,
             seed: 1,

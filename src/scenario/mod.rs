@@ -3,7 +3,7 @@
 //! which inserts, removes or guards [`Op`]s; it never copies a program.
 
 pub mod model;
-mod ops;
+pub mod ops;
 
 pub use model::Model;
 pub use ops::Op;
@@ -154,6 +154,19 @@ impl Scenario {
         op.apply(self, w, p, event);
     }
 
+    /// The shared resources `p`'s next step touches (see [`ops::res`]); a daemon's idle check
+    /// and every finishing step include `DONE`.
+    pub fn footprint(&self, w: &World, p: ProcId) -> u16 {
+        let prog = &self.procs[usize::from(p)].program;
+        match self.next_op(w, p) {
+            None => ops::res::DONE,
+            Some(op) => {
+                let last = usize::from(w.procs[usize::from(p)].pc) + 1 == prog.len();
+                op.footprint(w, p, last)
+            }
+        }
+    }
+
     /// Why `p` is blocked, in PostgreSQL's terms (for deadlock reports).
     pub fn blocked_reason(&self, w: &World, p: ProcId) -> String {
         match self.next_op(w, p) {
@@ -278,6 +291,9 @@ fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
 }
 
 fn backend_program(m: &Model) -> Vec<Op> {
+    if m.backend.actions.is_empty() {
+        return Vec::new();
+    }
     let mut v = vec![Op::Connect];
     for a in &m.backend.actions {
         v.push(match *a {

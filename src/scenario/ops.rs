@@ -153,7 +153,82 @@ macro_rules! ev {
     };
 }
 
+/// Shared resources of the World, as bits of a footprint: what a step reads or writes besides
+/// its own process state. Two steps with disjoint footprints commute; the loom backend's `fine`
+/// synchronisation takes one loom mutex per resource so that DPOR can skip such reorderings.
+pub mod res {
+    /// The WAL (appending, or reading the insert position).
+    pub const WAL: u16 = 1;
+    /// The heavyweight lock table.
+    pub const LOCKS: u16 = 2;
+    /// Checkpointer shared state (`ckpt_flags`, counters, `RedoRecPtr`, pg_control).
+    pub const CKPT: u16 = 4;
+    /// Shared buffers.
+    pub const BUFFERS: u16 = 8;
+    /// `pg_database.dattablespace`.
+    pub const CATALOG: u16 = 16;
+    /// `base/16384` (and ghost facts about it).
+    pub const FS_BASE: u16 = 32;
+    /// `pg_tblspc/16400/16384`.
+    pub const FS_USER: u16 = 64;
+    /// The base backup's shared state (`runningBackups`, the copy).
+    pub const BACKUP: u16 = 128;
+    /// Process completion (read to decide that the run is over).
+    pub const DONE: u16 = 256;
+    /// Number of resources.
+    pub const COUNT: usize = 9;
+
+    /// The resource of a tablespace's directory.
+    pub fn fs(ts: crate::world::Ts) -> u16 {
+        match ts {
+            crate::world::Ts::Base => FS_BASE,
+            crate::world::Ts::User => FS_USER,
+        }
+    }
+}
+
 impl Op {
+    /// The shared resources this op's next step may read or write (including its enabledness
+    /// check), computed from the process's own state only. `last` says it is the program's last
+    /// op (finishing touches [`res::DONE`]).
+    pub fn footprint(&self, w: &World, p: ProcId, last: bool) -> u16 {
+        use res::*;
+        let own = &w.procs[usize::from(p)];
+        let may_fail = LOCKS | DONE;
+        let fp = match *self {
+            Op::Checkpointer => match &w.ckpt.running {
+                None => WAL | CKPT | BUFFERS | DONE,
+                Some((_, to_flush)) => match to_flush.first() {
+                    Some(key) => BUFFERS | fs(key.0),
+                    None => WAL | CKPT,
+                },
+            },
+            Op::Lock { .. } | Op::Unlock { .. } => LOCKS,
+            Op::RefuseDuringBackup { .. } => BACKUP | may_fail,
+            Op::RequestCheckpoint { .. } | Op::WaitCheckpoint => CKPT,
+            Op::DropDatabaseBuffers => BUFFERS,
+            Op::TargetCheck { dst } => fs(dst) | may_fail,
+            Op::Copydir { .. } => FS_BASE | FS_USER | may_fail,
+            Op::LogCreateFileCopy { .. } | Op::LogDrop { .. } => WAL,
+            Op::LogCreateWalLog { .. } => WAL | FS_BASE | FS_USER,
+            Op::CopyRelationsLogged { .. } => WAL | BUFFERS | FS_BASE | FS_USER,
+            Op::UpdateCatalog { .. } => WAL | CATALOG,
+            Op::Commit => WAL | LOCKS,
+            Op::Rmtree { src } => fs(src),
+            Op::StartBackup { .. } => BACKUP | CKPT,
+            Op::WaitStartCheckpoint => CKPT | CATALOG | BACKUP,
+            Op::SendTablespace { ts } => {
+                let failing = matches!(w.backup.stage, WalkStage::OpenDb);
+                fs(ts) | BACKUP | if failing { may_fail } else { 0 }
+            }
+            Op::StopBackup => WAL | BACKUP,
+            Op::Connect => LOCKS | CATALOG,
+            Op::Visible { .. } | Op::Update { .. } => BUFFERS | fs(own.db_ts) | WAL | CKPT,
+            Op::Disconnect => LOCKS,
+        };
+        if last { fp | DONE } else { fp }
+    }
+
     /// Stable name used in traces.
     pub fn name(&self) -> String {
         match self {

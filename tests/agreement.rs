@@ -1,0 +1,158 @@
+//! The three backends agree. For every model file, on a reduced configuration that loom can
+//! exhaust within CI's budget (one relation file, no ordinary backend: `files = 1`,
+//! `actions = []`), native BFS, loom (preemption bound 2) and shuttle (PCT, fixed seed) must give
+//! the same verdict, and every property loom or shuttle reports violated must be violated
+//! according to the exhaustive native search. Every backend's counterexample for the full
+//! baseline must replay. loom's execution count of one small configuration is pinned.
+
+use racecheck::explore::{self, BackendKind, Options, Strategy, Verdict};
+use racecheck::scenario::{Model, Scenario, model};
+use racecheck::trace;
+use std::path::PathBuf;
+
+macro_rules! agreement_tests {
+    ($($f:ident => $name:literal),* $(,)?) => {
+        $(#[test] fn $f() { agree($name); })*
+        const COVERED: &[&str] = &[$($name),*];
+    };
+}
+
+agreement_tests! {
+    agree_baseline => "baseline",
+    agree_lockflag => "lockflag",
+    agree_wallog => "wallog",
+    agree_wallog_drop_first => "wallog-drop-first",
+    agree_lock_start_only => "lock-start-only",
+    agree_flag_only => "flag-only",
+}
+
+#[test]
+fn every_model_file_has_an_agreement_test() {
+    for m in models() {
+        assert!(
+            COVERED.contains(&m.name.as_str()),
+            "models/{}.toml has no agreement test",
+            m.name
+        );
+    }
+}
+
+fn models() -> Vec<Model> {
+    model::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap()
+}
+
+fn reduced(mut m: Model) -> Model {
+    m.files = 1;
+    m.backend.actions.clear();
+    m
+}
+
+fn violated(r: &explore::Report) -> Vec<&'static str> {
+    r.counterexamples
+        .iter()
+        .map(|c| c.violation.property)
+        .collect()
+}
+
+fn opts(backend: BackendKind, stop_at_first: bool) -> Options {
+    Options {
+        backend,
+        stop_at_first,
+        preemptions: 2,
+        strategy: Strategy::Pct,
+        iterations: 3000,
+        seed: 1,
+        depth: 3,
+        ..Options::default()
+    }
+}
+
+fn agree(name: &str) {
+    {
+        let m = reduced(
+            models()
+                .into_iter()
+                .find(|m| m.name == name)
+                .expect("model file exists"),
+        );
+        let sc = Scenario::new(&m);
+        let native = explore::run(&sc, &opts(BackendKind::Native, false)).unwrap();
+        let nv = violated(&native);
+        let native_violated = native.verdict == Verdict::Violated;
+        for backend in [BackendKind::Loom, BackendKind::Shuttle] {
+            // A violated variant only needs one counterexample from the others.
+            let r = explore::run(&sc, &opts(backend, native_violated)).unwrap();
+            let v = violated(&r);
+            assert_eq!(
+                r.verdict == Verdict::Violated,
+                native_violated,
+                "{}: native says {:?} {nv:?}, {} says {:?} {v:?}",
+                m.name,
+                native.verdict,
+                backend.as_str(),
+                r.verdict
+            );
+            for p in &v {
+                assert!(
+                    nv.contains(p),
+                    "{}: {} reports {p}, native does not ({nv:?})",
+                    m.name,
+                    backend.as_str()
+                );
+            }
+            // Every counterexample replays through the trace format.
+            for cx in &r.counterexamples {
+                let t = trace::build(&sc, cx, &r.backend).unwrap();
+                let rep = trace::replay(&t, "agreement").unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(rep.violation.property, cx.violation.property);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_backend_counterexample_for_baseline_replays() {
+    let m = models().into_iter().find(|m| m.name == "baseline").unwrap();
+    let sc = Scenario::new(&m);
+    for backend in [BackendKind::Native, BackendKind::Loom, BackendKind::Shuttle] {
+        let r = explore::run(&sc, &opts(backend, true)).unwrap();
+        assert_eq!(r.verdict, Verdict::Violated, "{}", backend.as_str());
+        let cx = &r.counterexamples[0];
+        let t = trace::build(&sc, cx, &r.backend).unwrap();
+        assert_eq!(t.backend.name, backend);
+        let text = serde_json::to_string(&t).unwrap();
+        let back = trace::parse(&text, "mem").unwrap();
+        let rep =
+            trace::replay(&back, "mem").unwrap_or_else(|e| panic!("{}: {e}", backend.as_str()));
+        assert_eq!(rep.violation.property, cx.violation.property);
+    }
+}
+
+#[test]
+fn loom_execution_count_is_pinned() {
+    let m = reduced(models().into_iter().find(|m| m.name == "lockflag").unwrap());
+    let sc = Scenario::new(&m);
+    let mut o = opts(BackendKind::Loom, false);
+    o.preemptions = 1;
+    let r = explore::run(&sc, &o).unwrap();
+    assert_eq!(
+        r.stats.executions, 3958,
+        "loom's execution count for lockflag (K=1, no backend, bound 1) changed"
+    );
+    assert!(r.summary.contains("preemption bound 1"), "{}", r.summary);
+}
+
+#[test]
+fn loom_budget_stops_on_the_execution() {
+    let m = models().into_iter().find(|m| m.name == "lockflag").unwrap();
+    let sc = Scenario::new(&m);
+    let mut o = opts(BackendKind::Loom, false);
+    o.max_states = Some(50);
+    let r = explore::run(&sc, &o).unwrap();
+    assert!(
+        matches!(r.verdict, Verdict::Inconclusive(_)),
+        "{:?}",
+        r.verdict
+    );
+    assert_eq!(r.stats.executions, 50);
+}
