@@ -8,6 +8,7 @@ use crate::property;
 use crate::scenario::Scenario;
 use crate::trace;
 use crate::world::{ProcId, World};
+use std::ops::DerefMut;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 
@@ -164,5 +165,57 @@ impl Recorder {
             None => summary(&s.stats),
         };
         s.collector.finish(sc, s.stats, line, backend, incomplete)
+    }
+}
+
+/// The World under one engine mutex with one engine condvar per process (`coarse`
+/// synchronisation), as loom and shuttle each provide it.
+pub trait CoarseSync {
+    /// The engine's mutex guard.
+    type Guard<'a>: DerefMut<Target = World>
+    where
+        Self: 'a;
+    /// Lock the World (a scheduling point).
+    fn lock(&self) -> Self::Guard<'_>;
+    /// Wait on process `p`'s condvar.
+    fn wait<'a>(&'a self, p: ProcId, g: Self::Guard<'a>) -> Self::Guard<'a>;
+    /// Wake process `p`.
+    fn notify(&self, p: ProcId);
+}
+
+/// One process's thread under coarse synchronisation: step whenever enabled (releasing and
+/// re-taking the lock after each step, so the engine may switch there), wait on its own condvar
+/// while blocked; a step wakes exactly the processes it made runnable, so blocked processes cause
+/// no spurious wake-ups (and no branching).
+pub fn coarse_process<S: CoarseSync>(sc: &Scenario, s: &S, rec: &Recorder, p: ProcId) {
+    let daemon = sc.procs[usize::from(p)].daemon;
+    let mut g = s.lock();
+    loop {
+        let over = if daemon {
+            sc.terminal(&g)
+        } else {
+            sc.finished(&g, p)
+        };
+        if over {
+            break;
+        }
+        if sc.enabled(&g, p) {
+            let blocked: Vec<ProcId> = (0..sc.procs.len())
+                .filter_map(|i| ProcId::try_from(i).ok())
+                .filter(|&q| q != p && !sc.enabled(&g, q))
+                .collect();
+            sc.step(&mut g, p, None);
+            rec.step(p);
+            let terminal = sc.terminal(&g);
+            for q in blocked {
+                if sc.enabled(&g, q) || (terminal && sc.procs[usize::from(q)].daemon) {
+                    s.notify(q);
+                }
+            }
+            drop(g);
+            g = s.lock();
+        } else {
+            g = s.wait(p, g);
+        }
     }
 }

@@ -2,69 +2,50 @@
 //! shuttle's random, PCT or DFS scheduler choosing who runs at every synchronisation point. The
 //! seed and strategy are recorded in the trace. The only file that imports shuttle.
 
-use super::recorder::Recorder;
+use super::recorder::{CoarseSync, Recorder, coarse_process};
 use super::{BackendInfo, BackendKind, Options, Report, Strategy};
 use crate::scenario::Scenario;
 use crate::world::{ProcId, World};
 use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
-use shuttle::sync::{Condvar, Mutex};
+use shuttle::sync::{Condvar, Mutex, MutexGuard};
 use std::sync::Arc;
 
-/// The World under one mutex, and one condvar per process: a step notifies only the
-/// processes it made runnable, so blocked processes cause no spurious wake-ups (and no branching).
-type Shared = Arc<(Mutex<World>, Vec<Condvar>)>;
+/// Coarse synchronisation: the World under one mutex, one condvar per process.
+struct Coarse {
+    world: Mutex<World>,
+    cvs: Vec<Condvar>,
+}
 
-fn process(sc: &Scenario, shared: &Shared, rec: &Recorder, p: ProcId) {
-    let (m, cvs) = &**shared;
-    let daemon = sc.procs[usize::from(p)].daemon;
-    let mut g = m.lock().unwrap();
-    loop {
-        let over = if daemon {
-            sc.terminal(&g)
-        } else {
-            sc.finished(&g, p)
-        };
-        if over {
-            break;
-        }
-        if sc.enabled(&g, p) {
-            let blocked: Vec<ProcId> = (0..sc.procs.len())
-                .filter_map(|i| ProcId::try_from(i).ok())
-                .filter(|&q| q != p && !sc.enabled(&g, q))
-                .collect();
-            sc.step(&mut g, p, None);
-            rec.step(p);
-            let terminal = sc.terminal(&g);
-            for q in blocked {
-                if sc.enabled(&g, q) || (terminal && sc.procs[usize::from(q)].daemon) {
-                    cvs[usize::from(q)].notify_one();
-                }
-            }
-            drop(g);
-            g = m.lock().unwrap();
-        } else {
-            g = cvs[usize::from(p)].wait(g).unwrap();
-        }
+impl CoarseSync for Coarse {
+    type Guard<'a> = MutexGuard<'a, World>;
+    fn lock(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap()
+    }
+    fn wait<'a>(&'a self, p: ProcId, g: MutexGuard<'a, World>) -> MutexGuard<'a, World> {
+        self.cvs[usize::from(p)].wait(g).unwrap()
+    }
+    fn notify(&self, p: ProcId) {
+        self.cvs[usize::from(p)].notify_one();
     }
 }
 
 fn body(sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
     rec.begin();
-    let shared: Shared = Arc::new((
-        Mutex::new(sc.initial()),
-        (0..sc.procs.len()).map(|_| Condvar::new()).collect(),
-    ));
+    let shared = Arc::new(Coarse {
+        world: Mutex::new(sc.initial()),
+        cvs: (0..sc.procs.len()).map(|_| Condvar::new()).collect(),
+    });
     let handles: Vec<_> = (0..sc.procs.len())
         .map(|i| {
             let (sc, sh, rc) = (sc.clone(), shared.clone(), rec.clone());
             let p = ProcId::try_from(i).unwrap_or(ProcId::MAX);
-            shuttle::thread::spawn(move || process(&sc, &sh, &rc, p))
+            shuttle::thread::spawn(move || coarse_process(&sc, &*sh, &rc, p))
         })
         .collect();
     for h in handles {
         h.join().unwrap();
     }
-    let w = shared.0.lock().unwrap();
+    let w = shared.world.lock().unwrap();
     rec.finish_execution(sc, &w);
 }
 

@@ -134,7 +134,7 @@ impl Scenario {
 
     /// Whether `p` can take a step now (not finished, not blocked on a lock or a wait).
     pub fn enabled(&self, w: &World, p: ProcId) -> bool {
-        self.next_op(w, p).is_some_and(|op| op.enabled(self, w, p))
+        self.next_op(w, p).is_some_and(|op| op.enabled(w, p))
     }
 
     /// Processes that can step, in id order.

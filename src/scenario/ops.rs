@@ -261,8 +261,7 @@ impl Op {
         }
     }
 
-    pub(super) fn enabled(&self, sc: &Scenario, w: &World, p: ProcId) -> bool {
-        let _ = sc;
+    pub(super) fn enabled(&self, w: &World, p: ProcId) -> bool {
         match self {
             Op::Checkpointer => w.ckpt.running.is_some() || w.ckpt.pending_flags != 0,
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
@@ -290,10 +289,10 @@ impl Op {
             );
         }
         match self {
-            Op::WaitCheckpoint | Op::WaitStartCheckpoint if !self.enabled(sc, w, p) => {
+            Op::WaitCheckpoint | Op::WaitStartCheckpoint if !self.enabled(w, p) => {
                 "waits for a checkpoint that began after its request".into()
             }
-            Op::Checkpointer if !self.enabled(sc, w, p) => "idle (no request)".into(),
+            Op::Checkpointer if !self.enabled(w, p) => "idle (no request)".into(),
             _ => "runnable".into(),
         }
     }
@@ -452,7 +451,7 @@ impl Op {
                 );
             }
             Op::SendTablespace { ts } => {
-                advance = send_step(sc, w, p, ts, &mut e);
+                advance = send_step(w, p, ts, &mut e);
             }
             Op::StopBackup => {
                 let start = w.backup.start_lsn.unwrap_or(0);
@@ -766,8 +765,7 @@ fn rmtree_step(w: &mut World, p: ProcId, src: Ts, e: &mut Option<&mut String>) -
 }
 
 /// One step of a tablespace walk; returns whether the tablespace is sent.
-fn send_step(sc: &Scenario, w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> bool {
-    let _ = sc;
+fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> bool {
     let during_rmtree = w.ghost.rmtree_begun && w.ghost.move_src == Some(ts);
     let stage = std::mem::take(&mut w.backup.stage);
     let (next_stage, done) = match stage {

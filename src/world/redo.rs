@@ -94,15 +94,7 @@ impl Startup<'_> {
 
     /// `log_invalid_page`: PANIC at once after consistency, else remember (first `present` wins).
     fn log_invalid_page(&mut self, ts: Ts, rel: u8, blk: u8, present: bool) -> Result<(), Stop> {
-        let msg = format!(
-            "WARNING: page {blk} of relation {} {}",
-            ts.rel_path(rel),
-            if present {
-                "is uninitialized"
-            } else {
-                "does not exist"
-            }
-        );
+        let msg = invalid_page_warning(ts, rel, blk, present);
         if self.consistent {
             return Err(Stop::Invalid(vec![msg], false));
         }
@@ -228,6 +220,19 @@ impl Startup<'_> {
     }
 }
 
+/// The WARNING `log_invalid_page` / `XLogCheckInvalidPages` print for one page.
+fn invalid_page_warning(ts: Ts, rel: u8, blk: u8, present: bool) -> String {
+    let what = if present {
+        "is uninitialized"
+    } else {
+        "does not exist"
+    };
+    format!(
+        "WARNING: page {blk} of relation {} {what}",
+        ts.rel_path(rel)
+    )
+}
+
 /// Primary-side view of `D` where the catalog says it lives: disk overlaid with dirty buffers.
 pub fn primary_db(w: &World) -> Option<Dir> {
     let ts = w.catalog;
@@ -314,17 +319,7 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
                 let warnings = st
                     .invalid
                     .iter()
-                    .map(|(&(ts, rel, blk), &present)| {
-                        format!(
-                            "WARNING: page {blk} of relation {} {}",
-                            ts.rel_path(rel),
-                            if present {
-                                "is uninitialized"
-                            } else {
-                                "does not exist"
-                            }
-                        )
-                    })
+                    .map(|(&(ts, rel, blk), &present)| invalid_page_warning(ts, rel, blk, present))
                     .collect();
                 return Restore {
                     outcome: RestoreOutcome::InvalidPages {
