@@ -12,6 +12,7 @@
 //! - [`report`]: human and JSON rendering of results, used by the CLI.
 
 pub mod explore;
+pub mod matrix;
 pub mod property;
 pub mod report;
 pub mod scenario;

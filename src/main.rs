@@ -56,6 +56,23 @@ enum Command {
         #[arg(long)]
         models: Option<PathBuf>,
     },
+    /// Check every model file at every PostgreSQL version (9.2, 9.4, 15, 18) with the native
+    /// explorer and compare with models/matrix/expectations.toml; exit 0 if every row matches,
+    /// 1 naming each row that changed.
+    Matrix {
+        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+        #[arg(long)]
+        models: Option<PathBuf>,
+        /// Write each violated row's trace to DIR/VARIANT@pgVERSION.json.
+        #[arg(long, value_name = "DIR")]
+        trace_dir: Option<PathBuf>,
+        /// Print the rows as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print the Markdown table kept in README.md.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
     /// violation, 2 if the file is broken or the replay diverges.
     Replay {
@@ -145,6 +162,17 @@ fn main() -> ExitCode {
             list(&models.unwrap_or_else(racecheck::default_models_dir))
         }
         Some(Command::Replay { trace, json }) => replay(&trace, json),
+        Some(Command::Matrix {
+            models,
+            trace_dir,
+            json,
+            markdown,
+        }) => matrix(
+            &models.unwrap_or_else(racecheck::default_models_dir),
+            trace_dir.as_deref(),
+            json,
+            markdown,
+        ),
         None => check(&cli.check),
     };
     match r {
@@ -441,4 +469,68 @@ fn replay(path: &Path, json: bool) -> Result<u8, Usage> {
         }
     }
     Ok(1)
+}
+
+fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> Result<u8, Usage> {
+    use racecheck::matrix as mx;
+    let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
+    let expect = mx::load_expectations(&mx::expectations_path(dir)).map_err(Usage)?;
+    if let Some(d) = trace_dir {
+        std::fs::create_dir_all(d).map_err(|e| Usage(format!("{}: {e}", d.display())))?;
+    }
+    let opts = Options {
+        progress: false,
+        ..Options::default()
+    };
+    let rows = mx::run(&models, &expect, &opts, trace_dir).map_err(Usage)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    } else if markdown {
+        print!("{}", mx::markdown(&rows));
+    } else {
+        println!(
+            "{:<18} {:<4} {:<12} {:<44} {:>8}  as expected",
+            "variant", "pg", "verdict", "violated", "states"
+        );
+        for r in &rows {
+            let v = if r.violated.is_empty() {
+                "-".to_string()
+            } else {
+                r.violated.join(", ")
+            };
+            let ok = match &r.expected {
+                None => "NO EXPECTATION".to_string(),
+                Some(_) if r.as_expected() => "yes".to_string(),
+                Some(e) => format!("NO: expected [{}]", e.join(", ")),
+            };
+            let t = r
+                .trace
+                .as_deref()
+                .map(|t| format!("  {t}"))
+                .unwrap_or_default();
+            println!(
+                "{:<18} {:<4} {:<12} {:<44} {:>8}  {ok}{t}",
+                r.variant, r.pg, r.verdict, v, r.states
+            );
+        }
+    }
+    let changed: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.as_expected())
+        .map(|r| format!("{}@{}", r.variant, r.pg))
+        .collect();
+    if changed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!(
+            "racecheck matrix: {} row(s) differ from {}: {}",
+            changed.len(),
+            racecheck::matrix::expectations_path(dir).display(),
+            changed.join(", ")
+        );
+        Ok(1)
+    }
 }

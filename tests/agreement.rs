@@ -19,6 +19,7 @@ macro_rules! agreement_tests {
 
 agreement_tests! {
     agree_baseline => "baseline",
+    agree_baseline_update => "baseline-update",
     agree_lockflag => "lockflag",
     agree_wallog => "wallog",
     agree_wallog_drop_first => "wallog-drop-first",

@@ -177,3 +177,30 @@ fn list_names_every_variant() {
         assert!(stdout.contains(v), "{stdout}");
     }
 }
+
+#[test]
+fn matrix_exits_1_naming_a_changed_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("models/lockflag.toml"),
+        dir.path().join("lockflag.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("matrix")).unwrap();
+    std::fs::write(
+        dir.path().join("matrix/expectations.toml"),
+        "[lockflag]\n\"9.2\" = []\n\"9.4\" = []\n\"15\" = [\"invalid-pages\"]\n\"18\" = []\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .arg("matrix")
+        .arg("--models")
+        .arg(dir.path()));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("lockflag@15") && !stderr.contains("lockflag@9.2"),
+        "{stderr}"
+    );
+}

@@ -110,6 +110,11 @@ fn verdict_wallog_drop_first() {
 }
 
 #[test]
+fn verdict_baseline_update() {
+    check_expectation("baseline-update");
+}
+
+#[test]
 fn verdict_lock_start_only() {
     check_expectation("lock-start-only");
 }
@@ -155,11 +160,15 @@ fn pinned_state_counts() {
 }
 
 fn trace_files() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("traces"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+    let mut v = Vec::new();
+    for dir in [root().join("traces"), root().join("traces/matrix")] {
+        v.extend(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json")),
+        );
+    }
     v.sort();
     v
 }
@@ -252,4 +261,73 @@ fn broken_traces_are_refused_with_a_reason() {
 fn model_dir_loads() {
     let models = model::load_dir(Path::new(&root().join("models"))).unwrap();
     assert!(models.len() >= 5);
+}
+
+#[test]
+fn matrix_matches_expectations_traces_and_readme() {
+    use racecheck::matrix;
+    let models = model::load_dir(&root().join("models")).unwrap();
+    let expect =
+        matrix::load_expectations(&matrix::expectations_path(&root().join("models"))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rows = matrix::run(&models, &expect, &Options::default(), Some(dir.path())).unwrap();
+    let changed: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.as_expected())
+        .map(|r| {
+            format!(
+                "{}@{}: got {:?}, expected {:?}",
+                r.variant, r.pg, r.violated, r.expected
+            )
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "matrix rows differ from models/matrix/expectations.toml:\n{}",
+        changed.join("\n")
+    );
+    // Every expectation names a real row.
+    for (variant, versions) in &expect {
+        for v in versions.keys() {
+            assert!(
+                rows.iter().any(|r| &r.variant == variant && &r.pg == v),
+                "expectation {variant}@{v} has no row"
+            );
+        }
+    }
+    // README's table is the current output.
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = readme
+        .split("<!-- matrix:begin -->\n")
+        .nth(1)
+        .and_then(|s| s.split("<!-- matrix:end -->").next())
+        .expect("README has the matrix markers");
+    assert_eq!(
+        block,
+        matrix::markdown(&rows),
+        "README matrix is stale: racecheck matrix --markdown"
+    );
+    // traces/matrix holds exactly the traces the matrix writes now.
+    let mut fresh: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut stored: Vec<String> = std::fs::read_dir(root().join("traces/matrix"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    fresh.sort();
+    stored.sort();
+    assert_eq!(
+        fresh, stored,
+        "traces/matrix differs: racecheck matrix --trace-dir traces/matrix"
+    );
+    for f in fresh {
+        let a = std::fs::read_to_string(dir.path().join(&f)).unwrap();
+        let b = std::fs::read_to_string(root().join("traces/matrix").join(&f)).unwrap();
+        assert_eq!(
+            a, b,
+            "traces/matrix/{f} is stale: racecheck matrix --trace-dir traces/matrix"
+        );
+    }
 }

@@ -1,0 +1,118 @@
+//! The verdict matrix: every model file at every PostgreSQL version, checked with the native
+//! explorer, compared with the expectations kept in `models/matrix/expectations.toml`.
+
+use crate::explore::{self, Options, Verdict};
+use crate::scenario::{Model, Scenario};
+use crate::trace;
+use crate::world::PgVersion;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Expected violated always-properties per variant and version (empty = holds).
+pub type Expectations = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+
+/// One row of the matrix.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Row {
+    /// Variant.
+    pub variant: String,
+    /// PostgreSQL version.
+    pub pg: String,
+    /// holds / VIOLATED / inconclusive.
+    pub verdict: String,
+    /// Violated always-properties, in property order.
+    pub violated: Vec<String>,
+    /// Distinct states explored.
+    pub states: u64,
+    /// Trace written for the headline violation, if any.
+    pub trace: Option<String>,
+    /// Expected violated properties (None: no expectation recorded).
+    pub expected: Option<Vec<String>>,
+}
+
+impl Row {
+    /// Whether the row matches its expectation.
+    pub fn as_expected(&self) -> bool {
+        self.verdict != "inconclusive" && self.expected.as_ref() == Some(&self.violated)
+    }
+}
+
+/// Path of the expectations file in a models directory.
+pub fn expectations_path(models: &Path) -> PathBuf {
+    models.join("matrix").join("expectations.toml")
+}
+
+/// Read the expectations file.
+pub fn load_expectations(path: &Path) -> Result<Expectations, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+}
+
+/// Run every model at every version; write traces to `trace_dir` if given.
+pub fn run(
+    models: &[Model],
+    expect: &Expectations,
+    opts: &Options,
+    trace_dir: Option<&Path>,
+) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for base in models {
+        for pg in PgVersion::ALL {
+            let mut m = base.clone();
+            m.pg = pg;
+            let sc = Scenario::new(&m);
+            let r = explore::run(&sc, opts).map_err(|e| e.to_string())?;
+            let violated: Vec<String> = r
+                .counterexamples
+                .iter()
+                .map(|c| c.violation.property.to_string())
+                .collect();
+            let mut written = None;
+            if let (Some(dir), Some(cx)) = (trace_dir, r.counterexamples.first()) {
+                let t = trace::build(&sc, cx, &r.backend)?;
+                let name = format!("{}@pg{}.json", m.name, pg.as_str());
+                trace::write(&t, &dir.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+                written = Some(name);
+            }
+            rows.push(Row {
+                variant: m.name.clone(),
+                pg: pg.as_str().to_string(),
+                verdict: match r.verdict {
+                    Verdict::Holds => "holds",
+                    Verdict::Violated => "VIOLATED",
+                    Verdict::Inconclusive(_) => "inconclusive",
+                }
+                .to_string(),
+                violated,
+                states: r.stats.states,
+                trace: written,
+                expected: expect
+                    .get(&m.name)
+                    .and_then(|v| v.get(pg.as_str()))
+                    .cloned(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The matrix as a Markdown table (deterministic: no timings).
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out =
+        String::from("| variant | pg | verdict | violated | states |\n|---|---|---|---|---|\n");
+    for r in rows {
+        let v = if r.violated.is_empty() {
+            "-".to_string()
+        } else {
+            r.violated.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            r.variant, r.pg, r.verdict, v, r.states
+        );
+    }
+    out
+}
