@@ -104,15 +104,21 @@ struct CheckArgs {
     /// Engine that enumerates the schedules.
     #[arg(long, value_enum, default_value_t = BackendKind::Native)]
     backend: BackendKind,
-    /// Budget: stop after this many states (native) or executions (loom, shuttle); exit 3.
-    #[arg(long, value_name = "N")]
+    /// Budget: stop after this many states (native) or executions (loom, shuttle; also spelled
+    /// --max-executions), checked on every state or execution; exit 3.
+    #[arg(long, value_name = "N", visible_alias = "max-executions")]
     max_states: Option<u64>,
     /// Budget: stop after this many seconds; exit 3.
     #[arg(long, value_name = "S")]
     max_seconds: Option<f64>,
-    /// Stop at the first violation (native: the shortest of all).
+    /// Stop at the first violation (native: the shortest of all). loom and shuttle always stop
+    /// at their first violation unless --all-violations is given.
     #[arg(long)]
     stop_at_first: bool,
+    /// loom, shuttle: keep exploring after the first violation, to report every violated
+    /// property (slower; native always does).
+    #[arg(long)]
+    all_violations: bool,
     /// Write the headline counterexample (JSON trace) here (single variant).
     #[arg(long, value_name = "PATH")]
     trace_out: Option<PathBuf>,
@@ -224,7 +230,7 @@ fn options(a: &CheckArgs) -> Options {
         backend: a.backend,
         max_states: a.max_states,
         max_seconds: a.max_seconds,
-        stop_at_first: a.stop_at_first,
+        stop_at_first: a.stop_at_first || (a.backend != BackendKind::Native && !a.all_violations),
         progress: !a.quiet,
         preemptions: a.preemptions,
         loom_sync: a.loom_sync,
