@@ -56,16 +56,26 @@ impl Recorder {
     /// Start an execution. Panics with [`STOP`] when a budget is spent (checked on every
     /// execution) or the first violation was found under `--stop-at-first`.
     pub fn begin(&self) {
+        if self.should_stop() {
+            panic::panic_any(STOP);
+        }
+    }
+
+    /// Whether the run must end before another execution (a budget is spent, or the first
+    /// violation was found under `--stop-at-first`); also prints progress. Engines that can end a
+    /// run without a panic (shuttle's scheduler) ask this instead of calling `begin`.
+    pub fn should_stop(&self) -> bool {
         let (max_e, max_s, first) = (self.max_executions, self.max_seconds, self.stop_at_first);
-        let stop = self.with(|s| {
+        self.with(|s| {
             s.schedule.clear();
             if s.stop.is_none() {
                 if let Some(m) = max_e.filter(|m| s.stats.executions >= *m) {
-                    s.stop = Some(format!("--max-states {m} executions reached"));
+                    s.stop = Some(format!("--max-executions {m} reached"));
                 } else if s.clock.expired() {
                     s.stop = Some(format!("--max-seconds {} reached", max_s.unwrap_or(0.0)));
                 } else if first && s.collector.violated() {
-                    s.stop = Some("stopped at the first violation (--stop-at-first)".into());
+                    s.stop =
+                        Some("stopped at the first violation; --all-violations continues".into());
                 }
             }
             let (n, secs) = (s.stats.executions, s.clock.seconds());
@@ -76,10 +86,7 @@ impl Recorder {
                 )
             });
             s.stop.is_some()
-        });
-        if stop {
-            panic::panic_any(STOP);
-        }
+        })
     }
 
     /// Record one step of process `p`.
@@ -116,7 +123,7 @@ impl Recorder {
         let r = panic::catch_unwind(AssertUnwindSafe(engine));
         panic::set_hook(hook);
         match r {
-            Ok(()) => Ok(None),
+            Ok(()) => Ok(self.with(|s| s.stop.clone())),
             Err(payload) => {
                 let msg = payload
                     .downcast_ref::<&str>()

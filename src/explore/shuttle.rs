@@ -6,7 +6,9 @@ use super::recorder::{CoarseSync, Recorder, coarse_process};
 use super::{BackendInfo, BackendKind, Options, Report, Strategy};
 use crate::scenario::Scenario;
 use crate::world::{ProcId, World};
-use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
+use shuttle::scheduler::{
+    DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId,
+};
 use shuttle::sync::{Condvar, Mutex, MutexGuard};
 use std::sync::Arc;
 
@@ -30,7 +32,6 @@ impl CoarseSync for Coarse {
 }
 
 fn body(sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
-    rec.begin();
     let shared = Arc::new(Coarse {
         world: Mutex::new(sc.initial()),
         cvs: (0..sc.procs.len()).map(|_| Condvar::new()).collect(),
@@ -49,10 +50,41 @@ fn body(sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
     rec.finish_execution(sc, &w);
 }
 
+/// A shuttle scheduler that ends the run (rather than panicking) when the recorder says a budget
+/// is spent or the first violation was found.
+struct Stoppable<S> {
+    inner: S,
+    rec: Arc<Recorder>,
+}
+
+impl<S: Scheduler> Scheduler for Stoppable<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.rec.should_stop() {
+            return None;
+        }
+        self.inner.new_execution()
+    }
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.inner.next_task(runnable, current, is_yielding)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}
+
 fn run_with<S: Scheduler + 'static>(sched: S, sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
     let mut config = shuttle::Config::default();
     config.failure_persistence = shuttle::FailurePersistence::None;
     let (s2, r2) = (sc.clone(), rec.clone());
+    let sched = Stoppable {
+        inner: sched,
+        rec: rec.clone(),
+    };
     shuttle::Runner::new(sched, config).run(move || body(&s2, &r2));
 }
 
