@@ -331,3 +331,39 @@ fn matrix_matches_expectations_traces_and_readme() {
         );
     }
 }
+
+#[test]
+fn deadlock_property_can_fire() {
+    use racecheck::property;
+    use racecheck::world::{Hold, LockMode, LockObj, Scope};
+    // A lock left behind by a process that has ended blocks movedb forever.
+    let sc = Scenario::new(&load("lockflag"));
+    let mut w = sc.initial();
+    let backend = sc.proc_id("backend").unwrap();
+    let movedb = sc.proc_id("movedb").unwrap();
+    w.locks.grant(Hold {
+        proc: backend,
+        obj: LockObj::PgDatabase,
+        mode: LockMode::Share,
+        scope: Scope::Session,
+    });
+    w.procs[usize::from(backend)].failed = true;
+    // Run everything else to completion.
+    while let Some(p) = sc.enabled_procs(&w).into_iter().find(|&p| p != movedb) {
+        sc.step(&mut w, p, None);
+    }
+    assert!(!sc.enabled(&w, movedb));
+    let v = property::evaluate(&sc, &w);
+    let d = v
+        .violations
+        .iter()
+        .find(|v| v.property == "deadlock")
+        .expect("deadlock reported");
+    assert!(
+        d.details.iter().any(|l| l.contains(
+            "movedb: waits for RowExclusiveLock on pg_database, held in ShareLock by backend"
+        )),
+        "{:?}",
+        d.details
+    );
+}
