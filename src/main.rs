@@ -11,6 +11,23 @@ use racecheck::world::PgVersion;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `println!` that ignores a closed stdout (`racecheck | head`), so the exit code still says the
+/// verdict instead of a panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 const AFTER_HELP: &str = "\
 What it checks:
   ALTER DATABASE d SET TABLESPACE t (movedb) runs while pg_basebackup walks the data directory.
@@ -193,7 +210,7 @@ fn main() -> ExitCode {
 fn list(dir: &Path) -> Result<u8, Usage> {
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     for m in models {
-        println!(
+        say!(
             "{:<22} PostgreSQL {:<4} {}",
             m.name,
             m.pg.as_str(),
@@ -297,15 +314,15 @@ fn check_one(a: &CheckArgs, dir: &Path, name: &str, opts: &Options) -> Result<u8
     }
     if a.json {
         let j = JsonResult::new(&m.name, &r, written);
-        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
     } else {
-        print!("{}", report::render(&sc, &r, t.as_ref()));
+        say_raw!("{}", report::render(&sc, &r, t.as_ref()));
         if t.is_some() {
             match &written {
                 Some(p) => {
-                    println!("trace written to {p}; replay it with:\n  racecheck replay {p}")
+                    say!("trace written to {p}; replay it with:\n  racecheck replay {p}")
                 }
-                None => println!(
+                None => say!(
                     "to keep and replay this counterexample:\n  racecheck --variant {name} {}--trace-out {name}.json && racecheck replay {name}.json",
                     override_flags(a)
                 ),
@@ -400,7 +417,7 @@ fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         let head = [
             "variant",
@@ -427,12 +444,12 @@ fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
                 .trim_end()
                 .to_string()
         };
-        println!("{}", line(&head.map(String::from)));
-        println!("{}", line(&width.map(|w| "-".repeat(w))));
+        say!("{}", line(&head.map(String::from)));
+        say!("{}", line(&width.map(|w| "-".repeat(w))));
         for r in &rows {
-            println!("{}", line(r));
+            say!("{}", line(r));
         }
-        println!(
+        say!(
             "\nbackend {}; details of one variant: racecheck --variant NAME",
             a.backend.as_str()
         );
@@ -458,20 +475,20 @@ fn replay(path: &Path, json: bool) -> Result<u8, Usage> {
             "message": r.violation.message,
             "details": r.violation.details,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        println!(
+        say!(
             "replaying {p}: variant {} (PostgreSQL {}), found by the {} backend",
             t.model.name,
             t.model.pg,
             t.backend.name.as_str()
         );
-        print!("{}", report::timeline(&r.scenario, &r.steps));
-        println!("\nreplayed {} steps; every step matched.", r.steps.len());
-        println!("VIOLATED: {}", r.violation.property);
-        println!("  {}", r.violation.message);
+        say_raw!("{}", report::timeline(&r.scenario, &r.steps));
+        say!("\nreplayed {} steps; every step matched.", r.steps.len());
+        say!("VIOLATED: {}", r.violation.property);
+        say!("  {}", r.violation.message);
         for d in &r.violation.details {
-            println!("  {d}");
+            say!("  {d}");
         }
     }
     Ok(1)
@@ -490,16 +507,20 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
     };
     let rows = mx::run(&models, &expect, &opts, trace_dir).map_err(Usage)?;
     if json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
     } else if markdown {
-        print!("{}", mx::markdown(&rows));
+        say_raw!("{}", mx::markdown(&rows));
     } else {
-        println!(
+        say!(
             "{:<18} {:<4} {:<12} {:<44} {:>8}  as expected",
-            "variant", "pg", "verdict", "violated", "states"
+            "variant",
+            "pg",
+            "verdict",
+            "violated",
+            "states"
         );
         for r in &rows {
             let v = if r.violated.is_empty() {
@@ -517,9 +538,13 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
                 .as_deref()
                 .map(|t| format!("  {t}"))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "{:<18} {:<4} {:<12} {:<44} {:>8}  {ok}{t}",
-                r.variant, r.pg, r.verdict, v, r.states
+                r.variant,
+                r.pg,
+                r.verdict,
+                v,
+                r.states
             );
         }
     }

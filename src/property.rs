@@ -44,6 +44,11 @@ pub const PROPERTIES: &[Property] = &[
         doc: "where restore succeeds, every page of D equals the primary's at the end of WAL (catches silent loss)",
     },
     Property {
+        name: "no-leaked-directories",
+        kind: Kind::Always,
+        doc: "the restored copy has a directory of D in a tablespace iff the primary has; a finished movedb leaves exactly one, a failed one only the source",
+    },
+    Property {
         name: "deadlock",
         kind: Kind::Always,
         doc: "until every process has finished, some process can step",
@@ -149,6 +154,17 @@ pub fn evaluate(sc: &Scenario, w: &World) -> Verdicts {
     }
     let r = redo::restore(w, &sc.sem, false);
     judge_restore(sc, w, &r, &mut v);
+    let leaks = leaked_directories(sc, w, &r.outcome);
+    if !leaks.is_empty() {
+        v.violations.push(Violation {
+            property: "no-leaked-directories",
+            message: format!(
+                "directories of database {} leaked",
+                crate::world::fs::DB_OID
+            ),
+            details: leaks,
+        });
+    }
     let g = &w.ghost;
     let before = matches!((w.backup.start_lsn, g.create_lsn), (Some(s), Some(c)) if s <= c);
     if before {
@@ -222,6 +238,45 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
         }
         RestoreOutcome::NoBackup { .. } | RestoreOutcome::NeverConsistent => {}
     }
+}
+
+/// Directories of `D` that exist where they should not (primary after movedb; restored copy).
+fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(m) = sc.proc_id("movedb") {
+        let st = &w.procs[usize::from(m)];
+        let (s, t) = (w.fs.has_dir(sc.src), w.fs.has_dir(sc.dst));
+        if st.failed && t {
+            out.push(format!(
+                "primary: \"{}\" left behind by a failed movedb",
+                sc.dst.db_path()
+            ));
+        } else if !st.failed && sc.finished(w, m) && s == t {
+            out.push(format!(
+                "primary: after movedb, \"{}\" {} and \"{}\" {}",
+                sc.src.db_path(),
+                if s { "exists" } else { "is missing" },
+                sc.dst.db_path(),
+                if t { "exists" } else { "is missing" }
+            ));
+        }
+    }
+    if let RestoreOutcome::Restored { fs, .. } = outcome {
+        for ts in [sc.src, sc.dst] {
+            match (fs.has_dir(ts), w.fs.has_dir(ts)) {
+                (true, false) => out.push(format!(
+                    "restored copy has \"{}\", the primary does not (its removal was never WAL-logged)",
+                    ts.db_path()
+                )),
+                (false, true) => out.push(format!(
+                    "restored copy lacks \"{}\", which the primary has",
+                    ts.db_path()
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Differences between the restored `D` and the primary's, one line each.

@@ -25,6 +25,7 @@ agreement_tests! {
     agree_wallog_drop_first => "wallog-drop-first",
     agree_lock_start_only => "lock-start-only",
     agree_flag_only => "flag-only",
+    agree_movedb_error => "movedb-error",
 }
 
 #[test]

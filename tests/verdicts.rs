@@ -115,6 +115,21 @@ fn verdict_baseline_update() {
 }
 
 #[test]
+fn verdict_movedb_error() {
+    check_expectation("movedb-error");
+    let r = run(&load("movedb-error"));
+    let cx = &r.counterexamples[0];
+    assert!(
+        cx.violation
+            .details
+            .iter()
+            .any(|d| d.contains("restored copy has \"pg_tblspc/16400/16384\"")),
+        "{:?}",
+        cx.violation.details
+    );
+}
+
+#[test]
 fn verdict_lock_start_only() {
     check_expectation("lock-start-only");
 }
@@ -141,10 +156,10 @@ fn lockflag_claim_is_checked_not_assumed() {
 fn pinned_state_counts() {
     // Silent model drift must fail loudly: update these only with an explanation.
     let cases = [
-        ("baseline", 1, 2, 16551, 1157),
+        ("baseline", 1, 2, 18975, 1368),
         ("lockflag", 1, 2, 948, 41),
-        ("wallog", 1, 2, 63921, 4848),
-        ("baseline", 2, 2, 26121, 1712),
+        ("wallog", 1, 2, 71055, 5464),
+        ("baseline", 2, 2, 29860, 2001),
     ];
     for (name, files, pages, states, runs) in cases {
         let mut m = load(name);

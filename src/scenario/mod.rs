@@ -232,8 +232,11 @@ fn movedb_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
             flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
         },
         Op::WaitCheckpoint,
-        Op::Commit,
     ]);
+    if m.movedb.error_before_commit {
+        v.push(Op::ErrorBeforeCommit { dst });
+    }
+    v.extend([Op::Commit]);
     match m.movedb.drop_record {
         DropRecord::AfterRmtree => v.extend([Op::Rmtree { src }, Op::LogDrop { src }]),
         DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src }, Op::Rmtree { src }]),

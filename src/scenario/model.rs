@@ -137,6 +137,10 @@ pub struct MovedbKnobs {
     /// Order of the drop record and the removal of the old directory.
     #[serde(default)]
     pub drop_record: DropRecord,
+    /// Raise an ERROR after the create record and the second checkpoint, before the commit
+    /// (pg-fidelity 1.2): `movedb_failure_callback` removes the target with no WAL.
+    #[serde(default)]
+    pub error_before_commit: bool,
 }
 
 /// Base backup knobs.

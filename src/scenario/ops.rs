@@ -92,6 +92,13 @@ pub enum Op {
         /// New tablespace.
         dst: Ts,
     },
+    /// An ERROR inside movedb's `PG_ENSURE_ERROR_CLEANUP` block after the create record (e.g.
+    /// "checkpoint request failed"): `movedb_failure_callback` runs `rmtree(dst)` and writes no
+    /// WAL; `AbortTransaction` writes the abort record and releases the locks (pg-fidelity 1.2).
+    ErrorBeforeCommit {
+        /// Target removed by the callback.
+        dst: Ts,
+    },
     /// `CommitTransactionCommand`: commit record (synchronous, `ForceSyncCommit`), release the
     /// transaction-scope locks (movedb step 13).
     Commit,
@@ -214,6 +221,7 @@ impl Op {
             Op::CopyRelationsLogged { .. } => WAL | BUFFERS | FS_BASE | FS_USER,
             Op::UpdateCatalog { .. } => WAL | CATALOG,
             Op::Commit => WAL | LOCKS,
+            Op::ErrorBeforeCommit { .. } => WAL | CATALOG | FS_BASE | FS_USER | may_fail,
             Op::Rmtree { src } => fs(src),
             Op::StartBackup { .. } => BACKUP | CKPT,
             Op::WaitStartCheckpoint => CKPT | CATALOG | BACKUP,
@@ -247,6 +255,7 @@ impl Op {
             Op::LogCreateWalLog { .. } => "CreateDirAndVersionFile".into(),
             Op::CopyRelationsLogged { .. } => "CreateAndCopyRelationData".into(),
             Op::UpdateCatalog { .. } => "heap_update(pg_database)".into(),
+            Op::ErrorBeforeCommit { .. } => "movedb_failure_callback".into(),
             Op::Commit => "CommitTransactionCommand".into(),
             Op::Rmtree { .. } => "rmtree".into(),
             Op::LogDrop { .. } => "XLogInsert(DBASE_DROP)".into(),
@@ -411,11 +420,26 @@ impl Op {
                 advance = copy_logged_step(w, p, src, dst, &mut e);
             }
             Op::UpdateCatalog { dst } => {
-                w.catalog = dst;
+                w.catalog_pending = Some(dst);
                 let lsn = w.log(Rec::CatalogUpdate { ts: dst });
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
+            Op::ErrorBeforeCommit { dst } => {
+                w.fs.rmtree(dst);
+                w.catalog_pending = None;
+                let lsn = w.log(Rec::Abort);
+                ev!(
+                    e,
+                    "ERROR: checkpoint request failed; movedb_failure_callback: rmtree(\"{}\") (no WAL); WAL {lsn}: ABORT",
+                    dst.db_path()
+                );
+                fail(w, p);
+                return;
+            }
             Op::Commit => {
+                if let Some(ts) = w.catalog_pending.take() {
+                    w.catalog = ts;
+                }
                 let lsn = w.log(Rec::Commit);
                 w.locks.release_xact(p);
                 ev!(
@@ -445,6 +469,7 @@ impl Op {
                 let start = w.ckpt.control_redo;
                 w.backup.start_lsn = Some(start);
                 w.backup.catalog_at_start = w.catalog;
+                w.backup.catalog_pending_at_start = w.catalog_pending;
                 ev!(
                     e,
                     "start WAL location {start} (redo of the checkpoint in pg_control)"

@@ -172,8 +172,10 @@ pub struct Backup {
     pub start_wait: Option<u8>,
     /// Start LSN (redo of the start checkpoint), once known.
     pub start_lsn: Option<Lsn>,
-    /// `dattablespace` of `D` in the copied `pg_database` at start.
+    /// `dattablespace` of `D` in the copied `pg_database` at start (committed value).
     pub catalog_at_start: Ts,
+    /// movedb's uncommitted update of `dattablespace` at start, if any.
+    pub catalog_pending_at_start: Option<Ts>,
     /// The walk of the tablespace being sent.
     pub stage: WalkStage,
     /// The copy being built.
@@ -223,8 +225,10 @@ pub struct World {
     pub wal: Vec<Rec>,
     /// Heavyweight locks.
     pub locks: LockTable,
-    /// `pg_database.dattablespace` of `D`.
+    /// `pg_database.dattablespace` of `D`, as committed.
     pub catalog: Ts,
+    /// movedb's updated `dattablespace`, not yet committed.
+    pub catalog_pending: Option<Ts>,
     /// Checkpointer state.
     pub ckpt: Checkpointer,
     /// Base backup state.

@@ -61,6 +61,7 @@ struct Startup<'a> {
     sem: &'a Semantics,
     fs: Fs,
     catalog: Ts,
+    catalog_pending: Option<Ts>,
     invalid: BTreeMap<(Ts, u8, u8), bool>,
     consistent: bool,
     consistent_at: Lsn,
@@ -135,7 +136,14 @@ impl Startup<'_> {
 
     fn apply(&mut self, lsn: Lsn, rec: &Rec) -> Result<(), Stop> {
         match *rec {
-            Rec::Checkpoint { .. } | Rec::Commit => {}
+            Rec::Checkpoint { .. } => {}
+            // The pg_database update becomes visible with its transaction's commit record.
+            Rec::Commit => {
+                if let Some(ts) = self.catalog_pending.take() {
+                    self.catalog = ts;
+                }
+            }
+            Rec::Abort => self.catalog_pending = None,
             Rec::CreateFileCopy { dst, src } => {
                 // dbase_redo: rmtree(dst) if it is a directory, then copydir(src, dst).
                 if self.fs.rmtree(dst) {
@@ -204,7 +212,7 @@ impl Startup<'_> {
                     *p = Page { ver, lsn: lsn + 1 };
                 }
             }
-            Rec::CatalogUpdate { ts } => self.catalog = ts,
+            Rec::CatalogUpdate { ts } => self.catalog_pending = Some(ts),
             Rec::Drop { ts } => {
                 // XLogDropDatabase → forget_invalid_pages_db(D): every tablespace.
                 let n = self.invalid.len();
@@ -269,6 +277,7 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
         sem,
         fs: b.copy.clone(),
         catalog: b.catalog_at_start,
+        catalog_pending: b.catalog_pending_at_start,
         invalid: BTreeMap::new(),
         consistent: false,
         consistent_at: 0,

@@ -82,6 +82,8 @@ pub enum Rec {
     },
     /// `XLOG_XACT_COMMIT` of movedb's first transaction.
     Commit,
+    /// `XLOG_XACT_ABORT` of movedb's first transaction (after an ERROR).
+    Abort,
     /// `XLOG_BACKUP_END` with the backup's start LSN as payload (`do_pg_stop_backup`).
     BackupEnd {
         /// The start LSN of the backup that ended.
@@ -131,6 +133,7 @@ impl fmt::Display for Rec {
             Rec::CatalogUpdate { ts } => write!(f, "HEAP_UPDATE pg_database: dattablespace={ts}"),
             Rec::Drop { ts } => write!(f, "DBASE_DROP {}", ts.db_path()),
             Rec::Commit => write!(f, "COMMIT"),
+            Rec::Abort => write!(f, "ABORT"),
             Rec::BackupEnd { start } => write!(f, "BACKUP_END start {start}"),
         }
     }
