@@ -130,9 +130,15 @@ pub struct Verdicts {
 /// Evaluate the properties on a state. Restore-based properties are evaluated on terminal states
 /// (every process finished); `deadlock` on non-terminal states with no enabled process.
 pub fn evaluate(sc: &Scenario, w: &World) -> Verdicts {
+    evaluate_with(sc, w, &sc.enabled_procs(w))
+}
+
+/// [`evaluate`] with the state's enabled processes already computed (the explorer's hot path
+/// needs them to expand the state anyway).
+pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     let mut v = Verdicts::default();
     if !sc.terminal(w) {
-        if sc.enabled_procs(w).is_empty() {
+        if enabled.is_empty() {
             let waits = (0..sc.procs.len())
                 .filter_map(|i| ProcId::try_from(i).ok())
                 .filter(|&p| !sc.finished(w, p) && !sc.procs[usize::from(p)].daemon)

@@ -41,7 +41,8 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
 
     while let Some((w, node, depth)) = queue.pop_front() {
         stats.max_depth = stats.max_depth.max(depth);
-        let verdicts = property::evaluate(sc, &w);
+        let enabled = sc.enabled_procs(&w);
+        let verdicts = property::evaluate_with(sc, &w, &enabled);
         let new = col.record(verdicts, || schedule_to(&graph, node));
         if new && opts.stop_at_first {
             incomplete = None;
@@ -51,7 +52,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
             stats.executions += 1;
             continue;
         }
-        for p in sc.enabled_procs(&w) {
+        for p in enabled {
             let mut next = w.clone();
             sc.step(&mut next, p, None);
             stats.transitions += 1;
