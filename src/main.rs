@@ -5,6 +5,7 @@
 use clap::{Args, Parser, Subcommand};
 use racecheck::explore::{self, BackendKind, LoomSync, Options, Report, Strategy, Verdict};
 use racecheck::report::{self, JsonResult};
+use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
 use racecheck::world::PgVersion;
@@ -73,14 +74,15 @@ enum Command {
         #[arg(long)]
         models: Option<PathBuf>,
     },
-    /// Check every model file at every PostgreSQL version (9.2, 9.4, 15, 18) with the native
-    /// explorer and compare with models/matrix/expectations.toml; exit 0 if every row matches,
-    /// 1 naming each row that changed.
+    /// Check every model file at every backup source (primary, standby) and PostgreSQL version
+    /// (9.2, 9.4, 15, 18) with the native explorer and compare with
+    /// models/matrix/expectations.toml; exit 0 if every row matches, 1 naming each row that
+    /// changed.
     Matrix {
         /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
         #[arg(long)]
         models: Option<PathBuf>,
-        /// Write each violated row's trace to DIR/VARIANT@pgVERSION.json.
+        /// Write each violated row's trace to DIR/VARIANT@pgVERSION-SOURCE.json.
         #[arg(long, value_name = "DIR")]
         trace_dir: Option<PathBuf>,
         /// Print the rows as JSON.
@@ -118,6 +120,17 @@ struct CheckArgs {
     /// Override the PostgreSQL version: 9.2, 9.4, 15 or 18.
     #[arg(long, value_name = "VERSION", value_parser = parse_pg)]
     pg: Option<PgVersion>,
+    /// Override the ordinary backend's actions in D: a comma-separated list such as
+    /// "visible 0 1, update 1 0", or "none" (no backend process; needed to run a standby backup
+    /// under loom, whose thread limit the standby's startup process would otherwise exceed).
+    #[arg(long, value_name = "LIST", value_parser = parse_actions)]
+    actions: Option<Actions>,
+    /// Override where the base backup is taken: primary, or standby (a streaming standby whose
+    /// startup process replays the primary's WAL, including movedb's records, while the
+    /// walsender walks the standby's files; the backup starts at the standby's last
+    /// restartpoint and ends at its minRecoveryPoint).
+    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
+    source: Option<BackupSource>,
     /// Engine that enumerates the schedules.
     #[arg(long, value_enum, default_value_t = BackendKind::Native)]
     backend: BackendKind,
@@ -171,6 +184,25 @@ struct CheckArgs {
     quiet: bool,
 }
 
+/// A parsed `--actions` list.
+#[derive(Clone, Debug)]
+struct Actions(Vec<model::BackendAction>);
+
+fn parse_actions(s: &str) -> Result<Actions, String> {
+    if s.trim() == "none" {
+        return Ok(Actions(Vec::new()));
+    }
+    s.split(',')
+        .map(|a| model::BackendAction::try_from(a.trim().to_string()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Actions)
+}
+
+fn parse_source(s: &str) -> Result<BackupSource, String> {
+    BackupSource::parse(s)
+        .ok_or_else(|| format!("unknown backup source {s:?}; known: primary, standby"))
+}
+
 fn parse_pg(s: &str) -> Result<PgVersion, String> {
     PgVersion::parse(s).ok_or_else(|| format!("unknown version {s:?}; known: 9.2, 9.4, 15, 18"))
 }
@@ -211,9 +243,10 @@ fn list(dir: &Path) -> Result<u8, Usage> {
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     for m in models {
         say!(
-            "{:<22} PostgreSQL {:<4} {}",
+            "{:<22} PostgreSQL {:<4} {:<16} {}",
             m.name,
             m.pg.as_str(),
+            format!("backup: {}", m.backup.source),
             first_line(&m.description)
         );
     }
@@ -233,6 +266,12 @@ fn apply_overrides(m: &mut Model, a: &CheckArgs) -> Result<(), Usage> {
     }
     if let Some(v) = a.pg {
         m.pg = v;
+    }
+    if let Some(src) = a.source {
+        m.backup.source = src;
+    }
+    if let Some(acts) = &a.actions {
+        m.backend.actions = acts.0.clone();
     }
     m.validate().map_err(|e| {
         Usage(format!(
@@ -343,6 +382,18 @@ fn override_flags(a: &CheckArgs) -> String {
     if let Some(v) = a.pg {
         s += &format!("--pg {v} ");
     }
+    if let Some(src) = a.source {
+        s += &format!("--source {src} ");
+    }
+    if let Some(acts) = &a.actions {
+        let list: Vec<String> = acts.0.iter().map(ToString::to_string).collect();
+        let list = if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        };
+        s += &format!("--actions \"{list}\" ");
+    }
     if a.backend != BackendKind::Native {
         s += &format!("--backend {} ", a.backend.as_str());
     }
@@ -391,6 +442,7 @@ fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
             .collect();
         rows.push([
             m.name.clone(),
+            m.backup.source.to_string(),
             m.pg.to_string(),
             r.verdict.word().to_string(),
             if violated.is_empty() {
@@ -421,6 +473,7 @@ fn check_all(a: &CheckArgs, dir: &Path, opts: &Options) -> Result<u8, Usage> {
     } else {
         let head = [
             "variant",
+            "source",
             "pg",
             "verdict",
             "violated",
@@ -515,8 +568,9 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
         say_raw!("{}", mx::markdown(&rows));
     } else {
         say!(
-            "{:<18} {:<4} {:<12} {:<44} {:>8}  as expected",
+            "{:<18} {:<8} {:<4} {:<12} {:<44} {:>8}  as expected",
             "variant",
+            "source",
             "pg",
             "verdict",
             "violated",
@@ -539,8 +593,9 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
                 .map(|t| format!("  {t}"))
                 .unwrap_or_default();
             say!(
-                "{:<18} {:<4} {:<12} {:<44} {:>8}  {ok}{t}",
+                "{:<18} {:<8} {:<4} {:<12} {:<44} {:>8}  {ok}{t}",
                 r.variant,
+                r.source,
                 r.pg,
                 r.verdict,
                 v,
@@ -551,7 +606,7 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
     let changed: Vec<String> = rows
         .iter()
         .filter(|r| !r.as_expected())
-        .map(|r| format!("{}@{}", r.variant, r.pg))
+        .map(|r| format!("{} (source {}, pg {})", r.variant, r.source, r.pg))
         .collect();
     if changed.is_empty() {
         Ok(0)

@@ -1,7 +1,9 @@
-//! The verdict matrix: every model file at every PostgreSQL version, checked with the native
-//! explorer, compared with the expectations kept in `models/matrix/expectations.toml`.
+//! The verdict matrix: every model file at every backup source (primary, standby) and every
+//! PostgreSQL version, checked with the native explorer, compared with the expectations kept in
+//! `models/matrix/expectations.toml`.
 
 use crate::explore::{self, Options, Verdict};
+use crate::scenario::model::BackupSource;
 use crate::scenario::{Model, Scenario};
 use crate::trace;
 use crate::world::PgVersion;
@@ -9,8 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Expected violated always-properties per variant and version (empty = holds).
-pub type Expectations = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+/// Expected violated always-properties per variant, backup source and version (empty = holds).
+pub type Expectations = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>;
 
 /// One row of the matrix.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -18,6 +20,8 @@ pub type Expectations = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 pub struct Row {
     /// Variant.
     pub variant: String,
+    /// Backup source: primary or standby.
+    pub source: String,
     /// PostgreSQL version.
     pub pg: String,
     /// holds / VIOLATED / inconclusive.
@@ -50,7 +54,12 @@ pub fn load_expectations(path: &Path) -> Result<Expectations, String> {
     toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
 }
 
-/// Run every model at every version; write traces to `trace_dir` if given.
+/// The file name of a matrix row's trace.
+pub fn trace_name(variant: &str, pg: PgVersion, source: BackupSource) -> String {
+    format!("{variant}@pg{}-{}.json", pg.as_str(), source.as_str())
+}
+
+/// Run every model at every backup source and version; write traces to `trace_dir` if given.
 pub fn run(
     models: &[Model],
     expect: &Expectations,
@@ -59,9 +68,13 @@ pub fn run(
 ) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for base in models {
-        for pg in PgVersion::ALL {
+        for (source, pg) in BackupSource::ALL
+            .into_iter()
+            .flat_map(|s| PgVersion::ALL.into_iter().map(move |v| (s, v)))
+        {
             let mut m = base.clone();
             m.pg = pg;
+            m.backup.source = source;
             let sc = Scenario::new(&m);
             let r = explore::run(&sc, opts).map_err(|e| e.to_string())?;
             let violated: Vec<String> = r
@@ -72,12 +85,13 @@ pub fn run(
             let mut written = None;
             if let (Some(dir), Some(cx)) = (trace_dir, r.counterexamples.first()) {
                 let t = trace::build(&sc, cx, &r.backend)?;
-                let name = format!("{}@pg{}.json", m.name, pg.as_str());
+                let name = trace_name(&m.name, pg, source);
                 trace::write(&t, &dir.join(&name)).map_err(|e| format!("{name}: {e}"))?;
                 written = Some(name);
             }
             rows.push(Row {
                 variant: m.name.clone(),
+                source: source.as_str().to_string(),
                 pg: pg.as_str().to_string(),
                 verdict: match r.verdict {
                     Verdict::Holds => "holds",
@@ -90,6 +104,7 @@ pub fn run(
                 trace: written,
                 expected: expect
                     .get(&m.name)
+                    .and_then(|v| v.get(source.as_str()))
                     .and_then(|v| v.get(pg.as_str()))
                     .cloned(),
             });
@@ -100,8 +115,9 @@ pub fn run(
 
 /// The matrix as a Markdown table (deterministic: no timings).
 pub fn markdown(rows: &[Row]) -> String {
-    let mut out =
-        String::from("| variant | pg | verdict | violated | states |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| variant | source | pg | verdict | violated | states |\n|---|---|---|---|---|---|\n",
+    );
     for r in rows {
         let v = if r.violated.is_empty() {
             "-".to_string()
@@ -110,8 +126,8 @@ pub fn markdown(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            r.variant, r.pg, r.verdict, v, r.states
+            "| {} | {} | {} | {} | {} | {} |",
+            r.variant, r.source, r.pg, r.verdict, v, r.states
         );
     }
     out

@@ -54,10 +54,11 @@ pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "variant {} (PostgreSQL {}, checksums {}, {} file(s) x {} page(s)), backend {}",
+        "variant {} (PostgreSQL {}, checksums {}, backup from the {}, {} file(s) x {} page(s)), backend {}",
         m.name,
         m.pg,
         if sc.sem.hint_bits_logged { "on" } else { "off" },
+        m.backup.source,
         m.files,
         m.pages,
         report.backend.name.as_str()

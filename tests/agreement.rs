@@ -1,11 +1,13 @@
 //! The three backends agree. For every model file, on a reduced configuration that loom can
 //! exhaust within CI's budget (one relation file, no ordinary backend: `files = 1`,
-//! `actions = []`), native BFS, loom (preemption bound 2) and shuttle (PCT, fixed seed) must give
+//! `actions = []`), native BFS, loom (preemption bound 2; bound 1 for a backup from a standby,
+//! whose startup process makes bound 2 take minutes) and shuttle (PCT, fixed seed) must give
 //! the same verdict, and every property loom or shuttle reports violated must be violated
 //! according to the exhaustive native search. Every backend's counterexample for the full
 //! baseline must replay. loom's execution count of one small configuration is pinned.
 
 use racecheck::explore::{self, BackendKind, Options, Strategy, Verdict};
+use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
 use std::path::PathBuf;
@@ -26,6 +28,7 @@ agreement_tests! {
     agree_lock_start_only => "lock-start-only",
     agree_flag_only => "flag-only",
     agree_movedb_error => "movedb-error",
+    agree_lockflag_startup => "lockflag-startup",
 }
 
 #[test]
@@ -70,20 +73,37 @@ fn opts(backend: BackendKind, stop_at_first: bool) -> Options {
 }
 
 fn agree(name: &str) {
+    let m = models()
+        .into_iter()
+        .find(|m| m.name == name)
+        .expect("model file exists");
+    agree_on(reduced(m));
+}
+
+/// lockflag from a standby: violated, and loom and shuttle must find it too.
+#[test]
+fn agree_lockflag_from_a_standby() {
+    let mut m = models()
+        .into_iter()
+        .find(|m| m.name == "lockflag")
+        .expect("model file exists");
+    m.backup.source = BackupSource::Standby;
+    agree_on(reduced(m));
+}
+
+fn agree_on(m: Model) {
     {
-        let m = reduced(
-            models()
-                .into_iter()
-                .find(|m| m.name == name)
-                .expect("model file exists"),
-        );
         let sc = Scenario::new(&m);
         let native = explore::run(&sc, &opts(BackendKind::Native, false)).unwrap();
         let nv = violated(&native);
         let native_violated = native.verdict == Verdict::Violated;
         for backend in [BackendKind::Loom, BackendKind::Shuttle] {
             // A violated variant only needs one counterexample from the others.
-            let r = explore::run(&sc, &opts(backend, native_violated)).unwrap();
+            let mut o = opts(backend, native_violated);
+            if m.backup.source == BackupSource::Standby {
+                o.preemptions = 1;
+            }
+            let r = explore::run(&sc, &o).unwrap();
             let v = violated(&r);
             assert_eq!(
                 r.verdict == Verdict::Violated,

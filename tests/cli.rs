@@ -190,7 +190,8 @@ fn matrix_exits_1_naming_a_changed_row() {
     std::fs::create_dir(dir.path().join("matrix")).unwrap();
     std::fs::write(
         dir.path().join("matrix/expectations.toml"),
-        "[lockflag]\n\"9.2\" = []\n\"9.4\" = []\n\"15\" = [\"invalid-pages\"]\n\"18\" = []\n",
+        "[lockflag.primary]\n\"9.2\" = []\n\"9.4\" = []\n\"15\" = [\"invalid-pages\"]\n\"18\" = []\n\
+         [lockflag.standby]\n\"9.2\" = [\"invalid-pages\", \"redo-fatal\", \"restore-fidelity\", \"claim-unreachable\"]\n",
     )
     .unwrap();
     let (code, stdout, stderr) = out(Command::cargo_bin("racecheck")
@@ -199,8 +200,12 @@ fn matrix_exits_1_naming_a_changed_row() {
         .arg("--models")
         .arg(dir.path()));
     assert_eq!(code, 1, "{stdout}{stderr}");
+    // Changed: primary 15 (expectation wrong); no expectation: standby 9.4, 15, 18.
     assert!(
-        stderr.contains("lockflag@15") && !stderr.contains("lockflag@9.2"),
+        stderr.contains("lockflag (source primary, pg 15)")
+            && stderr.contains("lockflag (source standby, pg 18)")
+            && !stderr.contains("lockflag (source primary, pg 9.2)"),
         "{stderr}"
     );
+    assert!(stderr.contains("4 row(s) differ"), "{stderr}");
 }

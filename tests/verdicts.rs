@@ -4,6 +4,7 @@
 
 use racecheck::explore::{self, Options, Reach, Verdict};
 use racecheck::report;
+use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
 use std::path::{Path, PathBuf};
@@ -92,6 +93,55 @@ fn verdict_lockflag() {
 }
 
 #[test]
+fn verdict_lockflag_startup() {
+    check_expectation("lockflag-startup");
+    let m = load("lockflag-startup");
+    assert_eq!(m.backup.source, BackupSource::Standby);
+    let r = run(&m);
+    for claimed in ["race-window", "walk-source-during-rmtree"] {
+        let c = r.coverage.iter().find(|(n, _)| *n == claimed).unwrap();
+        assert_eq!(c.1, Reach::UnreachableAsClaimed, "{claimed}");
+    }
+    // The startup-process lock is what makes it hold: without it the same standby backup fails.
+    let mut without = m.clone();
+    without.standby.startup_lock = false;
+    let r = run(&without);
+    let v = violated(&r);
+    assert!(
+        v.contains(&"invalid-pages") && v.contains(&"claim-unreachable"),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn lockflag_from_a_standby_is_violated_and_says_where() {
+    // lockflag's lock is taken on the standby, where no movedb runs: the standby's startup
+    // process replays the drop while the walsender walks the old directory.
+    let mut m = load("lockflag");
+    m.backup.source = BackupSource::Standby;
+    let sc = Scenario::new(&m);
+    let r = explore::run(&sc, &Options::default()).unwrap();
+    let cx = &r.counterexamples[0];
+    assert_eq!(cx.violation.property, "invalid-pages");
+    let t = trace::build(&sc, cx, &r.backend).unwrap();
+    let events: Vec<String> = t
+        .steps
+        .iter()
+        .map(|s| format!("{} {}", s.proc, s.event))
+        .collect();
+    let all = events.join("\n");
+    for needle in [
+        "walsender runningBackups++ (on the standby)",
+        "startup standby: redo",
+        "DBASE_DROP base/16384",
+        "standby: unlink(\"base/16384/",
+        "minRecoveryPoint",
+    ] {
+        assert!(all.contains(needle), "no {needle:?} in\n{all}");
+    }
+}
+
+#[test]
 fn verdict_wallog() {
     check_expectation("wallog");
     // The finding: the invalid page is in the OLD location, before the move.
@@ -155,21 +205,26 @@ fn lockflag_claim_is_checked_not_assumed() {
 #[test]
 fn pinned_state_counts() {
     // Silent model drift must fail loudly: update these only with an explanation.
+    use BackupSource::{Primary, Standby};
     let cases = [
-        ("baseline", 1, 2, 18975, 1368),
-        ("lockflag", 1, 2, 948, 41),
-        ("wallog", 1, 2, 71055, 5464),
-        ("baseline", 2, 2, 29860, 2001),
+        ("baseline", Primary, 1, 2, 18975, 1368),
+        ("lockflag", Primary, 1, 2, 948, 41),
+        ("wallog", Primary, 1, 2, 71055, 5464),
+        ("baseline", Primary, 2, 2, 29860, 2001),
+        ("baseline", Standby, 1, 2, 12841, 421),
+        ("lockflag-startup", Standby, 1, 2, 4469, 32),
+        ("lockflag-startup", Standby, 2, 2, 5572, 32),
     ];
-    for (name, files, pages, states, runs) in cases {
+    for (name, source, files, pages, states, runs) in cases {
         let mut m = load(name);
+        m.backup.source = source;
         m.files = files;
         m.pages = pages;
         let r = run(&m);
         assert_eq!(
             (r.stats.states, r.stats.executions),
             (states, runs),
-            "{name} K={files} P={pages}: (states, complete runs) changed"
+            "{name} source={source} K={files} P={pages}: (states, complete runs) changed"
         );
     }
 }
@@ -291,8 +346,8 @@ fn matrix_matches_expectations_traces_and_readme() {
         .filter(|r| !r.as_expected())
         .map(|r| {
             format!(
-                "{}@{}: got {:?}, expected {:?}",
-                r.variant, r.pg, r.violated, r.expected
+                "{} (source {}, pg {}): got {:?}, expected {:?}",
+                r.variant, r.source, r.pg, r.violated, r.expected
             )
         })
         .collect();
@@ -302,12 +357,15 @@ fn matrix_matches_expectations_traces_and_readme() {
         changed.join("\n")
     );
     // Every expectation names a real row.
-    for (variant, versions) in &expect {
-        for v in versions.keys() {
-            assert!(
-                rows.iter().any(|r| &r.variant == variant && &r.pg == v),
-                "expectation {variant}@{v} has no row"
-            );
+    for (variant, sources) in &expect {
+        for (source, versions) in sources {
+            for v in versions.keys() {
+                assert!(
+                    rows.iter()
+                        .any(|r| &r.variant == variant && &r.source == source && &r.pg == v),
+                    "expectation {variant}.{source} \"{v}\" has no row"
+                );
+            }
         }
     }
     // README's table is the current output.

@@ -95,14 +95,17 @@ fn process_fine(sc: &Scenario, f: &Fine, rec: &Recorder, p: ProcId) {
 
 /// Explore with loom.
 pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
-    if sc.procs.len() > MAX_SPAWNED {
+    let active = sc.active_procs();
+    if active.len() > MAX_SPAWNED {
         anyhow::bail!(
-            "the loom backend runs one thread per process and loom allows at most {MAX_SPAWNED} spawned threads; \
-             this scenario has {} processes ({}). Use --backend native or shuttle.",
-            sc.procs.len(),
-            sc.procs
+            "the loom backend runs one thread per process with something to do, and loom allows at most \
+             {MAX_SPAWNED} spawned threads; this scenario has {} ({}). A backup from a standby adds the \
+             standby's startup process: give the backend no actions (`[backend] actions = []`) to run it \
+             under loom, or use --backend native or shuttle.",
+            active.len(),
+            active
                 .iter()
-                .map(|p| p.name)
+                .map(|&p| sc.procs[usize::from(p)].name)
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -128,10 +131,11 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
                     mbox: (0..n).map(|_| Mutex::new(())).collect(),
                     cvs: (0..n).map(|_| Condvar::new()).collect(),
                 });
-                let handles: Vec<_> = (0..n)
-                    .map(|i| {
+                let handles: Vec<_> = s2
+                    .active_procs()
+                    .into_iter()
+                    .map(|p| {
                         let (sc, f, rc) = (s2.clone(), fine.clone(), r2.clone());
-                        let p = ProcId::try_from(i).unwrap_or(ProcId::MAX);
                         loom::thread::spawn(move || process_fine(&sc, &f, &rc, p))
                     })
                     .collect();
@@ -147,10 +151,11 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
                 world: Mutex::new(s2.initial()),
                 cvs: (0..s2.procs.len()).map(|_| Condvar::new()).collect(),
             });
-            let handles: Vec<_> = (0..s2.procs.len())
-                .map(|i| {
+            let handles: Vec<_> = s2
+                .active_procs()
+                .into_iter()
+                .map(|p| {
                     let (sc, sh, rc) = (s2.clone(), shared.clone(), r2.clone());
-                    let p = ProcId::try_from(i).unwrap_or(ProcId::MAX);
                     loom::thread::spawn(move || coarse_process(&sc, &*sh, &rc, p))
                 })
                 .collect();

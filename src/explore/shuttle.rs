@@ -36,10 +36,11 @@ fn body(sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
         world: Mutex::new(sc.initial()),
         cvs: (0..sc.procs.len()).map(|_| Condvar::new()).collect(),
     });
-    let handles: Vec<_> = (0..sc.procs.len())
-        .map(|i| {
+    let handles: Vec<_> = sc
+        .active_procs()
+        .into_iter()
+        .map(|p| {
             let (sc, sh, rc) = (sc.clone(), shared.clone(), rec.clone());
-            let p = ProcId::try_from(i).unwrap_or(ProcId::MAX);
             shuttle::thread::spawn(move || coarse_process(&sc, &*sh, &rc, p))
         })
         .collect();

@@ -11,7 +11,9 @@ pub use ops::Op;
 use crate::world::{
     LockMode, LockObj, PgVersion, ProcId, Scope, Semantics, Ts, World, ckpt_flags as cf,
 };
-use model::{BackendAction, BackupMethod, CopyMethod, DropRecord, PgDatabaseLock, Refuse};
+use model::{
+    BackendAction, BackupMethod, BackupSource, CopyMethod, DropRecord, PgDatabaseLock, Refuse,
+};
 
 /// A process: its name (as shown in timelines and traces) and program.
 #[derive(Clone, Debug)]
@@ -50,6 +52,8 @@ pub mod pid {
     pub const WALSENDER: ProcId = 2;
     /// An ordinary backend connected to `D`.
     pub const BACKEND: ProcId = 3;
+    /// The standby's startup process (only when the backup is taken from a standby).
+    pub const STARTUP: ProcId = 4;
 }
 
 impl Scenario {
@@ -60,44 +64,68 @@ impl Scenario {
             hint_bits_logged: model.hint_bits_logged(),
         };
         let (src, dst) = (Ts::Base, Ts::User);
+        let mut procs = vec![
+            ProcDef {
+                name: "checkpointer",
+                program: vec![Op::Checkpointer],
+                daemon: true,
+            },
+            ProcDef {
+                name: "movedb",
+                program: movedb_program(model, src, dst),
+                daemon: false,
+            },
+            ProcDef {
+                name: "walsender",
+                program: backup_program(model, src, dst),
+                daemon: false,
+            },
+            ProcDef {
+                name: "backend",
+                program: backend_program(model),
+                daemon: false,
+            },
+        ];
+        if model.backup.source == BackupSource::Standby {
+            procs.push(ProcDef {
+                name: "startup",
+                program: vec![Op::StartupRedo {
+                    lock: model.standby.startup_lock,
+                }],
+                daemon: true,
+            });
+        }
         Scenario {
             model: model.clone(),
             sem,
-            procs: vec![
-                ProcDef {
-                    name: "checkpointer",
-                    program: vec![Op::Checkpointer],
-                    daemon: true,
-                },
-                ProcDef {
-                    name: "movedb",
-                    program: movedb_program(model, src, dst),
-                    daemon: false,
-                },
-                ProcDef {
-                    name: "walsender",
-                    program: backup_program(model, src, dst),
-                    daemon: false,
-                },
-                ProcDef {
-                    name: "backend",
-                    program: backend_program(model),
-                    daemon: false,
-                },
-            ],
+            procs,
             src,
             dst,
         }
     }
 
+    /// The processes that have something to do (a process with an empty program, such as a
+    /// backend without actions, needs no thread in the loom and shuttle backends).
+    pub fn active_procs(&self) -> Vec<ProcId> {
+        (0..self.procs.len())
+            .filter(|&i| !self.procs[i].program.is_empty())
+            .filter_map(|i| ProcId::try_from(i).ok())
+            .collect()
+    }
+
     /// The initial World.
     pub fn initial(&self) -> World {
-        World::initial(
+        let w = World::initial(
             self.src,
             self.model.files,
             self.model.pages,
             self.procs.len(),
-        )
+        );
+        if self.model.backup.source == BackupSource::Standby {
+            w.with_standby()
+        } else {
+            w
+        }
     }
 
     /// Process id by name.
@@ -249,13 +277,20 @@ fn movedb_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
 }
 
 fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
+    let standby = m.backup.source == BackupSource::Standby;
+    // The lock is taken on the server the backup runs on.
+    let obj = if standby {
+        LockObj::StandbyPgDatabase
+    } else {
+        LockObj::PgDatabase
+    };
     let lock = Op::Lock {
-        obj: LockObj::PgDatabase,
+        obj,
         mode: LockMode::Share,
         scope: Scope::Session,
     };
     let unlock = Op::Unlock {
-        obj: LockObj::PgDatabase,
+        obj,
         scope: Scope::Session,
     };
     // An exclusive backup's start and stop are separate sessions: no lock can span it.
@@ -268,10 +303,14 @@ fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
     if lock_mode != PgDatabaseLock::None {
         v.push(lock.clone());
     }
-    v.push(Op::StartBackup {
-        flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
-    });
-    v.push(Op::WaitStartCheckpoint);
+    if standby {
+        v.extend([Op::StartBackupOnStandby, Op::WaitRestartpoint]);
+    } else {
+        v.push(Op::StartBackup {
+            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
+        });
+        v.push(Op::WaitStartCheckpoint);
+    }
     if lock_mode == PgDatabaseLock::StartOnly {
         v.push(unlock.clone());
     }
@@ -286,7 +325,11 @@ fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
             v.push(Op::SendTablespace { ts });
         }
     }
-    v.push(Op::StopBackup);
+    v.push(if standby {
+        Op::StopBackupOnStandby
+    } else {
+        Op::StopBackup
+    });
     if lock_mode == PgDatabaseLock::UntilStop {
         v.push(unlock);
     }

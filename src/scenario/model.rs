@@ -143,6 +143,56 @@ pub struct MovedbKnobs {
     pub error_before_commit: bool,
 }
 
+/// Where a base backup is taken (pg-fidelity 5; the 2015 report came from a standby backup).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupSource {
+    /// From the primary: the start checkpoint is requested there, the end is `XLOG_BACKUP_END`.
+    #[default]
+    Primary,
+    /// From a streaming standby whose startup process replays the primary's WAL while the
+    /// walsender walks the standby's files: the start is the standby's last restartpoint, the
+    /// end is the `minRecoveryPoint` of the copied `pg_control`.
+    Standby,
+}
+
+impl BackupSource {
+    /// Both sources, primary first.
+    pub const ALL: [BackupSource; 2] = [BackupSource::Primary, BackupSource::Standby];
+    /// The source as users write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupSource::Primary => "primary",
+            BackupSource::Standby => "standby",
+        }
+    }
+    /// Parse "primary" or "standby".
+    pub fn parse(s: &str) -> Option<BackupSource> {
+        BackupSource::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for BackupSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Standby knobs (used when the backup source is a standby).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StandbyKnobs {
+    /// Fix (1)'s standby part (the 2015 patch): the startup process takes RowExclusiveLock on
+    /// the standby's `pg_database` while replaying a database record, and a standby backup's
+    /// `pgdb-lock` is taken on the standby, so the two exclude each other.
+    #[serde(default)]
+    pub startup_lock: bool,
+    /// Sometimes-properties claimed unreachable when the backup is taken from the standby (in
+    /// addition to the model's `unreachable`); exhaustive search checks the claim.
+    #[serde(default)]
+    pub unreachable: Vec<String>,
+}
+
 /// Base backup knobs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -150,9 +200,12 @@ pub struct BackupKnobs {
     /// Streamed or exclusive.
     #[serde(default)]
     pub method: BackupMethod,
-    /// ShareLock on `pg_database`.
+    /// ShareLock on `pg_database` (on the server the backup is taken from).
     #[serde(default)]
     pub pgdb_lock: PgDatabaseLock,
+    /// Primary or standby.
+    #[serde(default)]
+    pub source: BackupSource,
 }
 
 /// Ordinary backend knobs.
@@ -224,6 +277,9 @@ pub struct Model {
     /// Base backup knobs.
     #[serde(default)]
     pub backup: BackupKnobs,
+    /// Standby knobs.
+    #[serde(default)]
+    pub standby: StandbyKnobs,
     /// Ordinary backend knobs.
     #[serde(default)]
     pub backend: BackendKnobs,
@@ -295,6 +351,15 @@ impl Model {
         self.checksums.unwrap_or(self.pg == PgVersion::V18)
     }
 
+    /// The sometimes-properties claimed unreachable for the backup source in effect.
+    pub fn claims(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.unreachable.iter().map(String::as_str).collect();
+        if self.backup.source == BackupSource::Standby {
+            v.extend(self.standby.unreachable.iter().map(String::as_str));
+        }
+        v
+    }
+
     /// Check ranges and cross-references; the error names the knob.
     pub fn validate(&self) -> Result<(), KnobError> {
         let err = |knob: &str, message: String| {
@@ -313,6 +378,14 @@ impl Model {
             return err(
                 "pages",
                 format!("must be 1..={MAX_PAGES}, got {}", self.pages),
+            );
+        }
+        if self.backup.source == BackupSource::Standby
+            && self.backup.method == BackupMethod::Exclusive
+        {
+            return err(
+                "method",
+                "an exclusive backup (pg_start_backup) cannot be run on a standby; use \"streamed\" with source = \"standby\"".into(),
             );
         }
         for a in &self.backend.actions {
@@ -348,7 +421,7 @@ impl Model {
                     .into(),
             );
         }
-        for p in &self.unreachable {
+        for p in self.unreachable.iter().chain(&self.standby.unreachable) {
             match property::by_name(p) {
                 Some(pr) if pr.kind == property::Kind::Sometimes => {}
                 _ => {

@@ -130,6 +130,33 @@ pub enum Op {
     },
     /// `do_pg_stop_backup`: `XLOG_BACKUP_END(start)`, `runningBackups--` (pg-fidelity 5.3).
     StopBackup,
+    /// `do_pg_backup_start` on a standby (pg-fidelity 5.1, 7.3): `runningBackups++` in the
+    /// standby's shared memory (invisible to the primary; no XLOG switch, and forcePageWrites has
+    /// no effect there); `RequestCheckpoint(FORCE|WAIT)` becomes a restartpoint:
+    /// `CreateRestartPoint` begins by reading `XLogCtl->lastCheckPoint`, the last checkpoint
+    /// record the startup process has replayed, which may lag behind the primary's latest.
+    StartBackupOnStandby,
+    /// `CreateRestartPoint` completes (xlog.c): `checkPointCopy.redo` := the adopted checkpoint's
+    /// redo if newer ("already performed" otherwise), `minRecoveryPoint` raised to that
+    /// checkpoint record's end; the backup's start LSN := `checkPointCopy.redo`.
+    WaitRestartpoint,
+    /// The end of a backup taken from a standby: `sendFile("global/pg_control")`, sent last, then
+    /// `do_pg_backup_stop`, which can write no WAL: the stop point is the standby's
+    /// `minRecoveryPoint`, which the restored copy's recovery uses as its backup end point
+    /// (pg-fidelity 5.3, 5.4). One step.
+    StopBackupOnStandby,
+    /// The standby's startup process (`PerformWalRecovery` loop, xlogrecovery.c): replays the
+    /// primary's WAL one record per step into the standby's own files; `dbase_redo`'s
+    /// create-by-copy (`rmtree(dst)`, `copydir`) and drop (`rmtree`) take one file per step, as
+    /// movedb's do; a replayed checkpoint becomes `lastCheckPoint` (`RecoveryRestartPoint`).
+    /// With `lock` (fix (1)'s standby part, the 2015 patch: "lock pg_database ... while
+    /// replaying database records") it holds RowExclusiveLock on the standby's `pg_database`
+    /// around each database record. A daemon, enabled while WAL is unreplayed and the standby
+    /// backup has not stopped (after the stop nothing reads the standby's state).
+    StartupRedo {
+        /// Take the standby's pg_database lock around database records.
+        lock: bool,
+    },
     /// `InitPostgres`: `LockSharedObject(D, RowExclusiveLock)` for the session, read
     /// `dattablespace`.
     Connect,
@@ -182,8 +209,10 @@ pub mod res {
     pub const BACKUP: u16 = 128;
     /// Process completion (read to decide that the run is over).
     pub const DONE: u16 = 256;
+    /// The standby's state (files, replay position, pg_control).
+    pub const STANDBY: u16 = 512;
     /// Number of resources.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
 
     /// The resource of a tablespace's directory.
     pub fn fs(ts: crate::world::Ts) -> u16 {
@@ -227,9 +256,13 @@ impl Op {
             Op::WaitStartCheckpoint => CKPT | CATALOG | BACKUP,
             Op::SendTablespace { ts } => {
                 let failing = matches!(w.backup.stage, WalkStage::OpenDb);
-                fs(ts) | BACKUP | if failing { may_fail } else { 0 }
+                let walked = if w.standby.is_some() { STANDBY } else { fs(ts) };
+                walked | BACKUP | if failing { may_fail } else { 0 }
             }
             Op::StopBackup => WAL | BACKUP,
+            Op::StartBackupOnStandby | Op::WaitRestartpoint => STANDBY | BACKUP | CATALOG,
+            Op::StopBackupOnStandby => STANDBY | BACKUP,
+            Op::StartupRedo { .. } => WAL | STANDBY | LOCKS | BACKUP,
             Op::Connect => LOCKS | CATALOG,
             Op::Visible { .. } | Op::Update { .. } => BUFFERS | fs(own.db_ts) | WAL | CKPT,
             Op::Disconnect => LOCKS,
@@ -263,6 +296,10 @@ impl Op {
             Op::WaitStartCheckpoint => "do_pg_start_backup: wait".into(),
             Op::SendTablespace { ts } => format!("sendTablespace({ts})"),
             Op::StopBackup => "do_pg_stop_backup".into(),
+            Op::StartBackupOnStandby => "do_pg_backup_start (standby)".into(),
+            Op::WaitRestartpoint => "CreateRestartPoint".into(),
+            Op::StopBackupOnStandby => "do_pg_backup_stop (standby)".into(),
+            Op::StartupRedo { .. } => "StartupXLOG redo".into(),
             Op::Connect => "InitPostgres".into(),
             Op::Visible { .. } => "log_heap_visible".into(),
             Op::Update { .. } => "heap_update".into(),
@@ -275,6 +312,7 @@ impl Op {
             Op::Checkpointer => w.ckpt.running.is_some() || w.ckpt.pending_flags != 0,
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
             Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
+            Op::StartupRedo { lock } => startup_enabled(w, p, *lock),
             Op::WaitCheckpoint | Op::WaitStartCheckpoint => w.procs[usize::from(p)]
                 .ckpt_wait
                 .is_some_and(|s| w.checkpoint_done_since(s)),
@@ -302,6 +340,21 @@ impl Op {
                 "waits for a checkpoint that began after its request".into()
             }
             Op::Checkpointer if !self.enabled(w, p) => "idle (no request)".into(),
+            Op::StartupRedo { lock } if !self.enabled(w, p) => {
+                if *lock
+                    && let Some(h) =
+                        w.locks
+                            .blocker(p, LockObj::StandbyPgDatabase, LockMode::RowExclusive)
+                {
+                    format!(
+                        "waits for RowExclusiveLock on pg_database on the standby, held in {} by {}",
+                        h.mode,
+                        sc.procs[usize::from(h.proc)].name
+                    )
+                } else {
+                    "idle (no WAL to replay, or the standby backup has stopped)".into()
+                }
+            }
             _ => "runnable".into(),
         }
     }
@@ -489,6 +542,58 @@ impl Op {
                     w.wal[lsn as usize]
                 );
             }
+            Op::StartBackupOnStandby => {
+                let Some(sb) = w.standby.as_mut() else {
+                    return;
+                };
+                sb.restartpoint = Some((sb.last_ckpt_redo, sb.last_ckpt_end));
+                w.backup.from_standby = true;
+                ev!(
+                    e,
+                    "runningBackups++ (on the standby); RequestCheckpoint(FORCE|WAIT) -> CreateRestartPoint begins: lastCheckPoint has redo {} (replayed up to {})",
+                    sb.last_ckpt_redo,
+                    sb.replayed
+                );
+            }
+            Op::WaitRestartpoint => {
+                let Some(sb) = w.standby.as_mut() else {
+                    return;
+                };
+                let (redo, end) = sb.restartpoint.take().unwrap_or((sb.restart_redo, 0));
+                let newer = redo > sb.restart_redo;
+                if newer {
+                    sb.restart_redo = redo;
+                }
+                sb.min_recovery_point = sb.min_recovery_point.max(end);
+                let start = sb.restart_redo;
+                w.backup.start_lsn = Some(start);
+                w.backup.catalog_at_start = sb.catalog;
+                w.backup.catalog_pending_at_start = sb.catalog_pending;
+                ev!(
+                    e,
+                    "restartpoint {}; start WAL location {start} (checkPointCopy.redo), BACKUP FROM: standby",
+                    if newer {
+                        format!("complete at redo {redo}")
+                    } else {
+                        "skipped: already performed".to_string()
+                    }
+                );
+            }
+            Op::StopBackupOnStandby => {
+                let Some(sb) = w.standby.as_ref() else {
+                    return;
+                };
+                let end = sb.min_recovery_point;
+                w.backup.end_lsn = Some(end);
+                ev!(
+                    e,
+                    "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"
+                );
+            }
+            Op::StartupRedo { lock } => {
+                advance = false;
+                startup_step(sc, w, p, lock, &mut e);
+            }
             Op::Connect => {
                 w.locks.grant(Hold {
                     proc: p,
@@ -556,7 +661,7 @@ impl Op {
 
 fn lock_fn(obj: LockObj, scope: Scope) -> &'static str {
     match (obj, scope) {
-        (LockObj::PgDatabase, _) => "table_open/LockRelationOid:",
+        (LockObj::PgDatabase | LockObj::StandbyPgDatabase, _) => "table_open/LockRelationOid:",
         (LockObj::Database, Scope::Xact) => "LockSharedObject:",
         (LockObj::Database, Scope::Session) => "LockSharedObjectForSession:",
     }
@@ -789,13 +894,194 @@ fn rmtree_step(w: &mut World, p: ProcId, src: Ts, e: &mut Option<&mut String>) -
     }
 }
 
+/// Whether the standby's startup process can replay now.
+fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
+    let Some(sb) = &w.standby else {
+        return false;
+    };
+    if sb.died.is_some() || w.backup.end_lsn.is_some() || w.backup.failed.is_some() {
+        return false;
+    }
+    let Some(rec) = w.wal.get(sb.replayed as usize) else {
+        return false;
+    };
+    let dbase = matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. });
+    let holding = w
+        .locks
+        .holds()
+        .iter()
+        .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase);
+    !(lock && dbase && !holding)
+        || w.can_lock(p, LockObj::StandbyPgDatabase, LockMode::RowExclusive)
+}
+
+/// One step of the standby's startup process.
+fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Option<&mut String>) {
+    let Some(sb) = w.standby.as_ref() else {
+        return;
+    };
+    let lsn = sb.replayed;
+    let Some(rec) = w.wal.get(lsn as usize).cloned() else {
+        return;
+    };
+    let dbase = matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. });
+    let holding = w
+        .locks
+        .holds()
+        .iter()
+        .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase);
+    if lock && dbase && !holding {
+        w.locks.grant(Hold {
+            proc: p,
+            obj: LockObj::StandbyPgDatabase,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        });
+        ev!(
+            e,
+            "standby: LockRelationOid: RowExclusiveLock on pg_database on the standby, to replay WAL {lsn}: {rec}"
+        );
+        return;
+    }
+    let dropped_src = w.ghost.move_src;
+    let Some(sb) = w.standby.as_mut() else {
+        return;
+    };
+    let mut finished = true;
+    let mut died = None;
+    match rec {
+        Rec::CreateFileCopy { dst, src } => match sb.cursor.take() {
+            None => {
+                let removed = sb.fs.rmtree(dst);
+                if !sb.fs.has_dir(src) {
+                    // A consistent standby: 15+ recovery_create_dbdir PANICs, 9.x copydir FATALs.
+                    died = Some(format!(
+                        "standby: could not open directory \"{}\" replaying WAL {lsn}",
+                        src.db_path()
+                    ));
+                } else {
+                    sb.fs.mkdir(dst);
+                    let names = sb.fs.names(src);
+                    ev!(
+                        e,
+                        "standby: redo {lsn} {rec}: {}FlushDatabaseBuffers; copydir: AllocateDir(\"{}\") lists {} file(s)",
+                        if removed {
+                            format!("rmtree(\"{}\"); ", dst.db_path())
+                        } else {
+                            String::new()
+                        },
+                        src.db_path(),
+                        names.len()
+                    );
+                    if !names.is_empty() {
+                        sb.cursor = Some((names, 0));
+                        finished = false;
+                    }
+                }
+            }
+            Some((names, next)) => {
+                let rel = names[usize::from(next)];
+                if let Some(f) = sb.fs.file(src, rel).cloned() {
+                    if let Some(d) = sb.fs.dir_mut(dst) {
+                        d.files.insert(rel, f);
+                    }
+                    ev!(
+                        e,
+                        "standby: copy_file(\"{}\" -> \"{}\")",
+                        src.rel_path(rel),
+                        dst.rel_path(rel)
+                    );
+                } else {
+                    died = Some(format!(
+                        "standby: could not stat file \"{}\" replaying WAL {lsn}",
+                        src.rel_path(rel)
+                    ));
+                }
+                if usize::from(next) + 1 < names.len() {
+                    sb.cursor = Some((names, next + 1));
+                    finished = false;
+                }
+            }
+        },
+        Rec::Drop { ts } => match sb.cursor.take() {
+            None => {
+                let names = sb.fs.names(ts);
+                ev!(
+                    e,
+                    "standby: redo {lsn} {rec}: DropDatabaseBuffers, XLogDropDatabase; rmtree(\"{}\"): read {} name(s)",
+                    ts.db_path(),
+                    names.len()
+                );
+                if dropped_src == Some(ts) {
+                    w.ghost.standby_rmtree_begun = true;
+                }
+                sb.cursor = Some((names, 0));
+                finished = false;
+            }
+            Some((names, next)) if usize::from(next) < names.len() => {
+                let rel = names[usize::from(next)];
+                if let Some(d) = sb.fs.dir_mut(ts) {
+                    d.files.remove(&rel);
+                }
+                ev!(e, "standby: unlink(\"{}\")", ts.rel_path(rel));
+                sb.cursor = Some((names, next + 1));
+                finished = false;
+            }
+            Some(_) => {
+                sb.fs.rmtree(ts);
+                ev!(e, "standby: rmdir(\"{}\")", ts.db_path());
+            }
+        },
+        ref other => {
+            if let Err(m) = crate::world::redo::standby_apply(sb, &sc.sem, lsn, other) {
+                died = Some(format!("standby: {m}"));
+            } else {
+                match *other {
+                    Rec::Checkpoint { redo } => {
+                        sb.last_ckpt_redo = redo;
+                        sb.last_ckpt_end = lsn + 1;
+                    }
+                    Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => {
+                        // The page is written at once: XLogFlush -> UpdateMinRecoveryPoint.
+                        sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
+                    }
+                    _ => {}
+                }
+                ev!(e, "standby: redo {lsn} {other}");
+            }
+        }
+    }
+    if let Some(m) = died {
+        ev!(e, "{m}; the standby shuts down");
+        sb.died = Some(m.clone());
+        sb.cursor = None;
+        if w.backup.end_lsn.is_none() && w.backup.failed.is_none() {
+            w.backup.failed = Some(BackupError(m));
+        }
+        w.locks.release_all(p);
+        return;
+    }
+    if finished {
+        sb.replayed += 1;
+        if holding {
+            w.locks.release_all(p);
+            ev!(e, "; release pg_database on the standby");
+        }
+    }
+}
+
 /// One step of a tablespace walk; returns whether the tablespace is sent.
 fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> bool {
-    let during_rmtree = w.ghost.rmtree_begun && w.ghost.move_src == Some(ts);
+    let removal_begun = if w.standby.is_some() {
+        w.ghost.standby_rmtree_begun
+    } else {
+        w.ghost.rmtree_begun
+    };
+    let during_rmtree = removal_begun && w.ghost.move_src == Some(ts);
     let stage = std::mem::take(&mut w.backup.stage);
     let (next_stage, done) = match stage {
         WalkStage::OpenTablespace => {
-            if w.fs.has_dir(ts) {
+            if w.walked_fs().has_dir(ts) {
                 ev!(
                     e,
                     "sendDir({ts}): readdir lists {}",
@@ -815,7 +1101,7 @@ fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> b
             if during_rmtree {
                 w.ghost.walked_src_during_rmtree = true;
             }
-            if w.fs.has_dir(ts) {
+            if w.walked_fs().has_dir(ts) {
                 ev!(e, "lstat(\"{}\"): directory", ts.db_path());
                 (WalkStage::OpenDb, false)
             } else {
@@ -831,7 +1117,7 @@ fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> b
             if during_rmtree {
                 w.ghost.walked_src_during_rmtree = true;
             }
-            if !w.fs.has_dir(ts) {
+            if !w.walked_fs().has_dir(ts) {
                 let msg = format!(
                     "could not open directory \"{}\": No such file or directory",
                     ts.db_path()
@@ -843,7 +1129,7 @@ fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> b
                 return false;
             }
             w.backup.copy.mkdir(ts);
-            let names = w.fs.names(ts);
+            let names = w.walked_fs().names(ts);
             ev!(
                 e,
                 "AllocateDir(\"{}\"): {} file(s) listed; tar header for the directory",
@@ -861,7 +1147,7 @@ fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> b
                 w.ghost.walked_src_during_rmtree = true;
             }
             let rel = names[usize::from(next)];
-            match w.fs.file(ts, rel).cloned() {
+            match w.walked_fs().file(ts, rel).cloned() {
                 Some(f) => {
                     let n = f.len();
                     if let Some(d) = w.backup.copy.dir_mut(ts) {

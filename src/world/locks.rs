@@ -15,6 +15,10 @@ pub enum LockObj {
     PgDatabase,
     /// The shared object "database `D`" (`LockSharedObject(DatabaseRelationId, D, 0, ...)`).
     Database,
+    /// `pg_database` in the standby's own lock table (a different server: never conflicts with
+    /// the primary's locks). Fix (1)'s standby part: a standby backup and the standby's startup
+    /// process replaying database records lock it.
+    StandbyPgDatabase,
 }
 
 /// Lock modes (lockdefs.h), the ones the model uses.
@@ -62,6 +66,7 @@ impl fmt::Display for LockObj {
         match self {
             LockObj::PgDatabase => f.write_str("pg_database"),
             LockObj::Database => write!(f, "database {}", super::fs::DB_OID),
+            LockObj::StandbyPgDatabase => f.write_str("pg_database on the standby"),
         }
     }
 }

@@ -182,8 +182,44 @@ pub struct Backup {
     pub copy: Fs,
     /// Set when the walsender raised an ERROR.
     pub failed: Option<BackupError>,
-    /// LSN of the `BACKUP_END` record, once stopped.
+    /// Once stopped: the LSN of the `BACKUP_END` record (primary), or the backup end point, the
+    /// `minRecoveryPoint` of the copied `pg_control` (standby; an end pointer: replay must have
+    /// applied every record below it).
     pub end_lsn: Option<Lsn>,
+    /// `BACKUP FROM: standby` in the label (pg-fidelity 5.4).
+    pub from_standby: bool,
+}
+
+/// A streaming standby of the primary, on which a base backup can be taken (pg-fidelity 5.1-5.4,
+/// 7.3). Its startup process replays the primary's WAL into the standby's own files. The standby
+/// has no buffer pool in the model: replayed pages are written at once.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Standby {
+    /// The standby's files.
+    pub fs: Fs,
+    /// `dattablespace` of `D` in the standby's `pg_database`, as replayed and committed.
+    pub catalog: Ts,
+    /// A replayed but not yet committed update of it.
+    pub catalog_pending: Option<Ts>,
+    /// Replay position: the LSN of the next record to replay (every record below is applied).
+    pub replayed: Lsn,
+    /// Redo pointer of the last checkpoint record replayed (`RecoveryRestartPoint` →
+    /// `XLogCtl->lastCheckPoint`).
+    pub last_ckpt_redo: Lsn,
+    /// End of that checkpoint record (`lastCheckPointEndPtr`).
+    pub last_ckpt_end: Lsn,
+    /// `ControlFile->checkPointCopy.redo`: the last restartpoint.
+    pub restart_redo: Lsn,
+    /// `ControlFile->minRecoveryPoint`: raised when a replayed page reaches disk
+    /// (`UpdateMinRecoveryPoint`) and at the end of a restartpoint.
+    pub min_recovery_point: Lsn,
+    /// A restartpoint in progress (`CreateRestartPoint`): the replayed checkpoint it adopts
+    /// (redo, end of record).
+    pub restartpoint: Option<(Lsn, Lsn)>,
+    /// Cursor of a multi-step redo (`copydir` / `rmtree` in `dbase_redo`): names, next index.
+    pub cursor: Option<(Vec<u8>, u8)>,
+    /// The startup process died (PANIC/FATAL): the standby is down.
+    pub died: Option<String>,
 }
 
 /// A process's place in its program, with the cursor of a multi-step operation.
@@ -210,7 +246,10 @@ pub struct Ghost {
     pub move_src: Option<Ts>,
     /// movedb's removal of the source directory has begun.
     pub rmtree_begun: bool,
-    /// The backup looked at the source directory (lstat/open/send) after rmtree began.
+    /// The standby's startup process began removing the old directory (`dbase_redo` DROP).
+    pub standby_rmtree_begun: bool,
+    /// The backup looked at the source directory (lstat/open/send) after the removal of the
+    /// directory it walks began (movedb's rmtree on a primary, DROP replay on a standby).
     pub walked_src_during_rmtree: bool,
 }
 
@@ -233,6 +272,8 @@ pub struct World {
     pub ckpt: Checkpointer,
     /// Base backup state.
     pub backup: Backup,
+    /// The standby the backup is taken from, if the backup source is a standby.
+    pub standby: Option<Standby>,
     /// Per-process program state, indexed by [`ProcId`].
     pub procs: Vec<ProcState>,
     /// Ghost state.
@@ -254,6 +295,25 @@ impl World {
         w.catalog = ts;
         w.procs = vec![ProcState::default(); nprocs];
         w
+    }
+
+    /// Add a standby that has replayed the WAL so far (its files equal the primary's on disk).
+    pub fn with_standby(mut self) -> World {
+        let replayed = self.insert_lsn();
+        self.standby = Some(Standby {
+            fs: self.fs.clone(),
+            catalog: self.catalog,
+            replayed,
+            last_ckpt_end: replayed,
+            min_recovery_point: replayed,
+            ..Standby::default()
+        });
+        self
+    }
+
+    /// The files a base backup walks: the standby's when it is taken from a standby.
+    pub fn walked_fs(&self) -> &Fs {
+        self.standby.as_ref().map_or(&self.fs, |s| &s.fs)
     }
 
     /// The end of WAL: the LSN the next record will get.

@@ -4,7 +4,7 @@
 
 use super::fs::{Dir, Fs, Lsn, Page, Ts};
 use super::wal::Rec;
-use super::{Semantics, World};
+use super::{Semantics, Standby, World};
 use std::collections::BTreeMap;
 
 /// How replay of the restored backup ended.
@@ -228,6 +228,36 @@ impl Startup<'_> {
     }
 }
 
+/// Replay one record on the live standby (consistent, so an invalid page PANICs at once), with
+/// the same semantics as the restore. The multi-step `dbase_redo` records (create by copy, drop)
+/// are replayed by the standby's startup process op itself; this handles the others. On error,
+/// returns PostgreSQL's message.
+pub fn standby_apply(sb: &mut Standby, sem: &Semantics, lsn: Lsn, rec: &Rec) -> Result<(), String> {
+    let mut st = Startup {
+        sem,
+        fs: std::mem::take(&mut sb.fs),
+        catalog: sb.catalog,
+        catalog_pending: sb.catalog_pending,
+        invalid: BTreeMap::new(),
+        consistent: true,
+        consistent_at: 0,
+        backup_end_reached: true,
+        log: None,
+    };
+    let r = st.apply(lsn, rec);
+    sb.fs = st.fs;
+    sb.catalog = st.catalog;
+    sb.catalog_pending = st.catalog_pending;
+    match r {
+        Ok(()) => Ok(()),
+        Err(Stop::Fatal(m)) => Err(m),
+        Err(Stop::Invalid(w, _)) => Err(format!(
+            "PANIC: WAL contains references to invalid pages ({})",
+            w.join("; ")
+        )),
+    }
+}
+
 /// The WARNING `log_invalid_page` / `XLogCheckInvalidPages` print for one page.
 fn invalid_page_warning(ts: Ts, rel: u8, blk: u8, present: bool) -> String {
     let what = if present {
@@ -270,7 +300,7 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     if let Some(e) = &b.failed {
         return no_backup(format!("the base backup failed: {}", e.0));
     }
-    let (Some(start), Some(_end)) = (b.start_lsn, b.end_lsn) else {
+    let (Some(start), Some(end)) = (b.start_lsn, b.end_lsn) else {
         return no_backup("the base backup did not finish".into());
     };
     let mut st = Startup {
@@ -317,10 +347,18 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
             Ok(()) => {}
         }
         st.log = with_log.then_some(log);
-        if let Rec::BackupEnd { start: s } = *rec
-            && s == start
-        {
+        // End of backup: the BACKUP_END record naming our start (primary), or the
+        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby; pg-fidelity 5.4).
+        let end_reached = if b.from_standby {
+            lsn + 1 >= end
+        } else {
+            matches!(*rec, Rec::BackupEnd { start: s } if s == start)
+        };
+        if end_reached && !st.backup_end_reached {
             st.backup_end_reached = true;
+            if b.from_standby {
+                st.note(|| format!("LOG: backup end point {end} (minRecoveryPoint of the backed-up pg_control) reached"));
+            }
         }
         // CheckRecoveryConsistency after every record.
         if !st.consistent && st.backup_end_reached {
