@@ -36,7 +36,7 @@ pub const PROPERTIES: &[Property] = &[
     Property {
         name: "redo-fatal",
         kind: Kind::Always,
-        doc: "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency)",
+        doc: "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency; a standby's own replay)",
     },
     Property {
         name: "restore-fidelity",
@@ -160,6 +160,14 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     }
     let r = redo::restore(w, &sc.sem, false);
     judge_restore(sc, w, &r, &mut v);
+    // The live standby's own replay died (the backup was then lost with it).
+    if let Some(died) = w.standby.as_ref().and_then(|s| s.died.as_ref()) {
+        v.violations.push(Violation {
+            property: "redo-fatal",
+            message: format!("the standby's startup process died: {died}"),
+            details: vec![],
+        });
+    }
     let leaks = leaked_directories(sc, w, &r.outcome);
     if !leaks.is_empty() {
         v.violations.push(Violation {
