@@ -3,7 +3,7 @@
 //! reachable state, so that a pass is never vacuous.
 
 use crate::scenario::Scenario;
-use crate::world::redo::{self, Restore, RestoreOutcome, primary_db};
+use crate::world::redo::{self, Restore, RestoreOutcome, primary_dir};
 use crate::world::{ProcId, World};
 
 /// Always (safety) or sometimes (reachability).
@@ -243,8 +243,16 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
                 v.violations.push(Violation {
                     property: "restore-fidelity",
                     message: format!(
-                        "restore succeeded (\"database system is ready to accept connections\") but database {} differs from the primary",
-                        crate::world::fs::DB_OID
+                        "restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
+                        if sc.dst == crate::world::Loc::NewDb {
+                            format!(
+                                "the restored copy of databases {} and {}",
+                                crate::world::fs::DB_OID,
+                                crate::world::fs::NEW_DB_OID
+                            )
+                        } else {
+                            format!("database {}", crate::world::fs::DB_OID)
+                        }
                     ),
                     details: diffs,
                 });
@@ -293,12 +301,14 @@ fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec
     out
 }
 
-/// Differences between the restored `D` and the primary's, one line each.
+/// Differences between the restored copy and the primary, one line each: the catalog's
+/// `dattablespace` of `D`, and every page of every database directory the primary has (`D`
+/// wherever movedb left it; the template and the new database in the createdb scenario).
 pub fn compare(
-    _sc: &Scenario,
+    sc: &Scenario,
     w: &World,
     rfs: &crate::world::Fs,
-    rcatalog: crate::world::Ts,
+    rcatalog: crate::world::Loc,
 ) -> Vec<String> {
     let mut out = Vec::new();
     if rcatalog != w.catalog {
@@ -307,42 +317,43 @@ pub fn compare(
             w.catalog
         ));
     }
-    let Some(primary) = primary_db(w) else {
-        return out;
-    };
-    let ts = w.catalog;
-    let Some(restored) = rfs.dir(ts) else {
-        out.push(format!("directory \"{}\" is missing", ts.db_path()));
-        return out;
-    };
-    for (rel, pf) in &primary.files {
-        let path = ts.rel_path(*rel);
-        let Some(rf) = restored.files.get(rel) else {
-            out.push(format!(
-                "{path}: file missing (primary has {} page(s))",
-                pf.len()
-            ));
+    for loc in [sc.src, sc.dst] {
+        let Some(primary) = primary_dir(w, loc) else {
             continue;
         };
-        for (b, pp) in pf.iter().enumerate() {
-            match rf.get(b) {
-                None => out.push(format!("{path} blk {b}: missing (primary v{})", pp.ver)),
-                Some(rp) if rp.ver != pp.ver => out.push(format!(
-                    "{path} blk {b}: {} (primary v{})",
-                    if rp.ver == 0 {
-                        "all-zero".to_string()
-                    } else {
-                        format!("v{}", rp.ver)
-                    },
-                    pp.ver
-                )),
-                Some(_) => {}
+        let Some(restored) = rfs.dir(loc) else {
+            out.push(format!("directory \"{}\" is missing", loc.db_path()));
+            continue;
+        };
+        for (rel, pf) in &primary.files {
+            let path = loc.rel_path(*rel);
+            let Some(rf) = restored.files.get(rel) else {
+                out.push(format!(
+                    "{path}: file missing (primary has {} page(s))",
+                    pf.len()
+                ));
+                continue;
+            };
+            for (b, pp) in pf.iter().enumerate() {
+                match rf.get(b) {
+                    None => out.push(format!("{path} blk {b}: missing (primary v{})", pp.ver)),
+                    Some(rp) if rp.ver != pp.ver => out.push(format!(
+                        "{path} blk {b}: {} (primary v{})",
+                        if rp.ver == 0 {
+                            "all-zero".to_string()
+                        } else {
+                            format!("v{}", rp.ver)
+                        },
+                        pp.ver
+                    )),
+                    Some(_) => {}
+                }
             }
         }
-    }
-    for rel in restored.files.keys() {
-        if !primary.files.contains_key(rel) {
-            out.push(format!("{}: file not on the primary", ts.rel_path(*rel)));
+        for rel in restored.files.keys() {
+            if !primary.files.contains_key(rel) {
+                out.push(format!("{}: file not on the primary", loc.rel_path(*rel)));
+            }
         }
     }
     out

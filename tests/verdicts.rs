@@ -142,6 +142,43 @@ fn lockflag_from_a_standby_is_violated_and_says_where() {
 }
 
 #[test]
+fn verdict_createdb_file_copy() {
+    check_expectation("createdb-file-copy");
+    // The documented caveat: the template's later change leaks into the new database.
+    let r = run(&load("createdb-file-copy"));
+    let cx = &r.counterexamples[0];
+    assert_eq!(cx.violation.property, "restore-fidelity");
+    assert!(
+        cx.violation
+            .details
+            .iter()
+            .any(|d| d == "pg_tblspc/16400/16390/16385 blk 0: v2 (primary v1)"),
+        "{:?}",
+        cx.violation.details
+    );
+    // Without the template change (no backend actions) there is nothing to leak.
+    let mut m = load("createdb-file-copy");
+    m.backend.actions.clear();
+    assert!(violated(&run(&m)).is_empty());
+}
+
+#[test]
+fn verdict_createdb_wal_log() {
+    check_expectation("createdb-wal-log");
+    let r = run(&load("createdb-wal-log"));
+    let post = r
+        .coverage
+        .iter()
+        .find(|(n, _)| *n == "post-move-change-replayed")
+        .unwrap();
+    assert_eq!(
+        post.1,
+        Reach::Reached,
+        "the template change must be replayed"
+    );
+}
+
+#[test]
 fn verdict_wallog() {
     check_expectation("wallog");
     // The finding: the invalid page is in the OLD location, before the move.
@@ -214,6 +251,8 @@ fn pinned_state_counts() {
         ("baseline", Standby, 1, 2, 12841, 421),
         ("lockflag-startup", Standby, 1, 2, 4469, 32),
         ("lockflag-startup", Standby, 2, 2, 5572, 32),
+        ("createdb-file-copy", Primary, 2, 2, 6477, 308),
+        ("createdb-wal-log", Primary, 2, 2, 13424, 789),
     ];
     for (name, source, files, pages, states, runs) in cases {
         let mut m = load(name);

@@ -9,10 +9,11 @@ pub use model::Model;
 pub use ops::Op;
 
 use crate::world::{
-    LockMode, LockObj, PgVersion, ProcId, Scope, Semantics, Ts, World, ckpt_flags as cf,
+    Loc, LockMode, LockObj, PgVersion, ProcId, Scope, Semantics, World, ckpt_flags as cf,
 };
 use model::{
-    BackendAction, BackupMethod, BackupSource, CopyMethod, DropRecord, PgDatabaseLock, Refuse,
+    BackendAction, BackupMethod, BackupSource, Command, CopyMethod, CreatedbStrategy, DropRecord,
+    PgDatabaseLock, Refuse,
 };
 
 /// A process: its name (as shown in timelines and traces) and program.
@@ -36,9 +37,9 @@ pub struct Scenario {
     /// Processes, indexed by [`ProcId`].
     pub procs: Vec<ProcDef>,
     /// Where `D` starts (`S`).
-    pub src: Ts,
+    pub src: Loc,
     /// Where movedb moves it (`T`).
-    pub dst: Ts,
+    pub dst: Loc,
 }
 
 /// Process ids of the movedb scenario.
@@ -63,7 +64,20 @@ impl Scenario {
             pg: model.pg,
             hint_bits_logged: model.hint_bits_logged(),
         };
-        let (src, dst) = (Ts::Base, Ts::User);
+        let (name, src, dst, program) = match model.command {
+            Command::Movedb => (
+                "movedb",
+                Loc::Base,
+                Loc::User,
+                movedb_program(model, Loc::Base, Loc::User),
+            ),
+            Command::Createdb => (
+                "createdb",
+                Loc::Base,
+                Loc::NewDb,
+                createdb_program(model, Loc::Base, Loc::NewDb),
+            ),
+        };
         let mut procs = vec![
             ProcDef {
                 name: "checkpointer",
@@ -71,8 +85,8 @@ impl Scenario {
                 daemon: true,
             },
             ProcDef {
-                name: "movedb",
-                program: movedb_program(model, src, dst),
+                name,
+                program,
                 daemon: false,
             },
             ProcDef {
@@ -204,7 +218,7 @@ impl Scenario {
     }
 }
 
-fn movedb_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
+fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     let mut v = vec![
         Op::Lock {
             obj: LockObj::PgDatabase,
@@ -276,7 +290,53 @@ fn movedb_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
     v
 }
 
-fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
+/// `createdb()` (dbcommands.c; pg-fidelity 2): `CREATE DATABASE n TEMPLATE d TABLESPACE t`.
+/// The same ops as movedb's, in createdb's order; no rmtree, no drop record.
+fn createdb_program(m: &Model, template: Loc, dst: Loc) -> Vec<Op> {
+    // get_db_info(template, ShareLock): no new connection to the template until commit;
+    // pg_database RowExclusiveLock until commit (pg-fidelity 2.1, 9).
+    let mut v = vec![
+        Op::Lock {
+            obj: LockObj::Database,
+            mode: LockMode::Share,
+            scope: Scope::Xact,
+        },
+        Op::Lock {
+            obj: LockObj::PgDatabase,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        },
+    ];
+    match m.createdb.strategy {
+        CreatedbStrategy::FileCopy => {
+            let flush_all = if m.pg == PgVersion::V92 {
+                0
+            } else {
+                cf::FLUSH_ALL
+            };
+            v.extend([
+                Op::RequestCheckpoint {
+                    flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT | flush_all,
+                },
+                Op::WaitCheckpoint,
+                Op::Copydir { src: template, dst },
+                Op::LogCreateFileCopy { src: template, dst },
+                Op::RequestCheckpoint {
+                    flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
+                },
+                Op::WaitCheckpoint,
+            ]);
+        }
+        CreatedbStrategy::WalLog => v.extend([
+            Op::LogCreateWalLog { src: template, dst },
+            Op::CopyRelationsLogged { src: template, dst },
+        ]),
+    }
+    v.push(Op::Commit);
+    v
+}
+
+fn backup_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     let standby = m.backup.source == BackupSource::Standby;
     // The lock is taken on the server the backup runs on.
     let obj = if standby {
@@ -316,12 +376,12 @@ fn backup_program(m: &Model, src: Ts, dst: Ts) -> Vec<Op> {
     }
     // pg_basebackup sends user tablespaces first and the main data directory last.
     for ts in [dst, src] {
-        if ts == Ts::User {
+        if ts.in_user_tablespace() {
             v.push(Op::SendTablespace { ts });
         }
     }
     for ts in [dst, src] {
-        if ts == Ts::Base {
+        if !ts.in_user_tablespace() {
             v.push(Op::SendTablespace { ts });
         }
     }
@@ -345,6 +405,7 @@ fn backend_program(m: &Model) -> Vec<Op> {
         v.push(match *a {
             BackendAction::Visible { rel, blk } => Op::Visible { rel, blk },
             BackendAction::Update { rel, blk } => Op::Update { rel, blk },
+            BackendAction::Flush { rel, blk } => Op::FlushBuffer { rel, blk },
         });
     }
     v.push(Op::Disconnect);

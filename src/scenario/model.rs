@@ -7,6 +7,41 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Which command races the base backup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    /// `ALTER DATABASE d SET TABLESPACE t` (`movedb`, pg-fidelity 1).
+    #[default]
+    Movedb,
+    /// `CREATE DATABASE n TEMPLATE d TABLESPACE t` (`createdb`, pg-fidelity 2): the ordinary
+    /// backend's actions then change the template `d` once the new database is committed.
+    Createdb,
+}
+
+/// CREATE DATABASE's strategy (pg-fidelity 2.2, 2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CreatedbStrategy {
+    /// `FILE_COPY` (the only strategy before 15): checkpoint, `copydir`, data-less create record,
+    /// checkpoint. The documented caveat: a template changed during a base backup can leak
+    /// into the copy at replay.
+    #[default]
+    FileCopy,
+    /// `WAL_LOG` (default from 15): create record, then every page as a full-page image; no
+    /// checkpoints. (The model allows it with any `pg`, as a what-if before 15.)
+    WalLog,
+}
+
+/// createdb knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CreatedbKnobs {
+    /// Strategy.
+    #[serde(default)]
+    pub strategy: CreatedbStrategy,
+}
+
 /// How movedb copies the database (pg-fidelity 1.1 step 12 vs. 2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -76,14 +111,25 @@ pub enum BackendAction {
         /// Block.
         blk: u8,
     },
+    /// The backend evicts a dirty buffer to reuse it (`FlushBuffer` from `BufferAlloc`, as the
+    /// bgwriter also may): the page reaches its file before any checkpoint.
+    Flush {
+        /// Relation number.
+        rel: u8,
+        /// Block.
+        blk: u8,
+    },
 }
 
 impl TryFrom<String> for BackendAction {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let parts: Vec<&str> = s.split_whitespace().collect();
-        let bad =
-            || format!("backend action {s:?}: expected \"visible REL BLK\" or \"update REL BLK\"");
+        let bad = || {
+            format!(
+                "backend action {s:?}: expected \"visible REL BLK\", \"update REL BLK\" or \"flush REL BLK\""
+            )
+        };
         let [kind, rel, blk] = parts.as_slice() else {
             return Err(bad());
         };
@@ -92,6 +138,7 @@ impl TryFrom<String> for BackendAction {
         match *kind {
             "visible" => Ok(BackendAction::Visible { rel, blk }),
             "update" => Ok(BackendAction::Update { rel, blk }),
+            "flush" => Ok(BackendAction::Flush { rel, blk }),
             _ => Err(bad()),
         }
     }
@@ -108,6 +155,7 @@ impl fmt::Display for BackendAction {
         match self {
             BackendAction::Visible { rel, blk } => write!(f, "visible {rel} {blk}"),
             BackendAction::Update { rel, blk } => write!(f, "update {rel} {blk}"),
+            BackendAction::Flush { rel, blk } => write!(f, "flush {rel} {blk}"),
         }
     }
 }
@@ -262,6 +310,9 @@ pub struct Model {
     /// PostgreSQL version whose semantics are followed.
     #[serde(default = "default_pg")]
     pub pg: PgVersion,
+    /// The command that races the backup: movedb (default) or createdb.
+    #[serde(default)]
+    pub command: Command,
     /// Data checksums / wal_log_hints (`XLogHintBitIsNeeded`); default: on for 18, else off.
     #[serde(default)]
     pub checksums: Option<bool>,
@@ -274,6 +325,9 @@ pub struct Model {
     /// movedb knobs.
     #[serde(default)]
     pub movedb: MovedbKnobs,
+    /// createdb knobs.
+    #[serde(default)]
+    pub createdb: CreatedbKnobs,
     /// Base backup knobs.
     #[serde(default)]
     pub backup: BackupKnobs,
@@ -389,7 +443,9 @@ impl Model {
             );
         }
         for a in &self.backend.actions {
-            let (BackendAction::Visible { rel, blk } | BackendAction::Update { rel, blk }) = *a;
+            let (BackendAction::Visible { rel, blk }
+            | BackendAction::Update { rel, blk }
+            | BackendAction::Flush { rel, blk }) = *a;
             if rel >= self.files || blk >= self.pages {
                 return err(
                     "actions",

@@ -6,7 +6,7 @@
 use super::Scenario;
 use super::model::BackupMethod;
 use crate::world::{
-    BackupError, Hold, LockMode, LockObj, Page, ProcId, Rec, Scope, Ts, WalkStage, World,
+    BackupError, Hold, Loc, LockMode, LockObj, Page, ProcId, Rec, Scope, WalkStage, World,
     ckpt_flags,
 };
 use std::fmt::Write as _;
@@ -54,50 +54,50 @@ pub enum Op {
     /// movedb's target check: ERROR if `dst` exists and is non-empty, `rmdir` if empty (step 11).
     TargetCheck {
         /// Target.
-        dst: Ts,
+        dst: Loc,
     },
     /// `copydir(src, dst, false)`: `mkdir(dst)`, `AllocateDir(src)`, then `copy_file` one file per
     /// step (copydir.c; pg-fidelity 1.3).
     Copydir {
         /// Source.
-        src: Ts,
+        src: Loc,
         /// Target.
-        dst: Ts,
+        dst: Loc,
     },
     /// `XLogInsert(RM_DBASE_ID, XLOG_DBASE_CREATE[_FILE_COPY])`, no data (movedb step 12b).
     LogCreateFileCopy {
         /// Source.
-        src: Ts,
+        src: Loc,
         /// Target.
-        dst: Ts,
+        dst: Loc,
     },
     /// Fix (2): `CreateDirAndVersionFile(dst)` + `XLOG_DBASE_CREATE_WAL_LOG` (as 15+ createdb).
     LogCreateWalLog {
         /// Source (recorded for the ghost state).
-        src: Ts,
+        src: Loc,
         /// Target.
-        dst: Ts,
+        dst: Loc,
     },
     /// Fix (2): per file `RelationCreateStorage` (`XLOG_SMGR_CREATE`, file pre-extended with
     /// zeros), then per page `RelationCopyStorageUsingBuffer` + `log_newpage_buffer` (one
     /// `XLOG_FPI` per page, into a dirty buffer). One file creation or page per step.
     CopyRelationsLogged {
         /// Source.
-        src: Ts,
+        src: Loc,
         /// Target.
-        dst: Ts,
+        dst: Loc,
     },
     /// `heap_update` of `pg_database.dattablespace` (movedb step 12c).
     UpdateCatalog {
         /// New tablespace.
-        dst: Ts,
+        dst: Loc,
     },
     /// An ERROR inside movedb's `PG_ENSURE_ERROR_CLEANUP` block after the create record (e.g.
     /// "checkpoint request failed"): `movedb_failure_callback` runs `rmtree(dst)` and writes no
     /// WAL; `AbortTransaction` writes the abort record and releases the locks (pg-fidelity 1.2).
     ErrorBeforeCommit {
         /// Target removed by the callback.
-        dst: Ts,
+        dst: Loc,
     },
     /// `CommitTransactionCommand`: commit record (synchronous, `ForceSyncCommit`), release the
     /// transaction-scope locks (movedb step 13).
@@ -106,12 +106,12 @@ pub enum Op {
     /// (movedb step 15; not WAL-logged).
     Rmtree {
         /// The old location.
-        src: Ts,
+        src: Loc,
     },
     /// `XLogInsert(RM_DBASE_ID, XLOG_DBASE_DROP)` for the old location (movedb step 16).
     LogDrop {
         /// The old location.
-        src: Ts,
+        src: Loc,
     },
     /// `do_pg_start_backup`: `runningBackups++`, forcePageWrites, then
     /// `RequestCheckpoint(FORCE|WAIT|IMMEDIATE)` (xlog.c; pg-fidelity 5.1).
@@ -126,7 +126,7 @@ pub enum Op {
     /// between `lstat` and `AllocateDir` is an ERROR (basebackup.c; pg-fidelity 5.2).
     SendTablespace {
         /// Tablespace sent.
-        ts: Ts,
+        ts: Loc,
     },
     /// `do_pg_stop_backup`: `XLOG_BACKUP_END(start)`, `runningBackups--` (pg-fidelity 5.3).
     StopBackup,
@@ -175,6 +175,15 @@ pub enum Op {
         /// Block.
         blk: u8,
     },
+    /// `FlushBuffer` of one dirty page by the backend itself (buffer eviction in
+    /// `BufferAlloc`; the bgwriter does the same): `XLogFlush` up to the page LSN, then
+    /// `smgrwrite`. The page reaches its file outside any checkpoint.
+    FlushBuffer {
+        /// Relation.
+        rel: u8,
+        /// Block.
+        blk: u8,
+    },
     /// Backend exit: release the session lock.
     Disconnect,
 }
@@ -214,11 +223,12 @@ pub mod res {
     /// Number of resources.
     pub const COUNT: usize = 10;
 
-    /// The resource of a tablespace's directory.
-    pub fn fs(ts: crate::world::Ts) -> u16 {
-        match ts {
-            crate::world::Ts::Base => FS_BASE,
-            crate::world::Ts::User => FS_USER,
+    /// The resource of a database directory (one per tablespace).
+    pub fn fs(loc: crate::world::Loc) -> u16 {
+        if loc.in_user_tablespace() {
+            FS_USER
+        } else {
+            FS_BASE
         }
     }
 }
@@ -265,6 +275,7 @@ impl Op {
             Op::StartupRedo { .. } => WAL | STANDBY | LOCKS | BACKUP,
             Op::Connect => LOCKS | CATALOG,
             Op::Visible { .. } | Op::Update { .. } => BUFFERS | fs(own.db_ts) | WAL | CKPT,
+            Op::FlushBuffer { .. } => BUFFERS | fs(own.db_ts),
             Op::Disconnect => LOCKS,
         };
         if last { fp | DONE } else { fp }
@@ -303,6 +314,7 @@ impl Op {
             Op::Connect => "InitPostgres".into(),
             Op::Visible { .. } => "log_heap_visible".into(),
             Op::Update { .. } => "heap_update".into(),
+            Op::FlushBuffer { .. } => "FlushBuffer".into(),
             Op::Disconnect => "proc_exit".into(),
         }
     }
@@ -495,9 +507,11 @@ impl Op {
                 }
                 let lsn = w.log(Rec::Commit);
                 w.locks.release_xact(p);
+                let kept = w.locks.holds().iter().any(|h| h.proc == p);
                 ev!(
                     e,
-                    "WAL {lsn}: COMMIT; transaction-scope locks released (session lock kept)"
+                    "WAL {lsn}: COMMIT; transaction-scope locks released{}",
+                    if kept { " (session lock kept)" } else { "" }
                 );
             }
             Op::Rmtree { src } => {
@@ -646,6 +660,23 @@ impl Op {
                 w.dirty.insert(key, Page { ver, lsn: lsn + 1 });
                 ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
+            Op::FlushBuffer { rel, blk } => {
+                let key = (w.procs[pi].db_ts, rel, blk);
+                if w.dirty.contains_key(&key) {
+                    w.flush_buffer(key);
+                    ev!(
+                        e,
+                        "buffer eviction: FlushBuffer writes {} blk {blk}",
+                        key.0.rel_path(rel)
+                    );
+                } else {
+                    ev!(
+                        e,
+                        "buffer eviction: {} blk {blk} is not dirty, nothing to write",
+                        key.0.rel_path(rel)
+                    );
+                }
+            }
             Op::Disconnect => {
                 w.locks.release_all(p);
                 ev!(e, "disconnect: session locks released");
@@ -735,7 +766,7 @@ fn checkpointer_step(w: &mut World, e: &mut Option<&mut String>) {
 }
 
 /// One step of copydir; returns whether the op is complete.
-fn copydir_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut String>) -> bool {
+fn copydir_step(w: &mut World, p: ProcId, src: Loc, dst: Loc, e: &mut Option<&mut String>) -> bool {
     let pi = usize::from(p);
     match w.procs[pi].cursor.take() {
         None => {
@@ -797,8 +828,8 @@ fn copydir_step(w: &mut World, p: ProcId, src: Ts, dst: Ts, e: &mut Option<&mut 
 fn copy_logged_step(
     w: &mut World,
     p: ProcId,
-    src: Ts,
-    dst: Ts,
+    src: Loc,
+    dst: Loc,
     e: &mut Option<&mut String>,
 ) -> bool {
     let pi = usize::from(p);
@@ -862,7 +893,7 @@ fn copy_logged_step(
 }
 
 /// One step of rmtree; returns whether the op is complete.
-fn rmtree_step(w: &mut World, p: ProcId, src: Ts, e: &mut Option<&mut String>) -> bool {
+fn rmtree_step(w: &mut World, p: ProcId, src: Loc, e: &mut Option<&mut String>) -> bool {
     let pi = usize::from(p);
     match w.procs[pi].cursor.take() {
         None => {
@@ -1071,7 +1102,7 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
 }
 
 /// One step of a tablespace walk; returns whether the tablespace is sent.
-fn send_step(w: &mut World, p: ProcId, ts: Ts, e: &mut Option<&mut String>) -> bool {
+fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>) -> bool {
     let removal_begun = if w.standby.is_some() {
         w.ghost.standby_rmtree_begun
     } else {

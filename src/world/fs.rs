@@ -14,37 +14,42 @@ pub const DB_OID: u32 = 16384;
 pub const USER_TS_OID: u32 = 16400;
 /// First relfilenode of `D`'s relation files; relation `i` is `REL_OID_BASE + i`.
 pub const REL_OID_BASE: u32 = 16385;
+/// Database OID of the database `N` that CREATE DATABASE makes from template `D`.
+pub const NEW_DB_OID: u32 = 16390;
 
-/// A tablespace holding a directory of `D`.
+/// The location of a database directory: a tablespace and a database.
 ///
-/// `Base` is `pg_default` (`base/`), sent last by a base backup; `User` is the user tablespace `T`
-/// (`pg_tblspc/16400/`), sent first (pg-fidelity 5.2).
+/// `Base` is `D`'s directory in `pg_default` (`base/16384`), sent last by a base backup; `User`
+/// is `D`'s directory in the user tablespace `T` (`pg_tblspc/16400/16384`), sent first
+/// (pg-fidelity 5.2). `NewDb` is the directory of the database `N` that `CREATE DATABASE n
+/// TEMPLATE d TABLESPACE t` creates (`pg_tblspc/16400/16390`); relation files keep the
+/// template's relfilenodes, as `copydir` and `CreateAndCopyRelationData` keep them.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "kebab-case")]
-pub enum Ts {
+pub enum Loc {
     /// `base/`, the default tablespace (`S` in pg-fidelity).
     #[default]
     Base,
-    /// `pg_tblspc/16400/`, a user tablespace (`T` in pg-fidelity).
+    /// `pg_tblspc/16400/16384`: `D` in a user tablespace (`T` in pg-fidelity).
     User,
+    /// `pg_tblspc/16400/16390`: the new database `N` of the CREATE DATABASE scenario.
+    NewDb,
 }
 
-impl Ts {
-    /// The other tablespace.
-    pub fn other(self) -> Ts {
-        match self {
-            Ts::Base => Ts::User,
-            Ts::User => Ts::Base,
-        }
+impl Loc {
+    /// Whether the directory is in a user tablespace (sent before the main data directory).
+    pub fn in_user_tablespace(self) -> bool {
+        self != Loc::Base
     }
     /// Path of `D`'s directory in this tablespace, as PostgreSQL's `GetDatabasePath` spells it
     /// (the `PG_<version>_<catversion>` level under a user tablespace is left out).
     pub fn db_path(self) -> String {
         match self {
-            Ts::Base => format!("base/{DB_OID}"),
-            Ts::User => format!("pg_tblspc/{USER_TS_OID}/{DB_OID}"),
+            Loc::Base => format!("base/{DB_OID}"),
+            Loc::User => format!("pg_tblspc/{USER_TS_OID}/{DB_OID}"),
+            Loc::NewDb => format!("pg_tblspc/{USER_TS_OID}/{NEW_DB_OID}"),
         }
     }
     /// Path of relation file `rel` of `D` in this tablespace.
@@ -53,11 +58,11 @@ impl Ts {
     }
 }
 
-impl fmt::Display for Ts {
+impl fmt::Display for Loc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Ts::Base => write!(f, "pg_default"),
-            Ts::User => write!(f, "ts{USER_TS_OID}"),
+            Loc::Base => write!(f, "pg_default"),
+            Loc::User | Loc::NewDb => write!(f, "ts{USER_TS_OID}"),
         }
     }
 }
@@ -86,24 +91,24 @@ pub struct Dir {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Fs {
     /// `D`'s directory per tablespace.
-    pub dirs: BTreeMap<Ts, Dir>,
+    pub dirs: BTreeMap<Loc, Dir>,
 }
 
 impl Fs {
     /// The directory of `D` in `ts`, if it exists.
-    pub fn dir(&self, ts: Ts) -> Option<&Dir> {
+    pub fn dir(&self, ts: Loc) -> Option<&Dir> {
         self.dirs.get(&ts)
     }
     /// Mutable access to the directory of `D` in `ts`, if it exists.
-    pub fn dir_mut(&mut self, ts: Ts) -> Option<&mut Dir> {
+    pub fn dir_mut(&mut self, ts: Loc) -> Option<&mut Dir> {
         self.dirs.get_mut(&ts)
     }
     /// Whether `D` has a directory in `ts`.
-    pub fn has_dir(&self, ts: Ts) -> bool {
+    pub fn has_dir(&self, ts: Loc) -> bool {
         self.dirs.contains_key(&ts)
     }
     /// `mkdir`; returns false if it already existed.
-    pub fn mkdir(&mut self, ts: Ts) -> bool {
+    pub fn mkdir(&mut self, ts: Loc) -> bool {
         if self.dirs.contains_key(&ts) {
             return false;
         }
@@ -111,15 +116,15 @@ impl Fs {
         true
     }
     /// Remove the whole directory with its files (`rmtree` in one go, as redo does).
-    pub fn rmtree(&mut self, ts: Ts) -> bool {
+    pub fn rmtree(&mut self, ts: Loc) -> bool {
         self.dirs.remove(&ts).is_some()
     }
     /// The file `rel` in `ts`, if both exist.
-    pub fn file(&self, ts: Ts, rel: u8) -> Option<&RelFile> {
+    pub fn file(&self, ts: Loc, rel: u8) -> Option<&RelFile> {
         self.dirs.get(&ts).and_then(|d| d.files.get(&rel))
     }
     /// Sorted names (relation numbers) of the files in `ts`'s directory of `D`.
-    pub fn names(&self, ts: Ts) -> Vec<u8> {
+    pub fn names(&self, ts: Loc) -> Vec<u8> {
         self.dirs
             .get(&ts)
             .map(|d| d.files.keys().copied().collect())

@@ -9,7 +9,7 @@ pub mod locks;
 pub mod redo;
 pub mod wal;
 
-pub use fs::{Dir, Fs, Lsn, Page, RelFile, Ts};
+pub use fs::{Dir, Fs, Loc, Lsn, Page, RelFile};
 pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
 pub use wal::Rec;
 
@@ -119,7 +119,7 @@ pub mod ckpt_flags {
 }
 
 /// A buffer tag: (tablespace, relation, block) of database `D`.
-pub type PageKey = (Ts, u8, u8);
+pub type PageKey = (Loc, u8, u8);
 
 /// The checkpointer's shared request state and its checkpoint in progress (pg-fidelity 7).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -173,9 +173,9 @@ pub struct Backup {
     /// Start LSN (redo of the start checkpoint), once known.
     pub start_lsn: Option<Lsn>,
     /// `dattablespace` of `D` in the copied `pg_database` at start (committed value).
-    pub catalog_at_start: Ts,
+    pub catalog_at_start: Loc,
     /// movedb's uncommitted update of `dattablespace` at start, if any.
-    pub catalog_pending_at_start: Option<Ts>,
+    pub catalog_pending_at_start: Option<Loc>,
     /// The walk of the tablespace being sent.
     pub stage: WalkStage,
     /// The copy being built.
@@ -198,9 +198,9 @@ pub struct Standby {
     /// The standby's files.
     pub fs: Fs,
     /// `dattablespace` of `D` in the standby's `pg_database`, as replayed and committed.
-    pub catalog: Ts,
+    pub catalog: Loc,
     /// A replayed but not yet committed update of it.
-    pub catalog_pending: Option<Ts>,
+    pub catalog_pending: Option<Loc>,
     /// Replay position: the LSN of the next record to replay (every record below is applied).
     pub replayed: Lsn,
     /// Redo pointer of the last checkpoint record replayed (`RecoveryRestartPoint` →
@@ -232,7 +232,7 @@ pub struct ProcState {
     /// Checkpoint count seen at this process's last `RequestCheckpoint(WAIT)`.
     pub ckpt_wait: Option<u8>,
     /// Tablespace of `D` as this backend saw it at connection.
-    pub db_ts: Ts,
+    pub db_ts: Loc,
     /// The process raised an ERROR and ended.
     pub failed: bool,
 }
@@ -243,7 +243,7 @@ pub struct Ghost {
     /// LSN of movedb's create record (file copy or WAL-log).
     pub create_lsn: Option<Lsn>,
     /// Source tablespace of the move, once movedb began copying.
-    pub move_src: Option<Ts>,
+    pub move_src: Option<Loc>,
     /// movedb's removal of the source directory has begun.
     pub rmtree_begun: bool,
     /// The standby's startup process began removing the old directory (`dbase_redo` DROP).
@@ -265,9 +265,9 @@ pub struct World {
     /// Heavyweight locks.
     pub locks: LockTable,
     /// `pg_database.dattablespace` of `D`, as committed.
-    pub catalog: Ts,
+    pub catalog: Loc,
     /// movedb's updated `dattablespace`, not yet committed.
-    pub catalog_pending: Option<Ts>,
+    pub catalog_pending: Option<Loc>,
     /// Checkpointer state.
     pub ckpt: Checkpointer,
     /// Base backup state.
@@ -283,7 +283,7 @@ pub struct World {
 impl World {
     /// A cluster where `D` lives in `ts` with `files` relation files of `pages` pages each, all
     /// at version 1, flushed; the WAL holds one checkpoint.
-    pub fn initial(ts: Ts, files: u8, pages: u8, nprocs: usize) -> World {
+    pub fn initial(ts: Loc, files: u8, pages: u8, nprocs: usize) -> World {
         let mut w = World::default();
         w.fs.mkdir(ts);
         let dir = w.fs.dir_mut(ts).expect("just created");

@@ -2,7 +2,7 @@
 //! the end of the WAL, with `dbase_redo`, `XLogReadBufferExtended` and the invalid-page table
 //! (pg-fidelity 3, 4, 5.4, 6). The result is compared with the primary by the properties.
 
-use super::fs::{Dir, Fs, Lsn, Page, Ts};
+use super::fs::{Dir, Fs, Loc, Lsn, Page};
 use super::wal::Rec;
 use super::{Semantics, Standby, World};
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ pub enum RestoreOutcome {
         /// The restored files.
         fs: Fs,
         /// `dattablespace` of `D` in the restored catalog.
-        catalog: Ts,
+        catalog: Loc,
     },
 }
 
@@ -60,9 +60,9 @@ pub struct Restore {
 struct Startup<'a> {
     sem: &'a Semantics,
     fs: Fs,
-    catalog: Ts,
-    catalog_pending: Option<Ts>,
-    invalid: BTreeMap<(Ts, u8, u8), bool>,
+    catalog: Loc,
+    catalog_pending: Option<Loc>,
+    invalid: BTreeMap<(Loc, u8, u8), bool>,
     consistent: bool,
     consistent_at: Lsn,
     backup_end_reached: bool,
@@ -83,7 +83,7 @@ impl Startup<'_> {
 
     /// `smgrcreate(isRedo=true)`: create the file, and in redo the database directory
     /// (`TablespaceCreateDbspace`), if missing.
-    fn smgrcreate(&mut self, ts: Ts, rel: u8) -> &mut Vec<Page> {
+    fn smgrcreate(&mut self, ts: Loc, rel: u8) -> &mut Vec<Page> {
         self.fs.mkdir(ts);
         self.fs
             .dir_mut(ts)
@@ -94,7 +94,7 @@ impl Startup<'_> {
     }
 
     /// `log_invalid_page`: PANIC at once after consistency, else remember (first `present` wins).
-    fn log_invalid_page(&mut self, ts: Ts, rel: u8, blk: u8, present: bool) -> Result<(), Stop> {
+    fn log_invalid_page(&mut self, ts: Loc, rel: u8, blk: u8, present: bool) -> Result<(), Stop> {
         let msg = invalid_page_warning(ts, rel, blk, present);
         if self.consistent {
             return Err(Stop::Invalid(vec![msg], false));
@@ -105,7 +105,7 @@ impl Startup<'_> {
     }
 
     /// `XLogReadBufferExtended(RBM_NORMAL)`: the page if it exists and is not all-zero.
-    fn read_normal(&mut self, ts: Ts, rel: u8, blk: u8) -> Result<Option<&mut Page>, Stop> {
+    fn read_normal(&mut self, ts: Loc, rel: u8, blk: u8) -> Result<Option<&mut Page>, Stop> {
         let file = self.smgrcreate(ts, rel);
         let b = usize::from(blk);
         let state = match file.get(b) {
@@ -125,7 +125,7 @@ impl Startup<'_> {
     }
 
     /// Restore a full-page image through `RBM_ZERO_AND_LOCK`: extends the file with zeros.
-    fn restore_image(&mut self, ts: Ts, rel: u8, blk: u8, ver: u8, lsn: Lsn) {
+    fn restore_image(&mut self, ts: Loc, rel: u8, blk: u8, ver: u8, lsn: Lsn) {
         let file = self.smgrcreate(ts, rel);
         let b = usize::from(blk);
         if file.len() <= b {
@@ -259,7 +259,7 @@ pub fn standby_apply(sb: &mut Standby, sem: &Semantics, lsn: Lsn, rec: &Rec) -> 
 }
 
 /// The WARNING `log_invalid_page` / `XLogCheckInvalidPages` print for one page.
-fn invalid_page_warning(ts: Ts, rel: u8, blk: u8, present: bool) -> String {
+fn invalid_page_warning(ts: Loc, rel: u8, blk: u8, present: bool) -> String {
     let what = if present {
         "is uninitialized"
     } else {
@@ -271,12 +271,11 @@ fn invalid_page_warning(ts: Ts, rel: u8, blk: u8, present: bool) -> String {
     )
 }
 
-/// Primary-side view of `D` where the catalog says it lives: disk overlaid with dirty buffers.
-pub fn primary_db(w: &World) -> Option<Dir> {
-    let ts = w.catalog;
-    let mut dir = w.fs.dir(ts)?.clone();
-    for (&(bts, rel, blk), page) in &w.dirty {
-        if bts != ts {
+/// Primary-side view of the database directory at `loc`: disk overlaid with dirty buffers.
+pub fn primary_dir(w: &World, loc: Loc) -> Option<Dir> {
+    let mut dir = w.fs.dir(loc)?.clone();
+    for (&(bloc, rel, blk), page) in &w.dirty {
+        if bloc != loc {
             continue;
         }
         let f = dir.files.entry(rel).or_default();

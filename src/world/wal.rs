@@ -1,7 +1,7 @@
 //! The write-ahead log: the record kinds of pg-fidelity 11.1 and their display in PostgreSQL's
 //! terms (`pg_waldump`-like).
 
-use super::fs::{Lsn, Ts};
+use super::fs::{Loc, Lsn};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -18,26 +18,26 @@ pub enum Rec {
     /// directory of `D` to `dst`" (movedb, dbcommands.c; pg-fidelity 1.1 step 12b).
     CreateFileCopy {
         /// Target tablespace.
-        dst: Ts,
+        dst: Loc,
         /// Source tablespace.
-        src: Ts,
+        src: Loc,
     },
     /// `XLOG_DBASE_CREATE_WAL_LOG` (15+ `CreateDirAndVersionFile`): make the directory only.
     CreateWalLog {
         /// Tablespace of the new directory.
-        ts: Ts,
+        ts: Loc,
     },
     /// `XLOG_SMGR_CREATE` (`log_smgrcreate`): create an empty relation file.
     SmgrCreate {
         /// Tablespace.
-        ts: Ts,
+        ts: Loc,
         /// Relation number.
         rel: u8,
     },
     /// `XLOG_FPI` / a record carrying a full-page image: sets the page whatever it was.
     Fpi {
         /// Tablespace.
-        ts: Ts,
+        ts: Loc,
         /// Relation number.
         rel: u8,
         /// Block number.
@@ -49,7 +49,7 @@ pub enum Rec {
     /// since the redo pointer): redo reads the page with `RBM_NORMAL`.
     HeapUpdate {
         /// Tablespace.
-        ts: Ts,
+        ts: Loc,
         /// Relation number.
         rel: u8,
         /// Block number.
@@ -62,7 +62,7 @@ pub enum Rec {
     /// and it is the page's first change since the redo pointer; 9.2 never images it.
     Visible {
         /// Tablespace.
-        ts: Ts,
+        ts: Loc,
         /// Relation number.
         rel: u8,
         /// Block number.
@@ -73,12 +73,12 @@ pub enum Rec {
     /// The `pg_database` heap update of `dattablespace` (global tablespace; always replays).
     CatalogUpdate {
         /// New `dattablespace` of `D`.
-        ts: Ts,
+        ts: Loc,
     },
     /// `XLOG_DBASE_DROP` for `D`'s directory in `ts`.
     Drop {
         /// Tablespace whose directory of `D` is dropped.
-        ts: Ts,
+        ts: Loc,
     },
     /// `XLOG_XACT_COMMIT` of movedb's first transaction.
     Commit,
