@@ -32,19 +32,29 @@ macro_rules! say_raw {
 const AFTER_HELP: &str = "\
 What it checks:
   ALTER DATABASE d SET TABLESPACE t (movedb) runs while pg_basebackup walks the data directory.
-  Every interleaving of the checkpointer, movedb, the walsender and a backend is explored; at the
+  Every interleaving of the checkpointer, movedb, the walsender and a backend (and, with
+  --source standby, the standby's startup process replaying the primary's WAL) is explored; at the
   end the backup is restored and its WAL replayed as the startup process would. Properties:
-    invalid-pages      PANIC: WAL contains references to invalid pages
-    redo-fatal         FATAL in dbase_redo (9.x copydir of a missing source)
-    restore-fidelity   restore succeeds but D differs from the primary (silent loss)
-    deadlock           no process can step before all have finished
-  and sometimes-properties that prove the race window was explored.
+    invalid-pages          PANIC: WAL contains references to invalid pages
+    redo-fatal             FATAL/PANIC in dbase_redo (9.x copydir of a missing source, 15+
+                           missing directory after consistency)
+    restore-fidelity       restore succeeds but the data differs from the primary (silent loss)
+    no-leaked-directories  a database directory exists in the restored copy iff on the primary
+    deadlock               no process can step before all have finished
+  and sometimes-properties that prove the race window was explored. Model files with
+  command = \"createdb\" check CREATE DATABASE (FILE_COPY / WAL_LOG) instead of movedb.
 
 Examples:
   racecheck                                  check every variant in models/, print a table
   racecheck --variant baseline --trace-out /tmp/b.json
   racecheck replay /tmp/b.json               re-execute a counterexample step by step
   racecheck --variant lockflag --files 3     a larger database
+  racecheck --variant baseline --pg 15       follow PostgreSQL 15's redo
+  racecheck --variant lockflag --source standby
+                                             the backup taken from a standby
+  racecheck --variant lockflag-startup --backend loom --actions none --files 1
+                                             a standby backup under loom (4-thread limit)
+  racecheck matrix                           every variant x backup source x version
   racecheck list                             variants and what they change
 
 Exit codes: 0 holds, 1 violated, 2 bad usage or input, 3 inconclusive (budget ran out or a

@@ -164,7 +164,7 @@ fn loom_execution_count_is_pinned() {
     o.preemptions = 1;
     let r = explore::run(&sc, &o).unwrap();
     assert_eq!(
-        r.stats.executions, 3958,
+        r.stats.executions, 423,
         "loom's execution count for lockflag (K=1, no backend, bound 1) changed"
     );
     assert!(r.summary.contains("preemption bound 1"), "{}", r.summary);

@@ -209,3 +209,56 @@ fn matrix_exits_1_naming_a_changed_row() {
     );
     assert!(stderr.contains("4 row(s) differ"), "{stderr}");
 }
+
+#[test]
+fn standby_source_gives_its_own_verdict_and_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("s.json");
+    let (code, stdout, _) = out(rc()
+        .args([
+            "--variant",
+            "lockflag",
+            "--source",
+            "standby",
+            "--trace-out",
+        ])
+        .arg(&t));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("backup from the standby"), "{stdout}");
+    assert!(stdout.contains("VIOLATED: invalid-pages"), "{stdout}");
+    assert!(stdout.contains("5=startup"), "{stdout}");
+    // The trace carries the override inline, and replays.
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
+    assert_eq!(v["model"]["backup"]["source"], "standby");
+    let (code, stdout, stderr) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .arg("replay")
+        .arg(&t));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // With the startup-process lock the same backup holds.
+    let (code, stdout, _) = out(rc().args(["--variant", "lockflag-startup"]));
+    assert_eq!(code, 0, "{stdout}");
+}
+
+#[test]
+fn bad_source_and_actions_are_usage_errors() {
+    let (code, _, stderr) = out(rc().args(["--variant", "lockflag", "--source", "moon"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("known: primary, standby"), "{stderr}");
+    let (code, _, stderr) = out(rc().args(["--variant", "lockflag", "--actions", "jump 0 0"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("\"jump 0 0\""), "{stderr}");
+    let (code, _, stderr) = out(rc().args(["--variant", "lockflag", "--actions", "update 7 0"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("knob `actions`"), "{stderr}");
+}
+
+#[test]
+fn loom_refuses_a_standby_scenario_over_its_thread_limit() {
+    let (code, _, stderr) = out(rc().args(["--variant", "lockflag-startup", "--backend", "loom"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--actions none") || stderr.contains("actions = []"),
+        "{stderr}"
+    );
+}

@@ -71,14 +71,16 @@ pub enum Op {
         /// Target.
         dst: Loc,
     },
-    /// Fix (2): `CreateDirAndVersionFile(dst)` + `XLOG_DBASE_CREATE_WAL_LOG` (as 15+ createdb).
+    /// `CreateDirAndVersionFile(dst)` + `XLOG_DBASE_CREATE_WAL_LOG`: createdb's WAL_LOG strategy
+    /// (15+, pg-fidelity 2.3), and fix (2) for movedb.
     LogCreateWalLog {
         /// Source (recorded for the ghost state).
         src: Loc,
         /// Target.
         dst: Loc,
     },
-    /// Fix (2): per file `RelationCreateStorage` (`XLOG_SMGR_CREATE`, file pre-extended with
+    /// `CreateAndCopyRelationData` (createdb WAL_LOG; fix (2) for movedb): per file
+    /// `RelationCreateStorage` (`XLOG_SMGR_CREATE`, file pre-extended with
     /// zeros), then per page `RelationCopyStorageUsingBuffer` + `log_newpage_buffer` (one
     /// `XLOG_FPI` per page, into a dirty buffer). One file creation or page per step.
     CopyRelationsLogged {
@@ -210,9 +212,9 @@ pub mod res {
     pub const BUFFERS: u16 = 8;
     /// `pg_database.dattablespace`.
     pub const CATALOG: u16 = 16;
-    /// `base/16384` (and ghost facts about it).
+    /// Directories in `base/` (and ghost facts about them).
     pub const FS_BASE: u16 = 32;
-    /// `pg_tblspc/16400/16384`.
+    /// Directories in `pg_tblspc/16400/`.
     pub const FS_USER: u16 = 64;
     /// The base backup's shared state (`runningBackups`, the copy).
     pub const BACKUP: u16 = 128;
