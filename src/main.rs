@@ -578,7 +578,7 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
         say_raw!("{}", mx::markdown(&rows));
     } else {
         say!(
-            "{:<18} {:<8} {:<4} {:<12} {:<44} {:>8}  as expected",
+            "{:<18} {:<8} {:<4} {:<12} {:<58} {:>8}  as expected",
             "variant",
             "source",
             "pg",
@@ -603,7 +603,7 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
                 .map(|t| format!("  {t}"))
                 .unwrap_or_default();
             say!(
-                "{:<18} {:<8} {:<4} {:<12} {:<44} {:>8}  {ok}{t}",
+                "{:<18} {:<8} {:<4} {:<12} {:<58} {:>8}  {ok}{t}",
                 r.variant,
                 r.source,
                 r.pg,

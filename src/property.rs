@@ -24,6 +24,8 @@ pub struct Property {
     pub kind: Kind,
     /// What it says, one line.
     pub doc: &'static str,
+    /// Applies only to variants where the primary may crash (`[movedb] crash = true`).
+    pub crash_only: bool,
 }
 
 /// Every property, in report order (the first violated always-property is the headline).
@@ -32,58 +34,86 @@ pub const PROPERTIES: &[Property] = &[
         name: "invalid-pages",
         kind: Kind::Always,
         doc: "replay of the restored backup never PANICs with \"WAL contains references to invalid pages\"",
+        crash_only: false,
     },
     Property {
         name: "redo-fatal",
         kind: Kind::Always,
         doc: "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency; a standby's own replay)",
+        crash_only: false,
     },
     Property {
         name: "restore-fidelity",
         kind: Kind::Always,
         doc: "where restore succeeds, every page of D equals the primary's at the end of WAL (catches silent loss)",
+        crash_only: false,
     },
     Property {
         name: "no-leaked-directories",
         kind: Kind::Always,
         doc: "the restored copy has a directory of D in a tablespace iff the primary has; a finished movedb leaves exactly one, a failed one only the source",
+        crash_only: false,
     },
     Property {
         name: "deadlock",
         kind: Kind::Always,
         doc: "until every process has finished, some process can step",
+        crash_only: false,
     },
     Property {
         name: "claim-unreachable",
         kind: Kind::Always,
         doc: "no sometimes-property that the variant claims unreachable is reached",
+        crash_only: false,
     },
     Property {
         name: "backup-starts-before-create",
         kind: Kind::Sometimes,
         doc: "the backup's start LSN (start checkpoint's redo) is before movedb's create record",
+        crash_only: false,
     },
     Property {
         name: "walk-source-during-rmtree",
         kind: Kind::Sometimes,
         doc: "the walsender looks at the old directory of D after movedb's rmtree began",
+        crash_only: false,
     },
     Property {
         name: "race-window",
         kind: Kind::Sometimes,
         doc: "both of the above in one run: the 2015 race window",
+        crash_only: false,
     },
     Property {
         name: "restore-consistent",
         kind: Kind::Sometimes,
         doc: "a restored backup reaches consistency",
+        crash_only: false,
     },
     Property {
         name: "post-move-change-replayed",
         kind: Kind::Sometimes,
         doc: "a restore replays a backend's change to D made after the create record",
+        crash_only: false,
+    },
+    Property {
+        name: "crash-recovered",
+        kind: Kind::Sometimes,
+        doc: "the primary crashed during movedb and its crash recovery completed",
+        crash_only: true,
+    },
+    Property {
+        name: "crash-leak-accepted",
+        kind: Kind::Sometimes,
+        doc: "after a crash during movedb, a directory of D is left outside its tablespace: the leak dbcommands.c's comments accept",
+        crash_only: true,
     },
 ];
+
+/// Whether a property applies to a model (crash-only properties need `[movedb] crash`).
+pub fn applies(p: &Property, m: &crate::scenario::Model) -> bool {
+    !p.crash_only || m.movedb.crash
+}
 
 /// Look a property up by name.
 pub fn by_name(name: &str) -> Option<&'static Property> {
@@ -159,7 +189,20 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
         return v;
     }
     let r = redo::restore(w, &sc.sem, false);
-    judge_restore(sc, w, &r, &mut v);
+    judge_restore(sc, w, &r, "", &mut v);
+    if w.crashed {
+        let c = redo::crash_recovery(w, &sc.sem, false);
+        judge_restore(sc, w, &c, "crash recovery of the primary: ", &mut v);
+        if let RestoreOutcome::Restored { fs, catalog, .. } = &c.outcome {
+            v.reached.push("crash-recovered");
+            if [sc.src, sc.dst]
+                .iter()
+                .any(|&l| l != *catalog && fs.has_dir(l))
+            {
+                v.reached.push("crash-leak-accepted");
+            }
+        }
+    }
     // The live standby's own replay died (the backup was then lost with it).
     if let Some(died) = w.standby.as_ref().and_then(|s| s.died.as_ref()) {
         v.violations.push(Violation {
@@ -208,7 +251,8 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     v
 }
 
-fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
+/// Judge one replay's outcome; `what` prefixes the messages (empty for the restored backup).
+fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verdicts) {
     match &r.outcome {
         RestoreOutcome::InvalidPages {
             lsn,
@@ -225,13 +269,13 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
             });
             v.violations.push(Violation {
                 property: "invalid-pages",
-                message: "PANIC: WAL contains references to invalid pages".into(),
+                message: format!("{what}PANIC: WAL contains references to invalid pages"),
                 details,
             });
         }
         RestoreOutcome::Fatal { lsn, message } => v.violations.push(Violation {
             property: "redo-fatal",
-            message: message.clone(),
+            message: format!("{what}{message}"),
             details: vec![format!(
                 "while replaying LSN {lsn}: {}",
                 w.wal[*lsn as usize]
@@ -243,7 +287,7 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
                 v.violations.push(Violation {
                     property: "restore-fidelity",
                     message: format!(
-                        "restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
+                        "{what}restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
                         if sc.dst == crate::world::Loc::NewDb {
                             format!(
                                 "the restored copy of databases {} and {}",
@@ -265,7 +309,8 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, v: &mut Verdicts) {
 /// Directories of `D` that exist where they should not (primary after movedb; restored copy).
 fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(m) = sc.proc_id("movedb") {
+    // After a crash the primary's leftovers are the accepted leaks (judged after its recovery).
+    if let Some(m) = sc.proc_id("movedb").filter(|_| !w.crashed) {
         let st = &w.procs[usize::from(m)];
         let (s, t) = (w.fs.has_dir(sc.src), w.fs.has_dir(sc.dst));
         if st.failed && t {
@@ -283,7 +328,11 @@ fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec
             ));
         }
     }
-    if let RestoreOutcome::Restored { fs, .. } = outcome {
+    // After a crash the primary's directories are not a reference (they may hold accepted
+    // leaks); D's data where pg_database says is still judged by restore-fidelity.
+    if !w.crashed
+        && let RestoreOutcome::Restored { fs, .. } = outcome
+    {
         for ts in [sc.src, sc.dst] {
             match (fs.has_dir(ts), w.fs.has_dir(ts)) {
                 (true, false) => out.push(format!(
@@ -303,7 +352,9 @@ fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec
 
 /// Differences between the restored copy and the primary, one line each: the catalog's
 /// `dattablespace` of `D`, and every page of every database directory the primary has (`D`
-/// wherever movedb left it; the template and the new database in the createdb scenario).
+/// wherever movedb left it; the template and the new database in the createdb scenario). After a
+/// crash of the primary, only `D` where its committed catalog says it is (the other directory
+/// may be an accepted leak).
 pub fn compare(
     sc: &Scenario,
     w: &World,
@@ -317,7 +368,12 @@ pub fn compare(
             w.catalog
         ));
     }
-    for loc in [sc.src, sc.dst] {
+    let locs = if w.crashed {
+        vec![w.catalog]
+    } else {
+        vec![sc.src, sc.dst]
+    };
+    for loc in locs {
         let Some(primary) = primary_dir(w, loc) else {
             continue;
         };

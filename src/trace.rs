@@ -173,7 +173,17 @@ fn wal_lines(w: &World) -> Vec<String> {
 pub fn build(sc: &Scenario, cx: &Counterexample, backend: &BackendInfo) -> Result<Trace, String> {
     let (w, steps) = run_schedule(sc, &cx.schedule)?;
     let restore_log = if sc.terminal(&w) {
-        redo::restore(&w, &sc.sem, true).log
+        let mut log = redo::restore(&w, &sc.sem, true).log;
+        if w.crashed {
+            log.push("crash recovery of the primary (from the last checkpoint's redo):".into());
+            log.extend(
+                redo::crash_recovery(&w, &sc.sem, true)
+                    .log
+                    .into_iter()
+                    .map(|l| format!("  {l}")),
+            );
+        }
+        log
     } else {
         Vec::new()
     };

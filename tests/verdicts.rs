@@ -179,6 +179,68 @@ fn verdict_createdb_wal_log() {
 }
 
 #[test]
+fn verdict_movedb_crash() {
+    check_expectation("movedb-crash");
+    let r = run(&load("movedb-crash"));
+    for p in ["crash-recovered", "crash-leak-accepted"] {
+        let c = r.coverage.iter().find(|(n, _)| *n == p).unwrap();
+        assert_eq!(c.1, Reach::Reached, "{p}");
+    }
+    // Crash-only sometimes-properties do not apply (and are not demanded) elsewhere.
+    let r = run(&load("lockflag"));
+    assert!(r.coverage.iter().all(|(n, _)| !n.starts_with("crash-")));
+}
+
+#[test]
+fn crash_recovery_is_judged_not_assumed() {
+    // Crash the primary while movedb copies, then plant a page change that no WAL record carries
+    // (as if a write had been lost): crash recovery must report the difference
+    // (restore-fidelity, named as crash recovery).
+    let sc = Scenario::new(&load("movedb-crash"));
+    let pm = sc.proc_id("postmaster").unwrap();
+    let mv = sc.proc_id("movedb").unwrap();
+    let mut w = sc.initial();
+    let mut steps = 0;
+    while sc.next_op(&w, mv).is_some_and(|op| op.name() != "copydir") {
+        let p = if sc.enabled(&w, mv) {
+            mv
+        } else {
+            sc.proc_id("checkpointer").unwrap()
+        };
+        sc.step(&mut w, p, None);
+        steps += 1;
+        assert!(steps < 100, "movedb never reached copydir");
+    }
+    assert!(
+        sc.enabled(&w, pm),
+        "the crash must be possible while movedb runs"
+    );
+    sc.step(&mut w, pm, None);
+    assert!(w.crashed && sc.terminal(&w));
+    let v = racecheck::property::evaluate(&sc, &w);
+    assert!(v.violations.is_empty(), "{:?}", v.violations);
+    assert!(v.reached.contains(&"crash-recovered"));
+    w.dirty.insert(
+        (racecheck::world::Loc::Base, 0, 1),
+        racecheck::world::Page { ver: 9, lsn: 1 },
+    );
+    let v = racecheck::property::evaluate(&sc, &w);
+    let f = v
+        .violations
+        .iter()
+        .find(|x| x.message.starts_with("crash recovery of the primary: "))
+        .expect("crash recovery must be judged");
+    assert_eq!(f.property, "restore-fidelity");
+    assert!(
+        f.details
+            .iter()
+            .any(|d| d == "base/16384/16385 blk 1: v1 (primary v9)"),
+        "{:?}",
+        f.details
+    );
+}
+
+#[test]
 fn verdict_wallog() {
     check_expectation("wallog");
     // The finding: the invalid page is in the OLD location, before the move.
@@ -253,6 +315,7 @@ fn pinned_state_counts() {
         ("lockflag-startup", Standby, 2, 2, 5572, 32),
         ("createdb-file-copy", Primary, 2, 2, 6477, 308),
         ("createdb-wal-log", Primary, 2, 2, 13424, 789),
+        ("movedb-crash", Primary, 2, 2, 1833, 671),
     ];
     for (name, source, files, pages, states, runs) in cases {
         let mut m = load(name);

@@ -70,13 +70,19 @@ fn process_fine(sc: &Scenario, f: &Fine, rec: &Recorder, p: ProcId) {
             let others = (0..n)
                 .filter_map(|i| ProcId::try_from(i).ok())
                 .filter(|&q| q != p);
-            let blocked: Vec<ProcId> = others.filter(|&q| !sc.enabled(&g, q)).collect();
+            let blocked: Vec<ProcId> = others
+                .filter(|&q| !sc.enabled(&g, q) && !sc.finished(&g, q))
+                .collect();
             sc.step(&mut g, p, None);
             rec.step(p);
             let terminal = sc.terminal(&g);
             let wake: Vec<ProcId> = blocked
                 .into_iter()
-                .filter(|&q| sc.enabled(&g, q) || (terminal && sc.procs[usize::from(q)].daemon))
+                .filter(|&q| {
+                    sc.enabled(&g, q)
+                        || sc.finished(&g, q)
+                        || (terminal && sc.procs[usize::from(q)].daemon)
+                })
                 .collect();
             drop(g);
             for q in wake {

@@ -294,7 +294,7 @@ impl Collector {
         let complete = incomplete.is_none();
         let coverage: Vec<(&'static str, Reach)> = property::PROPERTIES
             .iter()
-            .filter(|p| p.kind == Kind::Sometimes)
+            .filter(|p| p.kind == Kind::Sometimes && property::applies(p, &sc.model))
             .map(|p| {
                 let r = if self.reached.contains_key(p.name) {
                     Reach::Reached

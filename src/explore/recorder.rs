@@ -192,8 +192,8 @@ pub trait CoarseSync {
 
 /// One process's thread under coarse synchronisation: step whenever enabled (releasing and
 /// re-taking the lock after each step, so the engine may switch there), wait on its own condvar
-/// while blocked; a step wakes exactly the processes it made runnable, so blocked processes cause
-/// no spurious wake-ups (and no branching).
+/// while blocked; a step wakes exactly the processes it made runnable (or stopped, when the
+/// primary crashes), so blocked processes cause no spurious wake-ups (and no branching).
 pub fn coarse_process<S: CoarseSync>(sc: &Scenario, s: &S, rec: &Recorder, p: ProcId) {
     let daemon = sc.procs[usize::from(p)].daemon;
     let mut g = s.lock();
@@ -209,13 +209,18 @@ pub fn coarse_process<S: CoarseSync>(sc: &Scenario, s: &S, rec: &Recorder, p: Pr
         if sc.enabled(&g, p) {
             let blocked: Vec<ProcId> = (0..sc.procs.len())
                 .filter_map(|i| ProcId::try_from(i).ok())
-                .filter(|&q| q != p && !sc.enabled(&g, q))
+                .filter(|&q| q != p && !sc.enabled(&g, q) && !sc.finished(&g, q))
                 .collect();
             sc.step(&mut g, p, None);
             rec.step(p);
             let terminal = sc.terminal(&g);
             for q in blocked {
-                if sc.enabled(&g, q) || (terminal && sc.procs[usize::from(q)].daemon) {
+                // Wake a process this step enabled, stopped (a crash: it must exit its loop),
+                // or, at the end of the run, a daemon.
+                if sc.enabled(&g, q)
+                    || sc.finished(&g, q)
+                    || (terminal && sc.procs[usize::from(q)].daemon)
+                {
                     s.notify(q);
                 }
             }

@@ -42,7 +42,8 @@ pub struct Scenario {
     pub dst: Loc,
 }
 
-/// Process ids of the movedb scenario.
+/// Process ids of the fixed processes (then, as the model asks, `postmaster`, which can crash the
+/// primary, and the standby's `startup`; look those up by name with [`Scenario::proc_id`]).
 pub mod pid {
     use crate::world::ProcId;
     /// The checkpointer.
@@ -53,8 +54,6 @@ pub mod pid {
     pub const WALSENDER: ProcId = 2;
     /// An ordinary backend connected to `D`.
     pub const BACKEND: ProcId = 3;
-    /// The standby's startup process (only when the backup is taken from a standby).
-    pub const STARTUP: ProcId = 4;
 }
 
 impl Scenario {
@@ -100,6 +99,15 @@ impl Scenario {
                 daemon: false,
             },
         ];
+        if model.command == Command::Movedb && model.movedb.crash {
+            let movedb_ops =
+                u8::try_from(procs[usize::from(pid::MOVEDB)].program.len()).unwrap_or(u8::MAX);
+            procs.push(ProcDef {
+                name: "postmaster",
+                program: vec![Op::Crash { movedb_ops }],
+                daemon: true,
+            });
+        }
         if model.backup.source == BackupSource::Standby {
             procs.push(ProcDef {
                 name: "startup",

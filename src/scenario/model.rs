@@ -189,6 +189,11 @@ pub struct MovedbKnobs {
     /// (pg-fidelity 1.2): `movedb_failure_callback` removes the target with no WAL.
     #[serde(default)]
     pub error_before_commit: bool,
+    /// The primary may crash (power loss, `pg_ctl stop -m immediate`) at any step while movedb
+    /// runs; crash recovery of the primary's own files is then checked, and the leaks
+    /// PostgreSQL's comments accept after such a crash are allowed (pg-fidelity 1.2, 11.3).
+    #[serde(default)]
+    pub crash: bool,
 }
 
 /// Where a base backup is taken (pg-fidelity 5; the 2015 report came from a standby backup).
@@ -432,6 +437,18 @@ impl Model {
             return err(
                 "pages",
                 format!("must be 1..={MAX_PAGES}, got {}", self.pages),
+            );
+        }
+        if self.command == Command::Createdb
+            && (self.movedb.crash || self.movedb.error_before_commit)
+        {
+            return err(
+                if self.movedb.crash {
+                    "crash"
+                } else {
+                    "error-before-commit"
+                },
+                "is a movedb knob; this model has command = \"createdb\"".into(),
             );
         }
         if self.backup.source == BackupSource::Standby

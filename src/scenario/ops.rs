@@ -188,6 +188,14 @@ pub enum Op {
     },
     /// Backend exit: release the session lock.
     Disconnect,
+    /// The primary crashes (power loss or `pg_ctl stop -m immediate`): every process on it
+    /// stops where it is, shared buffers are lost, a streamed backup from it fails. A daemon
+    /// step, enabled while movedb runs; crash recovery (`StartupXLOG` from the last checkpoint's
+    /// redo over the files on disk) is then judged.
+    Crash {
+        /// Length of movedb's program (the crash window ends when movedb has finished).
+        movedb_ops: u8,
+    },
 }
 
 macro_rules! ev {
@@ -279,6 +287,9 @@ impl Op {
             Op::Visible { .. } | Op::Update { .. } => BUFFERS | fs(own.db_ts) | WAL | CKPT,
             Op::FlushBuffer { .. } => BUFFERS | fs(own.db_ts),
             Op::Disconnect => LOCKS,
+            Op::Crash { .. } => {
+                WAL | LOCKS | CKPT | BUFFERS | CATALOG | FS_BASE | FS_USER | BACKUP | DONE
+            }
         };
         if last { fp | DONE } else { fp }
     }
@@ -318,6 +329,7 @@ impl Op {
             Op::Update { .. } => "heap_update".into(),
             Op::FlushBuffer { .. } => "FlushBuffer".into(),
             Op::Disconnect => "proc_exit".into(),
+            Op::Crash { .. } => "crash".into(),
         }
     }
 
@@ -327,6 +339,10 @@ impl Op {
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
             Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
             Op::StartupRedo { lock } => startup_enabled(w, p, *lock),
+            Op::Crash { movedb_ops } => {
+                let m = &w.procs[usize::from(super::pid::MOVEDB)];
+                !w.crashed && m.pc > 0 && !m.failed && m.pc < *movedb_ops
+            }
             Op::WaitCheckpoint | Op::WaitStartCheckpoint => w.procs[usize::from(p)]
                 .ckpt_wait
                 .is_some_and(|s| w.checkpoint_done_since(s)),
@@ -662,6 +678,10 @@ impl Op {
                 w.dirty.insert(key, Page { ver, lsn: lsn + 1 });
                 ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
+            Op::Crash { .. } => {
+                advance = false;
+                crash(sc, w, p, &mut e);
+            }
             Op::FlushBuffer { rel, blk } => {
                 let key = (w.procs[pi].db_ts, rel, blk);
                 if w.dirty.contains_key(&key) {
@@ -925,6 +945,45 @@ fn rmtree_step(w: &mut World, p: ProcId, src: Loc, e: &mut Option<&mut String>) 
             true
         }
     }
+}
+
+/// The primary crashes: its processes stop, a backup streamed from it fails.
+fn crash(sc: &Scenario, w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
+    w.crashed = true;
+    let on_standby = w.standby.is_some();
+    let mut stopped = Vec::new();
+    for (i, def) in sc.procs.iter().enumerate() {
+        let Ok(q) = ProcId::try_from(i) else { continue };
+        // The standby's processes (its startup process, a walsender on it) keep running.
+        if q == p || def.name == "startup" || (def.name == "walsender" && on_standby) {
+            continue;
+        }
+        if !sc.finished(w, q) {
+            stopped.push(def.name);
+        }
+        fail(w, q);
+    }
+    w.procs[usize::from(p)].failed = true;
+    let mut lost_backup = "";
+    if !on_standby && w.backup.in_progress {
+        if w.backup.end_lsn.is_none() && w.backup.failed.is_none() {
+            w.backup.failed = Some(BackupError(
+                "the primary crashed while the backup ran (walsender terminated)".into(),
+            ));
+            lost_backup = "; the base backup is lost";
+        }
+        w.backup.in_progress = false;
+    }
+    ev!(
+        e,
+        "the primary crashes (immediate shutdown): {} stop, {} dirty buffer(s) lost{lost_backup}",
+        if stopped.is_empty() {
+            "no process".to_string()
+        } else {
+            stopped.join(", ")
+        },
+        w.dirty.len()
+    );
 }
 
 /// Whether the standby's startup process can replay now.

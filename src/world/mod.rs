@@ -240,6 +240,8 @@ pub struct ProcState {
 /// Ghost state: facts about the run that PostgreSQL does not keep, for properties and coverage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Ghost {
+    /// `dattablespace` of `D` when the run began (what crash recovery's catalog starts from).
+    pub initial_catalog: Loc,
     /// LSN of movedb's create record (file copy or WAL-log).
     pub create_lsn: Option<Lsn>,
     /// Source tablespace of the move, once movedb began copying.
@@ -274,6 +276,8 @@ pub struct World {
     pub backup: Backup,
     /// The standby the backup is taken from, if the backup source is a standby.
     pub standby: Option<Standby>,
+    /// The primary crashed (every process on it stopped; crash recovery is then judged).
+    pub crashed: bool,
     /// Per-process program state, indexed by [`ProcId`].
     pub procs: Vec<ProcState>,
     /// Ghost state.
@@ -293,6 +297,7 @@ impl World {
         }
         w.wal.push(Rec::Checkpoint { redo: 0 });
         w.catalog = ts;
+        w.ghost.initial_catalog = ts;
         w.procs = vec![ProcState::default(); nprocs];
         w
     }

@@ -288,6 +288,18 @@ pub fn primary_dir(w: &World, loc: Loc) -> Option<Dir> {
     Some(dir)
 }
 
+/// Where a replay becomes consistent.
+#[derive(Clone, Copy, Debug)]
+enum EndRule {
+    /// A primary backup: the `BACKUP_END` record naming this start LSN.
+    BackupEnd(Lsn),
+    /// A standby backup: the replay position passes the `minRecoveryPoint` of the copied
+    /// `pg_control` (an end pointer).
+    Point(Lsn),
+    /// Crash recovery: the end of the WAL.
+    EndOfWal,
+}
+
 /// Replay the backup in `w` (which must have stopped) from its start LSN to the end of the WAL.
 pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     let b = &w.backup;
@@ -302,11 +314,61 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     let (Some(start), Some(end)) = (b.start_lsn, b.end_lsn) else {
         return no_backup("the base backup did not finish".into());
     };
+    let rule = if b.from_standby {
+        EndRule::Point(end)
+    } else {
+        EndRule::BackupEnd(start)
+    };
+    let catalog = (b.catalog_at_start, b.catalog_pending_at_start);
+    replay(w, sem, b.copy.clone(), start, catalog, rule, with_log)
+}
+
+/// Crash recovery of the primary after it crashed (`StartupXLOG` without a backup label): replay
+/// the WAL from the redo pointer of the last checkpoint in `pg_control` over the primary's files
+/// as they are on disk (the shared buffers are gone); consistent at the end of the WAL, where
+/// `XLogCheckInvalidPages` runs.
+pub fn crash_recovery(w: &World, sem: &Semantics, with_log: bool) -> Restore {
+    let start = w.ckpt.control_redo;
+    // pg_database as on disk at the redo pointer: the records before it, applied.
+    let (mut catalog, mut pending) = (w.ghost.initial_catalog, None);
+    for rec in w.wal.iter().take(start as usize) {
+        match *rec {
+            Rec::CatalogUpdate { ts } => pending = Some(ts),
+            Rec::Commit => {
+                if let Some(ts) = pending.take() {
+                    catalog = ts;
+                }
+            }
+            Rec::Abort => pending = None,
+            _ => {}
+        }
+    }
+    replay(
+        w,
+        sem,
+        w.fs.clone(),
+        start,
+        (catalog, pending),
+        EndRule::EndOfWal,
+        with_log,
+    )
+}
+
+/// The startup process's redo loop from `start` to the end of the WAL over `fs`.
+fn replay(
+    w: &World,
+    sem: &Semantics,
+    fs: Fs,
+    start: Lsn,
+    (catalog, catalog_pending): (Loc, Option<Loc>),
+    rule: EndRule,
+    with_log: bool,
+) -> Restore {
     let mut st = Startup {
         sem,
-        fs: b.copy.clone(),
-        catalog: b.catalog_at_start,
-        catalog_pending: b.catalog_pending_at_start,
+        fs,
+        catalog,
+        catalog_pending,
         invalid: BTreeMap::new(),
         consistent: false,
         consistent_at: 0,
@@ -347,15 +409,16 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
         }
         st.log = with_log.then_some(log);
         // End of backup: the BACKUP_END record naming our start (primary), or the
-        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby; pg-fidelity 5.4).
-        let end_reached = if b.from_standby {
-            lsn + 1 >= end
-        } else {
-            matches!(*rec, Rec::BackupEnd { start: s } if s == start)
+        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby; pg-fidelity 5.4);
+        // crash recovery: the end of the WAL.
+        let end_reached = match rule {
+            EndRule::Point(end) => lsn + 1 >= end,
+            EndRule::BackupEnd(start) => matches!(*rec, Rec::BackupEnd { start: s } if s == start),
+            EndRule::EndOfWal => i + 1 == w.wal.len(),
         };
         if end_reached && !st.backup_end_reached {
             st.backup_end_reached = true;
-            if b.from_standby {
+            if let EndRule::Point(end) = rule {
                 st.note(|| format!("LOG: backup end point {end} (minRecoveryPoint of the backed-up pg_control) reached"));
             }
         }
