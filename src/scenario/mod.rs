@@ -226,6 +226,33 @@ impl Scenario {
     }
 }
 
+/// movedb's and createdb's first checkpoint: `RequestCheckpoint(IMMEDIATE|FORCE|WAIT|FLUSH_ALL)`
+/// (no FLUSH_ALL in 9.2), then the wait.
+fn first_checkpoint(m: &Model) -> [Op; 2] {
+    let flush_all = if m.pg == PgVersion::V92 {
+        0
+    } else {
+        cf::FLUSH_ALL
+    };
+    [
+        Op::RequestCheckpoint {
+            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT | flush_all,
+        },
+        Op::WaitCheckpoint,
+    ]
+}
+
+/// The checkpoint after the create record: `RequestCheckpoint(IMMEDIATE|FORCE|WAIT)`, then the
+/// wait.
+fn second_checkpoint() -> [Op; 2] {
+    [
+        Op::RequestCheckpoint {
+            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
+        },
+        Op::WaitCheckpoint,
+    ]
+}
+
 fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     let mut v = vec![
         Op::Lock {
@@ -253,19 +280,8 @@ fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
             exclusive_only: false,
         }),
     }
-    let flush_all = if m.pg == PgVersion::V92 {
-        0
-    } else {
-        cf::FLUSH_ALL
-    };
-    v.extend([
-        Op::RequestCheckpoint {
-            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT | flush_all,
-        },
-        Op::WaitCheckpoint,
-        Op::DropDatabaseBuffers,
-        Op::TargetCheck { dst },
-    ]);
+    v.extend(first_checkpoint(m));
+    v.extend([Op::DropDatabaseBuffers, Op::TargetCheck { dst }]);
     match m.movedb.copy {
         CopyMethod::FileCopy => {
             v.push(Op::Copydir { src, dst });
@@ -276,13 +292,8 @@ fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
             v.push(Op::CopyRelationsLogged { src, dst });
         }
     }
-    v.extend([
-        Op::UpdateCatalog { dst },
-        Op::RequestCheckpoint {
-            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
-        },
-        Op::WaitCheckpoint,
-    ]);
+    v.push(Op::UpdateCatalog { dst });
+    v.extend(second_checkpoint());
     if m.movedb.error_before_commit {
         v.push(Op::ErrorBeforeCommit { dst });
     }
@@ -317,23 +328,12 @@ fn createdb_program(m: &Model, template: Loc, dst: Loc) -> Vec<Op> {
     ];
     match m.createdb.strategy {
         CreatedbStrategy::FileCopy => {
-            let flush_all = if m.pg == PgVersion::V92 {
-                0
-            } else {
-                cf::FLUSH_ALL
-            };
+            v.extend(first_checkpoint(m));
             v.extend([
-                Op::RequestCheckpoint {
-                    flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT | flush_all,
-                },
-                Op::WaitCheckpoint,
                 Op::Copydir { src: template, dst },
                 Op::LogCreateFileCopy { src: template, dst },
-                Op::RequestCheckpoint {
-                    flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
-                },
-                Op::WaitCheckpoint,
             ]);
+            v.extend(second_checkpoint());
         }
         CreatedbStrategy::WalLog => v.extend([
             Op::LogCreateWalLog { src: template, dst },

@@ -6,7 +6,7 @@
 use super::Scenario;
 use super::model::BackupMethod;
 use crate::world::{
-    BackupError, Hold, Loc, LockMode, LockObj, Page, ProcId, Rec, Scope, WalkStage, World,
+    BackupError, Fs, Hold, Loc, LockMode, LockObj, Page, ProcId, Rec, Scope, WalkStage, World,
     ckpt_flags,
 };
 use std::fmt::Write as _;
@@ -787,6 +787,18 @@ fn checkpointer_step(w: &mut World, e: &mut Option<&mut String>) {
     }
 }
 
+/// copydir.c `copy_file`: copy one relation file from `src`'s directory to `dst`'s; false if the
+/// source file is gone.
+fn copy_file(fs: &mut Fs, src: Loc, dst: Loc, rel: u8) -> bool {
+    let Some(f) = fs.file(src, rel).cloned() else {
+        return false;
+    };
+    if let Some(d) = fs.dir_mut(dst) {
+        d.files.insert(rel, f);
+    }
+    true
+}
+
 /// One step of copydir; returns whether the op is complete.
 fn copydir_step(w: &mut World, p: ProcId, src: Loc, dst: Loc, e: &mut Option<&mut String>) -> bool {
     let pi = usize::from(p);
@@ -818,24 +830,17 @@ fn copydir_step(w: &mut World, p: ProcId, src: Loc, dst: Loc, e: &mut Option<&mu
         }
         Some((names, next)) => {
             let rel = names[usize::from(next)];
-            match w.fs.file(src, rel).cloned() {
-                Some(f) => {
-                    if let Some(d) = w.fs.dir_mut(dst) {
-                        d.files.insert(rel, f);
-                    }
-                    ev!(
-                        e,
-                        "copy_file(\"{}\" -> \"{}\")",
-                        src.rel_path(rel),
-                        dst.rel_path(rel)
-                    );
-                }
-                None => {
-                    ev!(e, "ERROR: could not stat file \"{}\"", src.rel_path(rel));
-                    fail(w, p);
-                    return false;
-                }
+            if !copy_file(&mut w.fs, src, dst, rel) {
+                ev!(e, "ERROR: could not stat file \"{}\"", src.rel_path(rel));
+                fail(w, p);
+                return false;
             }
+            ev!(
+                e,
+                "copy_file(\"{}\" -> \"{}\")",
+                src.rel_path(rel),
+                dst.rel_path(rel)
+            );
             let next = next + 1;
             if usize::from(next) == names.len() {
                 return true;
@@ -997,14 +1002,19 @@ fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
     let Some(rec) = w.wal.get(sb.replayed as usize) else {
         return false;
     };
-    let dbase = matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. });
-    let holding = w
-        .locks
-        .holds()
-        .iter()
-        .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase);
-    !(lock && dbase && !holding)
+    !(lock && needs_startup_lock(w, p, rec))
         || w.can_lock(p, LockObj::StandbyPgDatabase, LockMode::RowExclusive)
+}
+
+/// Whether the startup process must still take the standby's pg_database lock to replay `rec`:
+/// a database record it does not hold the lock for yet.
+fn needs_startup_lock(w: &World, p: ProcId, rec: &Rec) -> bool {
+    matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. })
+        && !w
+            .locks
+            .holds()
+            .iter()
+            .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase)
 }
 
 /// One step of the standby's startup process.
@@ -1016,13 +1026,12 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
     let Some(rec) = w.wal.get(lsn as usize).cloned() else {
         return;
     };
-    let dbase = matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. });
     let holding = w
         .locks
         .holds()
         .iter()
         .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase);
-    if lock && dbase && !holding {
+    if lock && needs_startup_lock(w, p, &rec) {
         w.locks.grant(Hold {
             proc: p,
             obj: LockObj::StandbyPgDatabase,
@@ -1073,10 +1082,7 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
             }
             Some((names, next)) => {
                 let rel = names[usize::from(next)];
-                if let Some(f) = sb.fs.file(src, rel).cloned() {
-                    if let Some(d) = sb.fs.dir_mut(dst) {
-                        d.files.insert(rel, f);
-                    }
+                if copy_file(&mut sb.fs, src, dst, rel) {
                     ev!(
                         e,
                         "standby: copy_file(\"{}\" -> \"{}\")",
