@@ -1,12 +1,14 @@
 //! Criterion benchmarks: the native explorer on every variant, and the three backends side by
 //! side on baseline (time to the first counterexample) and on lockflag (time to exhaust; loom at
 //! preemption bound 1, coarse and fine synchronisation; shuttle: 1000 PCT schedules), each at the
-//! default configuration (K=2 files) and a larger one (K=3).
+//! default configuration (K=2 files) and a larger one (K=3); and the native explorer on the same
+//! variants with the backup taken from the primary and from a standby.
 //!
 //! Run: `cargo bench --bench backends` (add `-- --quick` for a fast pass).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use racecheck::explore::{self, BackendKind, LoomSync, Options, Strategy, Verdict};
+use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -102,9 +104,29 @@ fn lockflag_exhaust(c: &mut Criterion) {
     g.finish();
 }
 
+fn native_by_source(c: &mut Criterion) {
+    let mut g = c.benchmark_group("native-by-source");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    for name in ["baseline", "lockflag", "lockflag-startup"] {
+        for source in BackupSource::ALL {
+            let mut m = models()
+                .into_iter()
+                .find(|m| m.name == name)
+                .expect("variant");
+            m.backup.source = source;
+            let sc = Scenario::new(&m);
+            g.bench_function(format!("{name}/{source}"), |b| {
+                b.iter(|| black_box(explore::run(&sc, &opts(BackendKind::Native)).expect("run")))
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     native_every_variant,
+    native_by_source,
     first_counterexample,
     lockflag_exhaust
 );
