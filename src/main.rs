@@ -101,6 +101,9 @@ enum Command {
         /// Print the Markdown table kept in README.md.
         #[arg(long)]
         markdown: bool,
+        /// No progress line per row on stderr.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
     /// violation, 2 if the file is broken or the replay diverges.
@@ -232,11 +235,13 @@ fn main() -> ExitCode {
             trace_dir,
             json,
             markdown,
+            quiet,
         }) => matrix(
             &models.unwrap_or_else(racecheck::default_models_dir),
             trace_dir.as_deref(),
             json,
             markdown,
+            quiet,
         ),
         None => check(&cli.check),
     };
@@ -557,7 +562,13 @@ fn replay(path: &Path, json: bool) -> Result<u8, Usage> {
     Ok(1)
 }
 
-fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> Result<u8, Usage> {
+fn matrix(
+    dir: &Path,
+    trace_dir: Option<&Path>,
+    json: bool,
+    markdown: bool,
+    quiet: bool,
+) -> Result<u8, Usage> {
     use racecheck::matrix as mx;
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     let expect = mx::load_expectations(&mx::expectations_path(dir)).map_err(Usage)?;
@@ -568,7 +579,15 @@ fn matrix(dir: &Path, trace_dir: Option<&Path>, json: bool, markdown: bool) -> R
         progress: false,
         ..Options::default()
     };
-    let rows = mx::run(&models, &expect, &opts, trace_dir).map_err(Usage)?;
+    let rows = mx::run_with_progress(&models, &expect, &opts, trace_dir, |done, total, r| {
+        if !quiet {
+            eprintln!(
+                "[{done}/{total}] {} from the {}, PostgreSQL {}: {} ({} states)",
+                r.variant, r.source, r.pg, r.verdict, r.states
+            );
+        }
+    })
+    .map_err(Usage)?;
     if json {
         say!(
             "{}",

@@ -66,6 +66,18 @@ pub fn run(
     opts: &Options,
     trace_dir: Option<&Path>,
 ) -> Result<Vec<Row>, String> {
+    run_with_progress(models, expect, opts, trace_dir, |_, _, _| {})
+}
+
+/// [`run`], calling `progress(done, total, row)` after each row.
+pub fn run_with_progress(
+    models: &[Model],
+    expect: &Expectations,
+    opts: &Options,
+    trace_dir: Option<&Path>,
+    mut progress: impl FnMut(usize, usize, &Row),
+) -> Result<Vec<Row>, String> {
+    let total = models.len() * BackupSource::ALL.len() * PgVersion::ALL.len();
     let mut rows = Vec::new();
     for base in models {
         for (source, pg) in BackupSource::ALL
@@ -108,6 +120,9 @@ pub fn run(
                     .and_then(|v| v.get(pg.as_str()))
                     .cloned(),
             });
+            if let Some(row) = rows.last() {
+                progress(rows.len(), total, row);
+            }
         }
     }
     Ok(rows)
