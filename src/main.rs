@@ -597,7 +597,7 @@ fn matrix(
         say_raw!("{}", mx::markdown(&rows));
     } else {
         say!(
-            "{:<18} {:<8} {:<4} {:<12} {:<58} {:>8}  as expected",
+            "{:<26} {:<8} {:<4} {:<12} {:<58} {:>8}  as expected",
             "variant",
             "source",
             "pg",
@@ -622,7 +622,7 @@ fn matrix(
                 .map(|t| format!("  {t}"))
                 .unwrap_or_default();
             say!(
-                "{:<18} {:<8} {:<4} {:<12} {:<58} {:>8}  {ok}{t}",
+                "{:<26} {:<8} {:<4} {:<12} {:<58} {:>8}  {ok}{t}",
                 r.variant,
                 r.source,
                 r.pg,

@@ -33,6 +33,8 @@ agreement_tests! {
     agree_createdb_file_copy => "createdb-file-copy",
     agree_createdb_wal_log => "createdb-wal-log",
     agree_movedb_crash => "movedb-crash",
+    agree_createdb_lockflag => "createdb-lockflag",
+    agree_createdb_lockflag_startup => "createdb-lockflag-startup",
 }
 
 #[test]
@@ -50,14 +52,31 @@ fn models() -> Vec<Model> {
     model::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap()
 }
 
-/// One relation file; no ordinary backend in the movedb scenario. The createdb scenario keeps its
-/// backend (changing the template is its point) and still has four processes.
+/// One relation file; no ordinary backend in the movedb scenario, nor where loom's four threads
+/// are taken by a standby's startup process. The createdb scenario from a primary keeps its
+/// backend (changing the template is its point): still four processes.
 fn reduced(mut m: Model) -> Model {
     m.files = 1;
-    if m.command == Command::Movedb {
+    if m.command == Command::Movedb || m.backup.source == BackupSource::Standby {
         m.backend.actions.clear();
     }
     m
+}
+
+/// shuttle has no thread limit: it must find the createdb-from-a-standby finding on the full
+/// model, with every process.
+#[test]
+fn shuttle_finds_the_createdb_standby_finding() {
+    let m = models()
+        .into_iter()
+        .find(|m| m.name == "createdb-lockflag-startup")
+        .expect("model file exists");
+    let sc = Scenario::new(&m);
+    let r = explore::run(&sc, &opts(BackendKind::Shuttle, true)).unwrap();
+    assert_eq!(violated(&r), ["restore-fidelity"]);
+    let t = trace::build(&sc, &r.counterexamples[0], &r.backend).unwrap();
+    let rep = trace::replay(&t, "shuttle").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rep.violation.property, "restore-fidelity");
 }
 
 fn violated(r: &explore::Report) -> Vec<&'static str> {

@@ -163,6 +163,36 @@ fn verdict_createdb_file_copy() {
 }
 
 #[test]
+fn verdict_createdb_lockflag() {
+    check_expectation("createdb-lockflag");
+}
+
+#[test]
+fn verdict_createdb_lockflag_startup() {
+    // The finding: the standby's restartpoint lags behind a create record it replayed before the
+    // backup took the lock; the template's change is replayed during the walk.
+    check_expectation("createdb-lockflag-startup");
+    let sc = Scenario::new(&load("createdb-lockflag-startup"));
+    let r = explore::run(&sc, &Options::default()).unwrap();
+    let t = trace::build(&sc, &r.counterexamples[0], &r.backend).unwrap();
+    let all: Vec<String> = t
+        .steps
+        .iter()
+        .map(|s| format!("{} {}", s.proc, s.event))
+        .collect();
+    let pos = |needle: &str| {
+        all.iter()
+            .position(|e| e.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in {all:#?}"))
+    };
+    let create_replayed = pos("startup standby: redo 2 DBASE_CREATE");
+    let start = pos("restartpoint complete at redo 1");
+    let change_replayed = pos("startup standby: redo 5 FPI base/16384/16385");
+    let sent = pos("walsender sendFile(\"base/16384/16385\")");
+    assert!(create_replayed < start && start < change_replayed && change_replayed < sent);
+}
+
+#[test]
 fn verdict_createdb_wal_log() {
     check_expectation("createdb-wal-log");
     let r = run(&load("createdb-wal-log"));

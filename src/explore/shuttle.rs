@@ -52,18 +52,23 @@ fn body(sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
 }
 
 /// A shuttle scheduler that ends the run (rather than panicking) when the recorder says a budget
-/// is spent or the first violation was found.
+/// is spent or the first violation was found. The inner scheduler is forgotten when the run is cut
+/// short: shuttle's `RandomScheduler` prints "failing seed ... To replay the failure" from a drop
+/// guard when dropped mid-run, which would be a false alarm here (the seed is in our trace).
 struct Stoppable<S> {
-    inner: S,
+    inner: Option<S>,
     rec: Arc<Recorder>,
 }
 
 impl<S: Scheduler> Scheduler for Stoppable<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
         if self.rec.should_stop() {
+            if let Some(inner) = self.inner.take() {
+                std::mem::forget(inner);
+            }
             return None;
         }
-        self.inner.new_execution()
+        self.inner.as_mut()?.new_execution()
     }
     fn next_task(
         &mut self,
@@ -71,10 +76,13 @@ impl<S: Scheduler> Scheduler for Stoppable<S> {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        self.inner.next_task(runnable, current, is_yielding)
+        match self.inner.as_mut() {
+            Some(s) => s.next_task(runnable, current, is_yielding),
+            None => runnable.first().map(|t| t.id()),
+        }
     }
     fn next_u64(&mut self) -> u64 {
-        self.inner.next_u64()
+        self.inner.as_mut().map_or(0, Scheduler::next_u64)
     }
 }
 
@@ -83,7 +91,7 @@ fn run_with<S: Scheduler + 'static>(sched: S, sc: &Arc<Scenario>, rec: &Arc<Reco
     config.failure_persistence = shuttle::FailurePersistence::None;
     let (s2, r2) = (sc.clone(), rec.clone());
     let sched = Stoppable {
-        inner: sched,
+        inner: Some(sched),
         rec: rec.clone(),
     };
     shuttle::Runner::new(sched, config).run(move || body(&s2, &r2));
@@ -91,6 +99,14 @@ fn run_with<S: Scheduler + 'static>(sched: S, sc: &Arc<Scenario>, rec: &Arc<Reco
 
 /// Explore with shuttle.
 pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
+    // shuttle's schedulers would silently take this seed instead of ours, and the trace would
+    // record the wrong one.
+    if std::env::var_os("SHUTTLE_RANDOM_SEED").is_some() {
+        anyhow::bail!(
+            "SHUTTLE_RANDOM_SEED is set in the environment; shuttle would use it instead of --seed \
+             and the trace would record the wrong seed. Unset it and pass --seed."
+        );
+    }
     let rec = Arc::new(Recorder::new(opts));
     let scs = Arc::new(sc.clone());
     let n = usize::try_from(opts.iterations).unwrap_or(usize::MAX);
