@@ -257,10 +257,15 @@ fn main() -> ExitCode {
 fn list(dir: &Path) -> Result<u8, Usage> {
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     for m in models {
+        let command = match m.command {
+            model::Command::Movedb => "movedb",
+            model::Command::Createdb => "createdb",
+        };
         say!(
-            "{:<22} PostgreSQL {:<4} {:<16} {}",
+            "{:<26} PostgreSQL {:<4} {:<8} {:<16} {}",
             m.name,
             m.pg.as_str(),
+            command,
             format!("backup: {}", m.backup.source),
             first_line(&m.description)
         );
