@@ -572,3 +572,56 @@ fn deadlock_property_can_fire() {
         d.details
     );
 }
+
+#[test]
+fn a_standby_missing_the_source_dies_and_loses_the_backup() {
+    // The live standby's own replay is judged too: take away its copy of base/16384 and its
+    // startup process must die at the create record (and the standby backup with it).
+    let sc = Scenario::new(&load("lockflag-startup"));
+    let mut w = sc.initial();
+    let mv = sc.proc_id("movedb").unwrap();
+    let ck = sc.proc_id("checkpointer").unwrap();
+    let su = sc.proc_id("startup").unwrap();
+    let mut guard = 0;
+    while w.ghost.create_lsn.is_none() {
+        let p = if sc.enabled(&w, mv) { mv } else { ck };
+        sc.step(&mut w, p, None);
+        guard += 1;
+        assert!(guard < 100, "movedb never logged its create record");
+    }
+    w.standby
+        .as_mut()
+        .unwrap()
+        .fs
+        .rmtree(racecheck::world::Loc::Base);
+    while sc.enabled(&w, su) {
+        sc.step(&mut w, su, None);
+    }
+    let died = w
+        .standby
+        .as_ref()
+        .unwrap()
+        .died
+        .clone()
+        .expect("the standby died");
+    assert!(
+        died.contains("could not open directory \"base/16384\""),
+        "{died}"
+    );
+    assert!(
+        w.backup.failed.is_some(),
+        "the standby backup is lost with it"
+    );
+    // Run the rest to the end: the property names the standby's death.
+    while !sc.terminal(&w) {
+        let p = sc.enabled_procs(&w)[0];
+        sc.step(&mut w, p, None);
+    }
+    let v = racecheck::property::evaluate(&sc, &w);
+    assert!(
+        v.violations.iter().any(|x| x.property == "redo-fatal"
+            && x.message.starts_with("the standby's startup process died")),
+        "{:?}",
+        v.violations
+    );
+}
