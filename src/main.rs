@@ -257,15 +257,11 @@ fn main() -> ExitCode {
 fn list(dir: &Path) -> Result<u8, Usage> {
     let models = model::load_dir(dir).map_err(|e| Usage(e.to_string()))?;
     for m in models {
-        let command = match m.command {
-            model::Command::Movedb => "movedb",
-            model::Command::Createdb => "createdb",
-        };
         say!(
             "{:<26} PostgreSQL {:<4} {:<8} {:<16} {}",
             m.name,
             m.pg.as_str(),
-            command,
+            m.command.as_str(),
             format!("backup: {}", m.backup.source),
             first_line(&m.description)
         );

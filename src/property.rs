@@ -191,7 +191,7 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     let r = redo::restore(w, &sc.sem, false);
     judge_restore(sc, w, &r, "", &mut v);
     if w.crashed {
-        let c = redo::crash_recovery(w, &sc.sem, false);
+        let c = redo::crash_recovery(w, &sc.sem, sc.src, false);
         judge_restore(sc, w, &c, "crash recovery of the primary: ", &mut v);
         if let RestoreOutcome::Restored { fs, catalog, .. } = &c.outcome {
             v.reached.push("crash-recovered");
@@ -368,12 +368,9 @@ pub fn compare(
             w.catalog
         ));
     }
-    let locs = if w.crashed {
-        vec![w.catalog]
-    } else {
-        vec![sc.src, sc.dst]
-    };
-    for loc in locs {
+    let (committed, both) = ([w.catalog], [sc.src, sc.dst]);
+    let locs: &[crate::world::Loc] = if w.crashed { &committed } else { &both };
+    for &loc in locs {
         let Some(primary) = primary_dir(w, loc) else {
             continue;
         };

@@ -177,7 +177,7 @@ pub fn build(sc: &Scenario, cx: &Counterexample, backend: &BackendInfo) -> Resul
         if w.crashed {
             log.push("crash recovery of the primary (from the last checkpoint's redo):".into());
             log.extend(
-                redo::crash_recovery(&w, &sc.sem, true)
+                redo::crash_recovery(&w, &sc.sem, sc.src, true)
                     .log
                     .into_iter()
                     .map(|l| format!("  {l}")),

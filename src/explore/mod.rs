@@ -298,7 +298,7 @@ impl Collector {
             .map(|p| {
                 let r = if self.reached.contains_key(p.name) {
                     Reach::Reached
-                } else if sc.model.claims().contains(&p.name) {
+                } else if sc.model.claims().any(|c| c == p.name) {
                     Reach::UnreachableAsClaimed
                 } else {
                     Reach::NotReached

@@ -25,6 +25,9 @@ pub struct ProcDef {
     pub program: Vec<Op>,
     /// A daemon never finishes; the run ends when every other process has.
     pub daemon: bool,
+    /// Runs on the standby (its startup process, a walsender taking a standby backup), so a crash
+    /// of the primary does not stop it.
+    pub on_standby: bool,
 }
 
 /// A runnable model: the variant, its semantics and its processes.
@@ -63,40 +66,44 @@ impl Scenario {
             pg: model.pg,
             hint_bits_logged: model.hint_bits_logged(),
         };
-        let (name, src, dst, program) = match model.command {
+        let name = model.command.as_str();
+        let (src, dst, program) = match model.command {
             Command::Movedb => (
-                "movedb",
                 Loc::Base,
                 Loc::User,
                 movedb_program(model, Loc::Base, Loc::User),
             ),
             Command::Createdb => (
-                "createdb",
                 Loc::Base,
                 Loc::NewDb,
                 createdb_program(model, Loc::Base, Loc::NewDb),
             ),
         };
+        let standby = model.backup.source == BackupSource::Standby;
         let mut procs = vec![
             ProcDef {
                 name: "checkpointer",
                 program: vec![Op::Checkpointer],
                 daemon: true,
+                on_standby: false,
             },
             ProcDef {
                 name,
                 program,
                 daemon: false,
+                on_standby: false,
             },
             ProcDef {
                 name: "walsender",
                 program: backup_program(model, src, dst),
                 daemon: false,
+                on_standby: standby,
             },
             ProcDef {
                 name: "backend",
                 program: backend_program(model),
                 daemon: false,
+                on_standby: false,
             },
         ];
         if model.command == Command::Movedb && model.movedb.crash {
@@ -106,15 +113,17 @@ impl Scenario {
                 name: "postmaster",
                 program: vec![Op::Crash { movedb_ops }],
                 daemon: true,
+                on_standby: false,
             });
         }
-        if model.backup.source == BackupSource::Standby {
+        if standby {
             procs.push(ProcDef {
                 name: "startup",
                 program: vec![Op::StartupRedo {
                     lock: model.standby.startup_lock,
                 }],
                 daemon: true,
+                on_standby: true,
             });
         }
         Scenario {

@@ -19,6 +19,16 @@ pub enum Command {
     Createdb,
 }
 
+impl Command {
+    /// The command as model files spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Movedb => "movedb",
+            Command::Createdb => "createdb",
+        }
+    }
+}
+
 /// CREATE DATABASE's strategy (pg-fidelity 2.2, 2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -411,12 +421,12 @@ impl Model {
     }
 
     /// The sometimes-properties claimed unreachable for the backup source in effect.
-    pub fn claims(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.unreachable.iter().map(String::as_str).collect();
-        if self.backup.source == BackupSource::Standby {
-            v.extend(self.standby.unreachable.iter().map(String::as_str));
-        }
-        v
+    pub fn claims(&self) -> impl Iterator<Item = &str> {
+        let standby = self.backup.source == BackupSource::Standby;
+        self.unreachable
+            .iter()
+            .chain(self.standby.unreachable.iter().filter(move |_| standby))
+            .map(String::as_str)
     }
 
     /// Check ranges and cross-references; the error names the knob.

@@ -579,7 +579,6 @@ impl Op {
                     return;
                 };
                 sb.restartpoint = Some((sb.last_ckpt_redo, sb.last_ckpt_end));
-                w.backup.from_standby = true;
                 ev!(
                     e,
                     "runningBackups++ (on the standby); RequestCheckpoint(FORCE|WAIT) -> CreateRestartPoint begins: lastCheckPoint has redo {} (replayed up to {})",
@@ -955,12 +954,11 @@ fn rmtree_step(w: &mut World, p: ProcId, src: Loc, e: &mut Option<&mut String>) 
 /// The primary crashes: its processes stop, a backup streamed from it fails.
 fn crash(sc: &Scenario, w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
     w.crashed = true;
-    let on_standby = w.standby.is_some();
     let mut stopped = Vec::new();
     for (i, def) in sc.procs.iter().enumerate() {
         let Ok(q) = ProcId::try_from(i) else { continue };
-        // The standby's processes (its startup process, a walsender on it) keep running.
-        if q == p || def.name == "startup" || (def.name == "walsender" && on_standby) {
+        // The standby's processes keep running.
+        if q == p || def.on_standby {
             continue;
         }
         if !sc.finished(w, q) {
@@ -970,7 +968,8 @@ fn crash(sc: &Scenario, w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
     }
     w.procs[usize::from(p)].failed = true;
     let mut lost_backup = "";
-    if !on_standby && w.backup.in_progress {
+    // `in_progress` is the primary's runningBackups: a standby backup never sets it.
+    if w.backup.in_progress {
         if w.backup.end_lsn.is_none() && w.backup.failed.is_none() {
             w.backup.failed = Some(BackupError(
                 "the primary crashed while the backup ran (walsender terminated)".into(),
@@ -1009,12 +1008,15 @@ fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
 /// Whether the startup process must still take the standby's pg_database lock to replay `rec`:
 /// a database record it does not hold the lock for yet.
 fn needs_startup_lock(w: &World, p: ProcId, rec: &Rec) -> bool {
-    matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. })
-        && !w
-            .locks
-            .holds()
-            .iter()
-            .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase)
+    matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. }) && !holds_standby_lock(w, p)
+}
+
+/// Whether `p` holds the standby's pg_database lock.
+fn holds_standby_lock(w: &World, p: ProcId) -> bool {
+    w.locks
+        .holds()
+        .iter()
+        .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase)
 }
 
 /// One step of the standby's startup process.
@@ -1026,11 +1028,7 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
     let Some(rec) = w.wal.get(lsn as usize).cloned() else {
         return;
     };
-    let holding = w
-        .locks
-        .holds()
-        .iter()
-        .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase);
+    let holding = holds_standby_lock(w, p);
     if lock && needs_startup_lock(w, p, &rec) {
         w.locks.grant(Hold {
             proc: p,

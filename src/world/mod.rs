@@ -186,8 +186,6 @@ pub struct Backup {
     /// `minRecoveryPoint` of the copied `pg_control` (standby; an end pointer: replay must have
     /// applied every record below it).
     pub end_lsn: Option<Lsn>,
-    /// `BACKUP FROM: standby` in the label (pg-fidelity 5.4).
-    pub from_standby: bool,
 }
 
 /// A streaming standby of the primary, on which a base backup can be taken (pg-fidelity 5.1-5.4,
@@ -240,8 +238,6 @@ pub struct ProcState {
 /// Ghost state: facts about the run that PostgreSQL does not keep, for properties and coverage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Ghost {
-    /// `dattablespace` of `D` when the run began (what crash recovery's catalog starts from).
-    pub initial_catalog: Loc,
     /// LSN of movedb's create record (file copy or WAL-log).
     pub create_lsn: Option<Lsn>,
     /// Source tablespace of the move, once movedb began copying.
@@ -297,7 +293,6 @@ impl World {
         }
         w.wal.push(Rec::Checkpoint { redo: 0 });
         w.catalog = ts;
-        w.ghost.initial_catalog = ts;
         w.procs = vec![ProcState::default(); nprocs];
         w
     }

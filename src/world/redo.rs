@@ -314,7 +314,9 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     let (Some(start), Some(end)) = (b.start_lsn, b.end_lsn) else {
         return no_backup("the base backup did not finish".into());
     };
-    let rule = if b.from_standby {
+    // `BACKUP FROM: standby` in the label: the World has a standby only when the backup is
+    // taken from it.
+    let rule = if w.standby.is_some() {
         EndRule::Point(end)
     } else {
         EndRule::BackupEnd(start)
@@ -326,11 +328,11 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
 /// Crash recovery of the primary after it crashed (`StartupXLOG` without a backup label): replay
 /// the WAL from the redo pointer of the last checkpoint in `pg_control` over the primary's files
 /// as they are on disk (the shared buffers are gone); consistent at the end of the WAL, where
-/// `XLogCheckInvalidPages` runs.
-pub fn crash_recovery(w: &World, sem: &Semantics, with_log: bool) -> Restore {
+/// `XLogCheckInvalidPages` runs. `initial` is `D`'s tablespace when the run began.
+pub fn crash_recovery(w: &World, sem: &Semantics, initial: Loc, with_log: bool) -> Restore {
     let start = w.ckpt.control_redo;
     // pg_database as on disk at the redo pointer: the records before it, applied.
-    let (mut catalog, mut pending) = (w.ghost.initial_catalog, None);
+    let (mut catalog, mut pending) = (initial, None);
     for rec in w.wal.iter().take(start as usize) {
         match *rec {
             Rec::CatalogUpdate { ts } => pending = Some(ts),
