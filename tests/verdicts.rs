@@ -625,3 +625,53 @@ fn a_standby_missing_the_source_dies_and_loses_the_backup() {
         v.violations
     );
 }
+
+/// The number after `key` in `s` (e.g. `minRecoveryPoint 6`).
+fn number_after(s: &str, key: &str) -> Option<u32> {
+    let rest = &s[s.find(key)? + key.len()..];
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+#[test]
+fn no_standby_trace_ends_below_a_replayed_forced_sync_commit() {
+    // xact_redo_commit flushes (XLogFlush -> UpdateMinRecoveryPoint) for a ForceSyncCommit
+    // commit, so a standby backup's end point is at least every such commit replayed before the
+    // standby's pg_control is copied.
+    let mut standby_traces = 0;
+    for p in trace_files() {
+        let t = trace::read(&p).unwrap();
+        if t.model.backup.source != BackupSource::Standby {
+            continue;
+        }
+        let mut replayed_commit_end = 0;
+        for s in &t.steps {
+            if s.proc == "startup"
+                && s.event.contains("COMMIT (forced sync)")
+                && let Some(lsn) = number_after(&s.event, "standby: redo")
+            {
+                replayed_commit_end = lsn + 1;
+            }
+            if let Some(end) = number_after(
+                &s.event,
+                "sendFile(\"global/pg_control\"): minRecoveryPoint",
+            ) {
+                standby_traces += 1;
+                assert!(
+                    end >= replayed_commit_end,
+                    "{}: steps[{}]: end point {end} below a replayed forced-sync commit ending at {replayed_commit_end}",
+                    p.display(),
+                    s.index
+                );
+            }
+        }
+    }
+    assert!(
+        standby_traces > 10,
+        "only {standby_traces} standby traces checked"
+    );
+}

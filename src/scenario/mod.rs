@@ -306,7 +306,7 @@ fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     if m.movedb.error_before_commit {
         v.push(Op::ErrorBeforeCommit { dst });
     }
-    v.extend([Op::Commit]);
+    v.push(Op::Commit { force_sync: true });
     match m.movedb.drop_record {
         DropRecord::AfterRmtree => v.extend([Op::Rmtree { src }, Op::LogDrop { src }]),
         DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src }, Op::Rmtree { src }]),
@@ -349,7 +349,7 @@ fn createdb_program(m: &Model, template: Loc, dst: Loc) -> Vec<Op> {
             Op::CopyRelationsLogged { src: template, dst },
         ]),
     }
-    v.push(Op::Commit);
+    v.push(Op::Commit { force_sync: true });
     v
 }
 

@@ -101,9 +101,13 @@ pub enum Op {
         /// Target removed by the callback.
         dst: Loc,
     },
-    /// `CommitTransactionCommand`: commit record (synchronous, `ForceSyncCommit`), release the
-    /// transaction-scope locks (movedb step 13).
-    Commit,
+    /// `CommitTransactionCommand`: commit record, release the transaction-scope locks (movedb
+    /// step 13). `force_sync`: the command called `ForceSyncCommit()` (movedb, createdb and
+    /// dropdb all do), recorded in the commit record.
+    Commit {
+        /// `ForceSyncCommit()` was called.
+        force_sync: bool,
+    },
     /// `rmtree(src_dbpath, true)`: read every name first, unlink one file per step, then `rmdir`
     /// (movedb step 15; not WAL-logged).
     Rmtree {
@@ -269,7 +273,7 @@ impl Op {
             Op::LogCreateWalLog { .. } => WAL | FS_BASE | FS_USER,
             Op::CopyRelationsLogged { .. } => WAL | BUFFERS | FS_BASE | FS_USER,
             Op::UpdateCatalog { .. } => WAL | CATALOG,
-            Op::Commit => WAL | LOCKS,
+            Op::Commit { .. } => WAL | LOCKS,
             Op::ErrorBeforeCommit { .. } => WAL | CATALOG | FS_BASE | FS_USER | may_fail,
             Op::Rmtree { src } => fs(src),
             Op::StartBackup { .. } => BACKUP | CKPT,
@@ -313,7 +317,7 @@ impl Op {
             Op::CopyRelationsLogged { .. } => "CreateAndCopyRelationData".into(),
             Op::UpdateCatalog { .. } => "heap_update(pg_database)".into(),
             Op::ErrorBeforeCommit { .. } => "movedb_failure_callback".into(),
-            Op::Commit => "CommitTransactionCommand".into(),
+            Op::Commit { .. } => "CommitTransactionCommand".into(),
             Op::Rmtree { .. } => "rmtree".into(),
             Op::LogDrop { .. } => "XLogInsert(DBASE_DROP)".into(),
             Op::StartBackup { .. } => "do_pg_start_backup".into(),
@@ -519,16 +523,17 @@ impl Op {
                 fail(w, p);
                 return;
             }
-            Op::Commit => {
+            Op::Commit { force_sync } => {
                 if let Some(ts) = w.catalog_pending.take() {
                     w.catalog = ts;
                 }
-                let lsn = w.log(Rec::Commit);
+                let lsn = w.log(Rec::Commit { force_sync });
                 w.locks.release_xact(p);
                 let kept = w.locks.holds().iter().any(|h| h.proc == p);
                 ev!(
                     e,
-                    "WAL {lsn}: COMMIT; transaction-scope locks released{}",
+                    "WAL {lsn}: {}; transaction-scope locks released{}",
+                    w.wal[lsn as usize],
                     if kept { " (session lock kept)" } else { "" }
                 );
             }
@@ -1129,6 +1134,7 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
             }
         },
         ref other => {
+            let mut flushed = false;
             if let Err(m) = crate::world::redo::standby_apply(sb, &sc.sem, lsn, other) {
                 died = Some(format!("standby: {m}"));
             } else {
@@ -1141,9 +1147,18 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
                         // The page is written at once: XLogFlush -> UpdateMinRecoveryPoint.
                         sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
                     }
+                    Rec::Commit { force_sync: true } => {
+                        // xact_redo_commit: XLogFlush(lsn) for a forced sync commit; in
+                        // recovery that is UpdateMinRecoveryPoint to the replay position.
+                        sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
+                        flushed = true;
+                    }
                     _ => {}
                 }
                 ev!(e, "standby: redo {lsn} {other}");
+                if flushed {
+                    ev!(e, "; XLogFlush: minRecoveryPoint {}", sb.min_recovery_point);
+                }
             }
         }
     }

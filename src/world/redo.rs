@@ -138,7 +138,7 @@ impl Startup<'_> {
         match *rec {
             Rec::Checkpoint { .. } => {}
             // The pg_database update becomes visible with its transaction's commit record.
-            Rec::Commit => {
+            Rec::Commit { .. } => {
                 if let Some(ts) = self.catalog_pending.take() {
                     self.catalog = ts;
                 }
@@ -336,7 +336,7 @@ pub fn crash_recovery(w: &World, sem: &Semantics, initial: Loc, with_log: bool) 
     for rec in w.wal.iter().take(start as usize) {
         match *rec {
             Rec::CatalogUpdate { ts } => pending = Some(ts),
-            Rec::Commit => {
+            Rec::Commit { .. } => {
                 if let Some(ts) = pending.take() {
                     catalog = ts;
                 }

@@ -80,8 +80,14 @@ pub enum Rec {
         /// Tablespace whose directory of `D` is dropped.
         ts: Loc,
     },
-    /// `XLOG_XACT_COMMIT` of movedb's first transaction.
-    Commit,
+    /// `XLOG_XACT_COMMIT` of the command's transaction. `force_sync` is
+    /// `XACT_COMPLETION_FORCE_SYNC_COMMIT`: movedb, createdb and dropdb call `ForceSyncCommit()`
+    /// (dbcommands.c), and its replay flushes (`xact_redo_commit` → `XLogFlush`), which on a
+    /// standby raises `minRecoveryPoint` to the commit.
+    Commit {
+        /// The transaction called `ForceSyncCommit()`.
+        force_sync: bool,
+    },
     /// `XLOG_XACT_ABORT` of movedb's first transaction (after an ERROR).
     Abort,
     /// `XLOG_BACKUP_END` with the backup's start LSN as payload (`do_pg_stop_backup`).
@@ -132,7 +138,13 @@ impl fmt::Display for Rec {
             },
             Rec::CatalogUpdate { ts } => write!(f, "HEAP_UPDATE pg_database: dattablespace={ts}"),
             Rec::Drop { ts } => write!(f, "DBASE_DROP {}", ts.db_path()),
-            Rec::Commit => write!(f, "COMMIT"),
+            Rec::Commit { force_sync } => {
+                write!(
+                    f,
+                    "COMMIT{}",
+                    if *force_sync { " (forced sync)" } else { "" }
+                )
+            }
             Rec::Abort => write!(f, "ABORT"),
             Rec::BackupEnd { start } => write!(f, "BACKUP_END start {start}"),
         }
