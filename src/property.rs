@@ -24,8 +24,23 @@ pub struct Property {
     pub kind: Kind,
     /// What it says, one line.
     pub doc: &'static str,
-    /// Applies only to variants where the primary may crash (`[movedb] crash = true`).
-    pub crash_only: bool,
+    /// Which models it applies to.
+    pub scope: Scope,
+}
+
+/// Which models a property applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every model.
+    All,
+    /// Models whose command copies a database (movedb, createdb): facts about a create record.
+    Copy,
+    /// movedb and dropdb: facts about the removal of a directory.
+    Removal,
+    /// dropdb only.
+    Dropdb,
+    /// Models where the primary may crash (`[movedb] crash = true`).
+    Crash,
 }
 
 /// Every property, in report order (the first violated always-property is the headline).
@@ -34,85 +49,98 @@ pub const PROPERTIES: &[Property] = &[
         name: "invalid-pages",
         kind: Kind::Always,
         doc: "replay of the restored backup never PANICs with \"WAL contains references to invalid pages\"",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "redo-fatal",
         kind: Kind::Always,
         doc: "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency; a standby's own replay)",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "restore-fidelity",
         kind: Kind::Always,
         doc: "where restore succeeds, every page of D equals the primary's at the end of WAL (catches silent loss)",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "no-leaked-directories",
         kind: Kind::Always,
         doc: "the restored copy has a directory of D in a tablespace iff the primary has; a finished movedb leaves exactly one, a failed one only the source",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "deadlock",
         kind: Kind::Always,
         doc: "until every process has finished, some process can step",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "claim-unreachable",
         kind: Kind::Always,
         doc: "no sometimes-property that the variant claims unreachable is reached",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "backup-starts-before-create",
         kind: Kind::Sometimes,
         doc: "the backup's start LSN (start checkpoint's redo) is before movedb's create record",
-        crash_only: false,
+        scope: Scope::Copy,
     },
     Property {
         name: "walk-source-during-rmtree",
         kind: Kind::Sometimes,
         doc: "the walsender looks at the old directory of D after movedb's rmtree began",
-        crash_only: false,
+        scope: Scope::Removal,
     },
     Property {
         name: "race-window",
         kind: Kind::Sometimes,
         doc: "both of the above in one run: the 2015 race window",
-        crash_only: false,
+        scope: Scope::Copy,
+    },
+    Property {
+        name: "drop-window",
+        kind: Kind::Sometimes,
+        doc: "the backup ends after the removal of D's directory began and before the DROP record (the DROP DATABASE window)",
+        scope: Scope::Dropdb,
     },
     Property {
         name: "restore-consistent",
         kind: Kind::Sometimes,
         doc: "a restored backup reaches consistency",
-        crash_only: false,
+        scope: Scope::All,
     },
     Property {
         name: "post-move-change-replayed",
         kind: Kind::Sometimes,
         doc: "a restore replays a backend's change to D made after the create record",
-        crash_only: false,
+        scope: Scope::Copy,
     },
     Property {
         name: "crash-recovered",
         kind: Kind::Sometimes,
         doc: "the primary crashed during movedb and its crash recovery completed",
-        crash_only: true,
+        scope: Scope::Crash,
     },
     Property {
         name: "crash-leak-accepted",
         kind: Kind::Sometimes,
         doc: "after a crash during movedb, a directory of D is left outside its tablespace: the leak dbcommands.c's comments accept",
-        crash_only: true,
+        scope: Scope::Crash,
     },
 ];
 
-/// Whether a property applies to a model (crash-only properties need `[movedb] crash`).
+/// Whether a property applies to a model.
 pub fn applies(p: &Property, m: &crate::scenario::Model) -> bool {
-    !p.crash_only || m.movedb.crash
+    use crate::scenario::model::Command;
+    match p.scope {
+        Scope::All => true,
+        Scope::Copy => m.command != Command::Dropdb,
+        Scope::Removal => m.command != Command::Createdb,
+        Scope::Dropdb => m.command == Command::Dropdb,
+        Scope::Crash => m.movedb.crash,
+    }
 }
 
 /// Look a property up by name.
@@ -195,10 +223,7 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
         judge_restore(sc, w, &c, "crash recovery of the primary: ", &mut v);
         if let RestoreOutcome::Restored { fs, catalog, .. } = &c.outcome {
             v.reached.push("crash-recovered");
-            if [sc.src, sc.dst]
-                .iter()
-                .any(|&l| l != *catalog && fs.has_dir(l))
-            {
+            if sc.dirs.iter().any(|&l| l != catalog.ts && fs.has_dir(l)) {
                 v.reached.push("crash-leak-accepted");
             }
         }
@@ -232,6 +257,11 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     }
     if before && g.walked_src_during_rmtree {
         v.reached.push("race-window");
+    }
+    if g.stopped_during_removal
+        && matches!((w.backup.end_lsn, g.drop_lsn), (Some(end), Some(drop)) if end <= drop)
+    {
+        v.reached.push("drop-window");
     }
     if matches!(r.outcome, RestoreOutcome::Restored { .. }) {
         v.reached.push("restore-consistent");
@@ -288,7 +318,7 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verd
                     property: "restore-fidelity",
                     message: format!(
                         "{what}restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
-                        if sc.dst == crate::world::Loc::NewDb {
+                        if sc.dirs.contains(&crate::world::Loc::NewDb) {
                             format!(
                                 "the restored copy of databases {} and {}",
                                 crate::world::fs::DB_OID,
@@ -310,7 +340,22 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verd
 fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec<String> {
     let mut out = Vec::new();
     // After a crash the primary's leftovers are the accepted leaks (judged after its recovery).
-    if let Some(m) = sc.proc_id("movedb").filter(|_| !w.crashed) {
+    let command = sc.model.command;
+    let dropdb = sc.proc_id("dropdb").filter(|_| !w.crashed);
+    if let Some(d) = dropdb
+        && !w.procs[usize::from(d)].failed
+        && sc.finished(w, d)
+        && w.fs.has_dir(sc.src)
+    {
+        out.push(format!(
+            "primary: after DROP DATABASE, \"{}\" exists",
+            sc.src.db_path()
+        ));
+    }
+    if let Some(m) = sc
+        .proc_id("movedb")
+        .filter(|_| !w.crashed && command == crate::scenario::model::Command::Movedb)
+    {
         let st = &w.procs[usize::from(m)];
         let (s, t) = (w.fs.has_dir(sc.src), w.fs.has_dir(sc.dst));
         if st.failed && t {
@@ -333,7 +378,7 @@ fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec
     if !w.crashed
         && let RestoreOutcome::Restored { fs, .. } = outcome
     {
-        for ts in [sc.src, sc.dst] {
+        for &ts in &sc.dirs {
             match (fs.has_dir(ts), w.fs.has_dir(ts)) {
                 (true, false) => out.push(format!(
                     "restored copy has \"{}\", the primary does not (its removal was never WAL-logged)",
@@ -359,17 +404,17 @@ pub fn compare(
     sc: &Scenario,
     w: &World,
     rfs: &crate::world::Fs,
-    rcatalog: crate::world::Loc,
+    rcatalog: crate::world::Catalog,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    if rcatalog != w.catalog {
+    let (restored_row, primary_row) = (rcatalog.row(), w.catalog.row());
+    if restored_row != primary_row {
         out.push(format!(
-            "restored pg_database says tablespace {rcatalog}, the primary says {}",
-            w.catalog
+            "restored pg_database says {restored_row}, the primary says {primary_row}"
         ));
     }
-    let (committed, both) = ([w.catalog], [sc.src, sc.dst]);
-    let locs: &[crate::world::Loc] = if w.crashed { &committed } else { &both };
+    let committed = [w.catalog.ts];
+    let locs: &[crate::world::Loc] = if w.crashed { &committed } else { &sc.dirs };
     for &loc in locs {
         let Some(primary) = primary_dir(w, loc) else {
             continue;
@@ -398,6 +443,11 @@ pub fn compare(
                             format!("v{}", rp.ver)
                         },
                         pp.ver
+                    )),
+                    Some(rp) if rp.all_visible != pp.all_visible => out.push(format!(
+                        "{path} blk {b}: PD_ALL_VISIBLE {} (primary: {})",
+                        if rp.all_visible { "set" } else { "clear" },
+                        if pp.all_visible { "set" } else { "clear" }
                     )),
                     Some(_) => {}
                 }

@@ -252,7 +252,11 @@ fn crash_recovery_is_judged_not_assumed() {
     assert!(v.reached.contains(&"crash-recovered"));
     w.dirty.insert(
         (racecheck::world::Loc::Base, 0, 1),
-        racecheck::world::Page { ver: 9, lsn: 1 },
+        racecheck::world::Page {
+            ver: 9,
+            all_visible: false,
+            lsn: 1,
+        },
     );
     let v = racecheck::property::evaluate(&sc, &w);
     let f = v
@@ -319,6 +323,97 @@ fn verdict_flag_only() {
 }
 
 #[test]
+fn verdict_dropdb() {
+    check_expectation("dropdb");
+    // The DROP DATABASE finding: the backup ends between rmtree and the DROP record, and a
+    // VISIBLE on the dropped database after the backup's start is replayed without its page.
+    let m = load("dropdb");
+    let sc = Scenario::new(&m);
+    let r = run(&m);
+    let cx = &r.counterexamples[0];
+    assert_eq!(cx.violation.property, "invalid-pages");
+    assert!(
+        cx.violation.details[0].contains("base/16384/16385"),
+        "{:?}",
+        cx.violation.details
+    );
+    let t = trace::build(&sc, cx, &r.backend).unwrap();
+    let pos = |what: &str| {
+        t.wal
+            .iter()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what} in {:#?}", t.wal))
+    };
+    assert!(pos("BACKUP_END") < pos("DBASE_DROP"), "{:#?}", t.wal);
+    let start = t
+        .steps
+        .iter()
+        .find_map(|s| number_after(&s.event, "start WAL location"))
+        .expect("the backup started") as usize;
+    assert!(pos("HEAP2_VISIBLE base/16384") >= start, "{:#?}", t.wal);
+    let cov = r
+        .coverage
+        .iter()
+        .find(|(n, _)| *n == "drop-window")
+        .unwrap();
+    assert_eq!(cov.1, Reach::Reached);
+}
+
+#[test]
+fn verdict_dropdb_lock() {
+    check_expectation("dropdb-lock");
+}
+
+#[test]
+fn verdict_dropdb_drop_first() {
+    check_expectation("dropdb-drop-first");
+    let r = run(&load("dropdb-drop-first"));
+    let cx = &r.counterexamples[0];
+    assert!(
+        cx.violation
+            .details
+            .iter()
+            .any(|d| d.contains("restored copy has \"base/16384\"")),
+        "{:?}",
+        cx.violation.details
+    );
+}
+
+#[test]
+fn verdict_dropdb_flag() {
+    check_expectation("dropdb-flag");
+    // The flag check is what makes it hold: without it, the same model is dropdb's finding.
+    let mut m = load("dropdb-flag");
+    m.dropdb.refuse_during_backup = model::Refuse::Never;
+    assert_eq!(violated(&run(&m)), ["invalid-pages"]);
+}
+
+#[test]
+fn verdict_flag_after_unlock() {
+    check_expectation("flag-after-unlock");
+    // Holding the lock until the stop (fix 1) closes the gap the early unlock opens.
+    let mut m = load("flag-after-unlock");
+    m.backup.pgdb_lock = model::PgDatabaseLock::UntilStop;
+    m.unreachable = vec!["race-window".into()];
+    let r = run(&m);
+    assert_eq!(r.verdict, Verdict::Holds, "{:?}", violated(&r));
+}
+
+#[test]
+fn restore_fidelity_sees_a_lost_all_visible_bit() {
+    use racecheck::world::Loc;
+    let sc = Scenario::new(&load("baseline"));
+    let mut w = sc.initial();
+    let restored = w.fs.clone();
+    w.fs.dir_mut(Loc::Base).unwrap().files.get_mut(&0).unwrap()[1].all_visible = true;
+    let diffs = racecheck::property::compare(&sc, &w, &restored, w.catalog);
+    assert_eq!(
+        diffs,
+        ["base/16384/16385 blk 1: PD_ALL_VISIBLE clear (primary: set)"]
+    );
+}
+
+#[test]
 fn lockflag_claim_is_checked_not_assumed() {
     // Claiming the race window unreachable in the baseline must produce a violation.
     let mut m = load("baseline");
@@ -334,18 +429,28 @@ fn lockflag_claim_is_checked_not_assumed() {
 #[test]
 fn pinned_state_counts() {
     // Silent model drift must fail loudly: update these only with an explanation.
+    // Each row: distinct World states and complete runs (terminal states) of the exhaustive
+    // native search at K files x P pages. The movedb rows grew when VACUUM's VISIBLE started to
+    // dirty its buffer with PD_ALL_VISIBLE (the checkpointer has one more page to write) and the
+    // ghost state recorded whether a backup stopped during a removal (baseline K=2: 29860 ->
+    // 30912 states); createdb rows did not change (its backend does not VACUUM).
     use BackupSource::{Primary, Standby};
     let cases = [
-        ("baseline", Primary, 1, 2, 18975, 1368),
-        ("lockflag", Primary, 1, 2, 948, 41),
-        ("wallog", Primary, 1, 2, 71055, 5464),
-        ("baseline", Primary, 2, 2, 29860, 2001),
-        ("baseline", Standby, 1, 2, 12841, 421),
-        ("lockflag-startup", Standby, 1, 2, 4469, 32),
-        ("lockflag-startup", Standby, 2, 2, 5572, 32),
+        ("baseline", Primary, 1, 2, 19756, 1472),
+        ("lockflag", Primary, 1, 2, 982, 43),
+        ("wallog", Primary, 1, 2, 73634, 5834),
+        ("baseline", Primary, 2, 2, 30912, 2123),
+        ("baseline", Standby, 1, 2, 13107, 439),
+        ("lockflag-startup", Standby, 1, 2, 4637, 35),
+        ("lockflag-startup", Standby, 2, 2, 5806, 35),
         ("createdb-file-copy", Primary, 2, 2, 6477, 308),
         ("createdb-wal-log", Primary, 2, 2, 13424, 789),
-        ("movedb-crash", Primary, 2, 2, 1833, 671),
+        ("movedb-crash", Primary, 2, 2, 1895, 697),
+        // DROP DATABASE on 15: every interleaving of the drop (16 steps with rmtree of K files),
+        // the backup, one VACUUM session and the checkpointer.
+        ("dropdb", Primary, 1, 2, 7970, 959),
+        ("dropdb", Primary, 2, 2, 11395, 1259),
+        ("dropdb", Standby, 1, 2, 2795, 169),
     ];
     for (name, source, files, pages, states, runs) in cases {
         let mut m = load(name);

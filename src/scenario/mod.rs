@@ -8,6 +8,7 @@ pub mod ops;
 pub use model::Model;
 pub use ops::Op;
 
+use crate::world::PgVersion as V;
 use crate::world::{
     Loc, LockMode, LockObj, PgVersion, ProcId, Scope, Semantics, World, ckpt_flags as cf,
 };
@@ -41,8 +42,12 @@ pub struct Scenario {
     pub procs: Vec<ProcDef>,
     /// Where `D` starts (`S`).
     pub src: Loc,
-    /// Where movedb moves it (`T`).
+    /// Where movedb moves it (`T`), where createdb creates the new database; for dropdb, `src`.
     pub dst: Loc,
+    /// The database directories the scenario concerns, each once, in walk order of neither:
+    /// `D`'s source and target (movedb), the template and the new database (createdb), `D`'s
+    /// directory (dropdb). The properties compare the restored copy with the primary on these.
+    pub dirs: Vec<Loc>,
 }
 
 /// Process ids of the fixed processes (then, as the model asks, `postmaster`, which can crash the
@@ -78,6 +83,7 @@ impl Scenario {
                 Loc::NewDb,
                 createdb_program(model, Loc::Base, Loc::NewDb),
             ),
+            Command::Dropdb => (Loc::Base, Loc::Base, dropdb_program(model, Loc::Base)),
         };
         let standby = model.backup.source == BackupSource::Standby;
         let mut procs = vec![
@@ -95,7 +101,7 @@ impl Scenario {
             },
             ProcDef {
                 name: "walsender",
-                program: backup_program(model, src, dst),
+                program: backup_program(model, &[src, dst]),
                 daemon: false,
                 on_standby: standby,
             },
@@ -126,12 +132,15 @@ impl Scenario {
                 on_standby: true,
             });
         }
+        let mut dirs = vec![src, dst];
+        dirs.dedup();
         Scenario {
             model: model.clone(),
             sem,
             procs,
             src,
             dst,
+            dirs,
         }
     }
 
@@ -318,11 +327,11 @@ fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     v
 }
 
-/// `createdb()` (dbcommands.c; pg-fidelity 2): `CREATE DATABASE n TEMPLATE d TABLESPACE t`.
+/// `createdb()` (dbcommands.c; docs/postgresql.md, "createdb"): `CREATE DATABASE n TEMPLATE d TABLESPACE t`.
 /// The same ops as movedb's, in createdb's order; no rmtree, no drop record.
 fn createdb_program(m: &Model, template: Loc, dst: Loc) -> Vec<Op> {
     // get_db_info(template, ShareLock): no new connection to the template until commit;
-    // pg_database RowExclusiveLock until commit (pg-fidelity 2.1, 9).
+    // pg_database RowExclusiveLock until commit (docs/postgresql.md, "createdb").
     let mut v = vec![
         Op::Lock {
             obj: LockObj::Database,
@@ -353,7 +362,55 @@ fn createdb_program(m: &Model, template: Loc, dst: Loc) -> Vec<Op> {
     v
 }
 
-fn backup_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
+/// `dropdb()` (dbcommands.c; docs/postgresql.md, "dropdb"): `DROP DATABASE d`.
+fn dropdb_program(m: &Model, dir: Loc) -> Vec<Op> {
+    // table_open(pg_database, RowExclusiveLock) until commit; LockSharedObject(D,
+    // AccessExclusiveLock): the model waits for the ordinary backend's session to end where
+    // PostgreSQL's CountOtherDBBackends raises "being accessed by other users".
+    let mut v = vec![
+        Op::Lock {
+            obj: LockObj::PgDatabase,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        },
+        Op::Lock {
+            obj: LockObj::Database,
+            mode: LockMode::AccessExclusive,
+            scope: Scope::Xact,
+        },
+    ];
+    match m.dropdb.refuse_during_backup {
+        Refuse::Never => {}
+        Refuse::Exclusive => v.push(Op::RefuseDuringBackup {
+            exclusive_only: true,
+        }),
+        Refuse::Any => v.push(Op::RefuseDuringBackup {
+            exclusive_only: false,
+        }),
+    }
+    // 15.4+ (and the 11-14 minor releases of August 2023): the in-place invalid mark, flushed,
+    // then the transactional delete of the row. The model's 15 and 18 are current minors.
+    if m.pg >= V::V15 {
+        v.push(Op::MarkDatabaseInvalid);
+    }
+    v.extend([
+        Op::DeleteCatalogRow,
+        Op::DropDatabaseBuffers,
+        Op::RequestCheckpoint {
+            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
+        },
+        Op::WaitCheckpoint,
+    ]);
+    // remove_dbtablespaces: rmtree of every directory of D, then one XLOG_DBASE_DROP.
+    match m.dropdb.drop_record {
+        DropRecord::AfterRmtree => v.extend([Op::Rmtree { src: dir }, Op::LogDrop { src: dir }]),
+        DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src: dir }, Op::Rmtree { src: dir }]),
+    }
+    v.push(Op::Commit { force_sync: true });
+    v
+}
+
+fn backup_program(m: &Model, dirs: &[Loc]) -> Vec<Op> {
     let standby = m.backup.source == BackupSource::Standby;
     // The lock is taken on the server the backup runs on.
     let obj = if standby {
@@ -380,6 +437,9 @@ fn backup_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     if lock_mode != PgDatabaseLock::None {
         v.push(lock.clone());
     }
+    if lock_mode == PgDatabaseLock::ReleasedBeforeStart {
+        v.push(unlock.clone());
+    }
     if standby {
         v.extend([Op::StartBackupOnStandby, Op::WaitRestartpoint]);
     } else {
@@ -392,16 +452,10 @@ fn backup_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
         v.push(unlock.clone());
     }
     // pg_basebackup sends user tablespaces first and the main data directory last.
-    for ts in [dst, src] {
-        if ts.in_user_tablespace() {
-            v.push(Op::SendTablespace { ts });
-        }
-    }
-    for ts in [dst, src] {
-        if !ts.in_user_tablespace() {
-            v.push(Op::SendTablespace { ts });
-        }
-    }
+    let mut walk: Vec<Loc> = dirs.to_vec();
+    walk.sort_by_key(|ts| !ts.in_user_tablespace());
+    walk.dedup();
+    v.extend(walk.into_iter().map(|ts| Op::SendTablespace { ts }));
     v.push(if standby {
         Op::StopBackupOnStandby
     } else {

@@ -11,12 +11,15 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Command {
-    /// `ALTER DATABASE d SET TABLESPACE t` (`movedb`, pg-fidelity 1).
+    /// `ALTER DATABASE d SET TABLESPACE t` (`movedb`, docs/postgresql.md, "movedb").
     #[default]
     Movedb,
-    /// `CREATE DATABASE n TEMPLATE d TABLESPACE t` (`createdb`, pg-fidelity 2): the ordinary
+    /// `CREATE DATABASE n TEMPLATE d TABLESPACE t` (`createdb`, docs/postgresql.md, "createdb"): the ordinary
     /// backend's actions then change the template `d` once the new database is committed.
     Createdb,
+    /// `DROP DATABASE d` (`dropdb`): the ordinary backend's actions run before the drop (the
+    /// drop waits for its session to end).
+    Dropdb,
 }
 
 impl Command {
@@ -25,11 +28,33 @@ impl Command {
         match self {
             Command::Movedb => "movedb",
             Command::Createdb => "createdb",
+            Command::Dropdb => "dropdb",
+        }
+    }
+    /// The SQL command, for messages.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Command::Movedb => "ALTER DATABASE SET TABLESPACE",
+            Command::Createdb => "CREATE DATABASE",
+            Command::Dropdb => "DROP DATABASE",
         }
     }
 }
 
-/// CREATE DATABASE's strategy (pg-fidelity 2.2, 2.3).
+/// dropdb knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DropdbKnobs {
+    /// Order of the DROP record and the removal of the directory: `after-rmtree` (every
+    /// released version, `remove_dbtablespaces`) or `before-rmtree` (a candidate fix).
+    #[serde(default)]
+    pub drop_record: DropRecord,
+    /// Refuse (ERROR) while a base backup runs: a flag check, as fix 1 does for movedb.
+    #[serde(default)]
+    pub refuse_during_backup: Refuse,
+}
+
+/// CREATE DATABASE's strategy (docs/postgresql.md, "createdb").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum CreatedbStrategy {
@@ -52,7 +77,7 @@ pub struct CreatedbKnobs {
     pub strategy: CreatedbStrategy,
 }
 
-/// How movedb copies the database (pg-fidelity 1.1 step 12 vs. 2.3).
+/// How movedb copies the database (docs/postgresql.md, "movedb" vs. "createdb").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum CopyMethod {
@@ -100,6 +125,9 @@ pub enum PgDatabaseLock {
     UntilStop,
     /// Only around the start checkpoint (an ablation).
     StartOnly,
+    /// Taken and released before the backup raises its in-progress flag (`runningBackups++`):
+    /// an ablation with a check-then-act gap between the lock and the flag.
+    ReleasedBeforeStart,
 }
 
 /// One action of the ordinary backend connected to `D`, written `"visible REL BLK"` or
@@ -174,7 +202,7 @@ impl fmt::Display for BackendAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum DropRecord {
-    /// After `rmtree` (every released version; pg-fidelity 1.1 steps 15-16).
+    /// After `rmtree` (every released version; docs/postgresql.md, "movedb").
     #[default]
     AfterRmtree,
     /// Before `rmtree` (not in PostgreSQL): the record precedes the files' disappearance, so a
@@ -196,17 +224,17 @@ pub struct MovedbKnobs {
     #[serde(default)]
     pub drop_record: DropRecord,
     /// Raise an ERROR after the create record and the second checkpoint, before the commit
-    /// (pg-fidelity 1.2): `movedb_failure_callback` removes the target with no WAL.
+    /// (docs/postgresql.md, "movedb"): `movedb_failure_callback` removes the target with no WAL.
     #[serde(default)]
     pub error_before_commit: bool,
     /// The primary may crash (power loss, `pg_ctl stop -m immediate`) at any step while movedb
     /// runs; crash recovery of the primary's own files is then checked, and the leaks
-    /// PostgreSQL's comments accept after such a crash are allowed (pg-fidelity 1.2, 11.3).
+    /// PostgreSQL's comments accept after such a crash are allowed (docs/postgresql.md, "movedb").
     #[serde(default)]
     pub crash: bool,
 }
 
-/// Where a base backup is taken (pg-fidelity 5; the 2015 report came from a standby backup).
+/// Where a base backup is taken (docs/postgresql.md, "The base backup"; the 2015 report came from a standby backup).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackupSource {
@@ -343,6 +371,9 @@ pub struct Model {
     /// createdb knobs.
     #[serde(default)]
     pub createdb: CreatedbKnobs,
+    /// dropdb knobs.
+    #[serde(default)]
+    pub dropdb: DropdbKnobs,
     /// Base backup knobs.
     #[serde(default)]
     pub backup: BackupKnobs,
@@ -449,8 +480,7 @@ impl Model {
                 format!("must be 1..={MAX_PAGES}, got {}", self.pages),
             );
         }
-        if self.command == Command::Createdb
-            && (self.movedb.crash || self.movedb.error_before_commit)
+        if self.command != Command::Movedb && (self.movedb.crash || self.movedb.error_before_commit)
         {
             return err(
                 if self.movedb.crash {
@@ -458,8 +488,39 @@ impl Model {
                 } else {
                     "error-before-commit"
                 },
-                "is a movedb knob; this model has command = \"createdb\"".into(),
+                format!(
+                    "is a movedb knob; this model has command = \"{}\"",
+                    self.command.as_str()
+                ),
             );
+        }
+        // A section for another command would be silently ignored: refuse it.
+        for (section, cmd, set) in [
+            (
+                "movedb",
+                Command::Movedb,
+                self.movedb != MovedbKnobs::default(),
+            ),
+            (
+                "createdb",
+                Command::Createdb,
+                self.createdb != CreatedbKnobs::default(),
+            ),
+            (
+                "dropdb",
+                Command::Dropdb,
+                self.dropdb != DropdbKnobs::default(),
+            ),
+        ] {
+            if set && self.command != cmd {
+                return err(
+                    section,
+                    format!(
+                        "[{section}] knobs apply to command = \"{section}\"; this model has command = \"{}\"",
+                        self.command.as_str()
+                    ),
+                );
+            }
         }
         if self.backup.source == BackupSource::Standby
             && self.backup.method == BackupMethod::Exclusive
@@ -563,6 +624,9 @@ fn line_of(text: &str, knob: &str) -> usize {
     text.lines()
         .position(|l| {
             let l = l.trim_start();
+            if l.trim_end() == format!("[{knob}]") {
+                return true;
+            }
             l.strip_prefix(knob)
                 .is_some_and(|rest| rest.trim_start().starts_with('='))
         })

@@ -1,5 +1,5 @@
 //! The atomic operations of the processes: one file operation, one WAL record, one lock
-//! acquisition or release per step (pg-fidelity 11.2). Each names the PostgreSQL function it
+//! acquisition or release per step (docs/simplifications.md). Each names the PostgreSQL function it
 //! stands for. Multi-step ops (copydir, rmtree, a tablespace walk) keep a cursor in the World and
 //! take one file per step.
 
@@ -57,7 +57,7 @@ pub enum Op {
         dst: Loc,
     },
     /// `copydir(src, dst, false)`: `mkdir(dst)`, `AllocateDir(src)`, then `copy_file` one file per
-    /// step (copydir.c; pg-fidelity 1.3).
+    /// step (copydir.c; docs/postgresql.md, "movedb").
     Copydir {
         /// Source.
         src: Loc,
@@ -72,7 +72,7 @@ pub enum Op {
         dst: Loc,
     },
     /// `CreateDirAndVersionFile(dst)` + `XLOG_DBASE_CREATE_WAL_LOG`: createdb's WAL_LOG strategy
-    /// (15+, pg-fidelity 2.3), and fix (2) for movedb.
+    /// (15+, docs/postgresql.md, "createdb"), and fix (2) for movedb.
     LogCreateWalLog {
         /// Source (recorded for the ghost state).
         src: Loc,
@@ -89,6 +89,11 @@ pub enum Op {
         /// Target.
         dst: Loc,
     },
+    /// dropdb's `heap_inplace_update` of `D`'s row: `datconnlimit = DATCONNLIMIT_INVALID_DB`,
+    /// then `XLogFlush` (15.4+; the WAL is durable at insert in the model).
+    MarkDatabaseInvalid,
+    /// dropdb's `CatalogTupleDelete` of `D`'s `pg_database` row (visible at commit).
+    DeleteCatalogRow,
     /// `heap_update` of `pg_database.dattablespace` (movedb step 12c).
     UpdateCatalog {
         /// New tablespace.
@@ -96,7 +101,7 @@ pub enum Op {
     },
     /// An ERROR inside movedb's `PG_ENSURE_ERROR_CLEANUP` block after the create record (e.g.
     /// "checkpoint request failed"): `movedb_failure_callback` runs `rmtree(dst)` and writes no
-    /// WAL; `AbortTransaction` writes the abort record and releases the locks (pg-fidelity 1.2).
+    /// WAL; `AbortTransaction` writes the abort record and releases the locks (docs/postgresql.md, "movedb").
     ErrorBeforeCommit {
         /// Target removed by the callback.
         dst: Loc,
@@ -120,7 +125,7 @@ pub enum Op {
         src: Loc,
     },
     /// `do_pg_start_backup`: `runningBackups++`, forcePageWrites, then
-    /// `RequestCheckpoint(FORCE|WAIT|IMMEDIATE)` (xlog.c; pg-fidelity 5.1).
+    /// `RequestCheckpoint(FORCE|WAIT|IMMEDIATE)` (xlog.c; docs/postgresql.md, "The base backup").
     StartBackup {
         /// Requested flags.
         flags: u8,
@@ -129,14 +134,14 @@ pub enum Op {
     WaitStartCheckpoint,
     /// `sendTablespace` / `sendDir` over `D`'s directory in `ts`: list, `lstat`, `AllocateDir`,
     /// `sendFile` one file per step; ENOENT on `lstat`/open is skipped, a directory that vanishes
-    /// between `lstat` and `AllocateDir` is an ERROR (basebackup.c; pg-fidelity 5.2).
+    /// between `lstat` and `AllocateDir` is an ERROR (basebackup.c; docs/postgresql.md, "The base backup").
     SendTablespace {
         /// Tablespace sent.
         ts: Loc,
     },
-    /// `do_pg_stop_backup`: `XLOG_BACKUP_END(start)`, `runningBackups--` (pg-fidelity 5.3).
+    /// `do_pg_stop_backup`: `XLOG_BACKUP_END(start)`, `runningBackups--` (docs/postgresql.md, "The base backup").
     StopBackup,
-    /// `do_pg_backup_start` on a standby (pg-fidelity 5.1, 7.3): `runningBackups++` in the
+    /// `do_pg_backup_start` on a standby (docs/postgresql.md, "The base backup"): `runningBackups++` in the
     /// standby's shared memory (invisible to the primary; no XLOG switch, and forcePageWrites has
     /// no effect there); `RequestCheckpoint(FORCE|WAIT)` becomes a restartpoint:
     /// `CreateRestartPoint` begins by reading `XLogCtl->lastCheckPoint`, the last checkpoint
@@ -149,7 +154,7 @@ pub enum Op {
     /// The end of a backup taken from a standby: `sendFile("global/pg_control")`, sent last, then
     /// `do_pg_backup_stop`, which can write no WAL: the stop point is the standby's
     /// `minRecoveryPoint`, which the restored copy's recovery uses as its backup end point
-    /// (pg-fidelity 5.3, 5.4). One step.
+    /// (docs/postgresql.md, "The base backup"). One step.
     StopBackupOnStandby,
     /// The standby's startup process (`PerformWalRecovery` loop, xlogrecovery.c): replays the
     /// primary's WAL one record per step into the standby's own files; `dbase_redo`'s
@@ -166,7 +171,7 @@ pub enum Op {
     /// `InitPostgres`: `LockSharedObject(D, RowExclusiveLock)` for the session, read
     /// `dattablespace`.
     Connect,
-    /// VACUUM: `visibilitymap_set` → `log_heap_visible` (heapam.c; pg-fidelity 6).
+    /// VACUUM: `visibilitymap_set` → `log_heap_visible` (heapam.c; docs/postgresql.md, "VACUUM's HEAP2_VISIBLE").
     Visible {
         /// Relation.
         rel: u8,
@@ -272,8 +277,10 @@ impl Op {
             Op::LogCreateFileCopy { .. } | Op::LogDrop { .. } => WAL,
             Op::LogCreateWalLog { .. } => WAL | FS_BASE | FS_USER,
             Op::CopyRelationsLogged { .. } => WAL | BUFFERS | FS_BASE | FS_USER,
-            Op::UpdateCatalog { .. } => WAL | CATALOG,
-            Op::Commit { .. } => WAL | LOCKS,
+            Op::UpdateCatalog { .. } | Op::MarkDatabaseInvalid | Op::DeleteCatalogRow => {
+                WAL | CATALOG
+            }
+            Op::Commit { .. } => WAL | LOCKS | CATALOG,
             Op::ErrorBeforeCommit { .. } => WAL | CATALOG | FS_BASE | FS_USER | may_fail,
             Op::Rmtree { src } => fs(src),
             Op::StartBackup { .. } => BACKUP | CKPT,
@@ -316,6 +323,8 @@ impl Op {
             Op::LogCreateWalLog { .. } => "CreateDirAndVersionFile".into(),
             Op::CopyRelationsLogged { .. } => "CreateAndCopyRelationData".into(),
             Op::UpdateCatalog { .. } => "heap_update(pg_database)".into(),
+            Op::MarkDatabaseInvalid => "heap_inplace_update(pg_database)".into(),
+            Op::DeleteCatalogRow => "CatalogTupleDelete(pg_database)".into(),
             Op::ErrorBeforeCommit { .. } => "movedb_failure_callback".into(),
             Op::Commit { .. } => "CommitTransactionCommand".into(),
             Op::Rmtree { .. } => "rmtree".into(),
@@ -431,7 +440,8 @@ impl Op {
                 if w.backup.in_progress && (!exclusive_only || exclusive) {
                     ev!(
                         e,
-                        "ERROR: a base backup is in progress; ALTER DATABASE SET TABLESPACE refused"
+                        "ERROR: a base backup is in progress; {} refused",
+                        sc.model.command.sql()
                     );
                     fail(w, p);
                     return;
@@ -506,14 +516,20 @@ impl Op {
             Op::CopyRelationsLogged { src, dst } => {
                 advance = copy_logged_step(w, p, src, dst, &mut e);
             }
+            Op::MarkDatabaseInvalid => {
+                let lsn = w.log(Rec::MarkInvalid);
+                ev!(e, "WAL {lsn}: {}; XLogFlush", w.wal[lsn as usize]);
+            }
+            Op::DeleteCatalogRow => {
+                let lsn = w.log(Rec::CatalogDelete);
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
             Op::UpdateCatalog { dst } => {
-                w.catalog_pending = Some(dst);
                 let lsn = w.log(Rec::CatalogUpdate { ts: dst });
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::ErrorBeforeCommit { dst } => {
                 w.fs.rmtree(dst);
-                w.catalog_pending = None;
                 let lsn = w.log(Rec::Abort);
                 ev!(
                     e,
@@ -524,9 +540,6 @@ impl Op {
                 return;
             }
             Op::Commit { force_sync } => {
-                if let Some(ts) = w.catalog_pending.take() {
-                    w.catalog = ts;
-                }
                 let lsn = w.log(Rec::Commit { force_sync });
                 w.locks.release_xact(p);
                 let kept = w.locks.holds().iter().any(|h| h.proc == p);
@@ -542,6 +555,7 @@ impl Op {
             }
             Op::LogDrop { src } => {
                 let lsn = w.log(Rec::Drop { ts: src });
+                w.ghost.drop_lsn = Some(lsn);
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::StartBackup { flags } => {
@@ -559,7 +573,6 @@ impl Op {
                 let start = w.ckpt.control_redo;
                 w.backup.start_lsn = Some(start);
                 w.backup.catalog_at_start = w.catalog;
-                w.backup.catalog_pending_at_start = w.catalog_pending;
                 ev!(
                     e,
                     "start WAL location {start} (redo of the checkpoint in pg_control)"
@@ -572,6 +585,7 @@ impl Op {
                 let start = w.backup.start_lsn.unwrap_or(0);
                 let lsn = w.log(Rec::BackupEnd { start });
                 w.backup.end_lsn = Some(lsn);
+                w.ghost.stopped_during_removal = w.removal_begun();
                 w.backup.in_progress = false;
                 ev!(
                     e,
@@ -604,7 +618,6 @@ impl Op {
                 let start = sb.restart_redo;
                 w.backup.start_lsn = Some(start);
                 w.backup.catalog_at_start = sb.catalog;
-                w.backup.catalog_pending_at_start = sb.catalog_pending;
                 ev!(
                     e,
                     "restartpoint {}; start WAL location {start} (checkPointCopy.redo), BACKUP FROM: standby",
@@ -621,6 +634,7 @@ impl Op {
                 };
                 let end = sb.min_recovery_point;
                 w.backup.end_lsn = Some(end);
+                w.ghost.stopped_during_removal = w.removal_begun();
                 ev!(
                     e,
                     "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"
@@ -631,18 +645,32 @@ impl Op {
                 startup_step(sc, w, p, lock, &mut e);
             }
             Op::Connect => {
+                if !w.catalog.connectable() {
+                    ev!(
+                        e,
+                        "FATAL: database {} {}",
+                        crate::world::fs::DB_OID,
+                        if w.catalog.dropped {
+                            "does not exist"
+                        } else {
+                            "is invalid: cannot connect"
+                        }
+                    );
+                    fail(w, p);
+                    return;
+                }
                 w.locks.grant(Hold {
                     proc: p,
                     obj: LockObj::Database,
                     mode: LockMode::RowExclusive,
                     scope: Scope::Session,
                 });
-                w.procs[pi].db_ts = w.catalog;
+                w.procs[pi].db_ts = w.catalog.ts;
                 ev!(
                     e,
                     "connect to database {}: RowExclusiveLock (session); dattablespace = {}",
                     crate::world::fs::DB_OID,
-                    w.catalog
+                    w.catalog.ts
                 );
             }
             Op::Visible { rel, blk } => {
@@ -657,15 +685,16 @@ impl Op {
                     blk,
                     heap_image: image,
                 });
-                if image.is_some() {
-                    w.dirty.insert(
-                        key,
-                        Page {
-                            ver: page.ver,
-                            lsn: lsn + 1,
-                        },
-                    );
-                }
+                // PageSetAllVisible + MarkBufferDirty; the page LSN moves only when the record
+                // carries its image (hint bits WAL-logged).
+                w.dirty.insert(
+                    key,
+                    Page {
+                        ver: page.ver,
+                        all_visible: true,
+                        lsn: if image.is_some() { lsn + 1 } else { page.lsn },
+                    },
+                );
                 ev!(e, "VACUUM: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::Update { rel, blk } => {
@@ -674,12 +703,26 @@ impl Op {
                 let page = w.read_page(key).unwrap_or_default();
                 let ver = page.ver.saturating_add(1);
                 let rec = if page.lsn <= w.ckpt.redo_rec_ptr {
-                    Rec::Fpi { ts, rel, blk, ver }
+                    Rec::Fpi {
+                        ts,
+                        rel,
+                        blk,
+                        ver,
+                        all_visible: false,
+                    }
                 } else {
                     Rec::HeapUpdate { ts, rel, blk, ver }
                 };
                 let lsn = w.log(rec);
-                w.dirty.insert(key, Page { ver, lsn: lsn + 1 });
+                // heap_update clears PD_ALL_VISIBLE.
+                w.dirty.insert(
+                    key,
+                    Page {
+                        ver,
+                        all_visible: false,
+                        lsn: lsn + 1,
+                    },
+                );
                 ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::Crash { .. } => {
@@ -899,12 +942,13 @@ fn copy_logged_step(
             rel,
             blk,
             ver: page.ver,
+            all_visible: page.all_visible,
         });
         w.dirty.insert(
             (dst, rel, blk),
             Page {
-                ver: page.ver,
                 lsn: lsn + 1,
+                ..page
             },
         );
         ev!(
@@ -929,6 +973,7 @@ fn rmtree_step(w: &mut World, p: ProcId, src: Loc, e: &mut Option<&mut String>) 
     match w.procs[pi].cursor.take() {
         None => {
             w.ghost.rmtree_begun = true;
+            w.ghost.move_src = Some(src);
             let names = w.fs.names(src);
             ev!(
                 e,
@@ -1113,8 +1158,10 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
                     ts.db_path(),
                     names.len()
                 );
-                if dropped_src == Some(ts) {
+                // movedb's old directory (known from its copy), or dropdb's directory.
+                if dropped_src.is_none_or(|s| s == ts) {
                     w.ghost.standby_rmtree_begun = true;
+                    w.ghost.move_src = Some(ts);
                 }
                 sb.cursor = Some((names, 0));
                 finished = false;
@@ -1183,12 +1230,7 @@ fn startup_step(sc: &Scenario, w: &mut World, p: ProcId, lock: bool, e: &mut Opt
 
 /// One step of a tablespace walk; returns whether the tablespace is sent.
 fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>) -> bool {
-    let removal_begun = if w.standby.is_some() {
-        w.ghost.standby_rmtree_begun
-    } else {
-        w.ghost.rmtree_begun
-    };
-    let during_rmtree = removal_begun && w.ghost.move_src == Some(ts);
+    let during_rmtree = w.removal_begun() && w.ghost.move_src == Some(ts);
     let stage = std::mem::take(&mut w.backup.stage);
     let (next_stage, done) = match stage {
         WalkStage::OpenTablespace => {

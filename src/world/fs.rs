@@ -1,5 +1,5 @@
 //! The abstract filesystem: tablespaces, the database directory of `D` in each, relation files
-//! and their pages. Pages are version numbers, not bytes (pg-fidelity 11.1).
+//! and their pages. Pages are version numbers, not bytes (docs/simplifications.md).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,7 +21,7 @@ pub const NEW_DB_OID: u32 = 16390;
 ///
 /// `Base` is `D`'s directory in `pg_default` (`base/16384`), sent last by a base backup; `User`
 /// is `D`'s directory in the user tablespace `T` (`pg_tblspc/16400/16384`), sent first
-/// (pg-fidelity 5.2). `NewDb` is the directory of the database `N` that `CREATE DATABASE n
+/// (docs/postgresql.md, "The base backup"). `NewDb` is the directory of the database `N` that `CREATE DATABASE n
 /// TEMPLATE d TABLESPACE t` creates (`pg_tblspc/16400/16390`); relation files keep the
 /// template's relfilenodes, as `copydir` and `CreateAndCopyRelationData` keep them.
 #[derive(
@@ -29,10 +29,10 @@ pub const NEW_DB_OID: u32 = 16390;
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Loc {
-    /// `base/`, the default tablespace (`S` in pg-fidelity).
+    /// `base/`, the default tablespace (`S`).
     #[default]
     Base,
-    /// `pg_tblspc/16400/16384`: `D` in a user tablespace (`T` in pg-fidelity).
+    /// `pg_tblspc/16400/16384`: `D` in a user tablespace (`T`).
     User,
     /// `pg_tblspc/16400/16390`: the new database `N` of the CREATE DATABASE scenario.
     NewDb,
@@ -67,11 +67,16 @@ impl fmt::Display for Loc {
     }
 }
 
-/// One page: its content version (`0` = all-zero page, `PageIsNew`) and its page LSN.
+/// One page: its content version (`0` = all-zero page, `PageIsNew`), its `PD_ALL_VISIBLE`
+/// bit and its page LSN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Page {
     /// Content version; 0 is an all-zero (new) page.
     pub ver: u8,
+    /// `PD_ALL_VISIBLE`: set by VACUUM (`PageSetAllVisible`, logged by `log_heap_visible`),
+    /// cleared by a change to the page.
+    #[serde(default)]
+    pub all_visible: bool,
     /// `PageGetLSN`: the end LSN (index + 1) of the last WAL record that changed the page.
     pub lsn: Lsn,
 }

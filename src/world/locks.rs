@@ -1,5 +1,5 @@
 //! The heavyweight lock table: `pg_database` and the database object `D`, with PostgreSQL's
-//! conflict table (`LockConflicts[]`, lock.c; pg-fidelity 9).
+//! conflict table (`LockConflicts[]`, lock.c; docs/postgresql.md, "Locks").
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -4,11 +4,13 @@
 //! The process programs (in `scenario/`) change the World only through the methods here and in
 //! the submodules; the restore check (`redo`) is PostgreSQL's startup-process semantics.
 
+pub mod catalog;
 pub mod fs;
 pub mod locks;
 pub mod redo;
 pub mod wal;
 
+pub use catalog::Catalog;
 pub use fs::{Dir, Fs, Loc, Lsn, Page, RelFile};
 pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
 pub use wal::Rec;
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A PostgreSQL major version whose behaviour the model follows (pg-fidelity 11.2, "version
+/// A PostgreSQL major version whose behaviour the model follows (docs/simplifications.md, "version
 /// switches").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PgVersion {
@@ -76,7 +78,7 @@ pub struct Semantics {
 
 impl Semantics {
     /// Whether a VISIBLE record images the heap page on its first change after a redo pointer
-    /// (pg-fidelity 6.1/6.2): never in 9.2; iff hint bits are WAL-logged from 9.3.
+    /// (docs/postgresql.md, "VACUUM's HEAP2_VISIBLE"): never in 9.2; iff hint bits are WAL-logged from 9.3.
     pub fn visible_images_heap(&self) -> bool {
         self.pg != PgVersion::V92 && self.hint_bits_logged
     }
@@ -121,7 +123,7 @@ pub mod ckpt_flags {
 /// A buffer tag: (tablespace, relation, block) of database `D`.
 pub type PageKey = (Loc, u8, u8);
 
-/// The checkpointer's shared request state and its checkpoint in progress (pg-fidelity 7).
+/// The checkpointer's shared request state and its checkpoint in progress (docs/postgresql.md, "The checkpointer").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Checkpointer {
     /// OR of the flags requested since the last checkpoint began (0 = no request).
@@ -163,7 +165,7 @@ pub enum WalkStage {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BackupError(pub String);
 
-/// The base backup's state: the walsender's walk and the copy it is building (pg-fidelity 5).
+/// The base backup's state: the walsender's walk and the copy it is building (docs/postgresql.md, "The base backup").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Backup {
     /// `runningBackups > 0` (what a flag check in movedb looks at).
@@ -172,10 +174,8 @@ pub struct Backup {
     pub start_wait: Option<u8>,
     /// Start LSN (redo of the start checkpoint), once known.
     pub start_lsn: Option<Lsn>,
-    /// `dattablespace` of `D` in the copied `pg_database` at start (committed value).
-    pub catalog_at_start: Loc,
-    /// movedb's uncommitted update of `dattablespace` at start, if any.
-    pub catalog_pending_at_start: Option<Loc>,
+    /// `D`'s row in the copied `pg_database` at start (with the change not yet committed).
+    pub catalog_at_start: Catalog,
     /// The walk of the tablespace being sent.
     pub stage: WalkStage,
     /// The copy being built.
@@ -188,17 +188,15 @@ pub struct Backup {
     pub end_lsn: Option<Lsn>,
 }
 
-/// A streaming standby of the primary, on which a base backup can be taken (pg-fidelity 5.1-5.4,
+/// A streaming standby of the primary, on which a base backup can be taken (docs/postgresql.md, "The base backup",
 /// 7.3). Its startup process replays the primary's WAL into the standby's own files. The standby
 /// has no buffer pool in the model: replayed pages are written at once.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Standby {
     /// The standby's files.
     pub fs: Fs,
-    /// `dattablespace` of `D` in the standby's `pg_database`, as replayed and committed.
-    pub catalog: Loc,
-    /// A replayed but not yet committed update of it.
-    pub catalog_pending: Option<Loc>,
+    /// `D`'s row in the standby's `pg_database`, as replayed.
+    pub catalog: Catalog,
     /// Replay position: the LSN of the next record to replay (every record below is applied).
     pub replayed: Lsn,
     /// Redo pointer of the last checkpoint record replayed (`RecoveryRestartPoint` →
@@ -240,9 +238,15 @@ pub struct ProcState {
 pub struct Ghost {
     /// LSN of movedb's create record (file copy or WAL-log).
     pub create_lsn: Option<Lsn>,
-    /// Source tablespace of the move, once movedb began copying.
+    /// Source tablespace of the move, once movedb began copying; the directory dropdb removes,
+    /// once its removal began.
     pub move_src: Option<Loc>,
-    /// movedb's removal of the source directory has begun.
+    /// When the backup stopped, the removal of the directory it walks had begun (movedb's or
+    /// dropdb's rmtree on a primary, DROP replay on a standby).
+    pub stopped_during_removal: bool,
+    /// LSN of the `XLOG_DBASE_DROP` record (movedb's old directory, dropdb's directory).
+    pub drop_lsn: Option<Lsn>,
+    /// movedb's (dropdb's) removal of the source directory has begun.
     pub rmtree_begun: bool,
     /// The standby's startup process began removing the old directory (`dbase_redo` DROP).
     pub standby_rmtree_begun: bool,
@@ -262,10 +266,8 @@ pub struct World {
     pub wal: Vec<Rec>,
     /// Heavyweight locks.
     pub locks: LockTable,
-    /// `pg_database.dattablespace` of `D`, as committed.
-    pub catalog: Loc,
-    /// movedb's updated `dattablespace`, not yet committed.
-    pub catalog_pending: Option<Loc>,
+    /// `D`'s row in `pg_database`.
+    pub catalog: Catalog,
     /// Checkpointer state.
     pub ckpt: Checkpointer,
     /// Base backup state.
@@ -288,11 +290,19 @@ impl World {
         w.fs.mkdir(ts);
         let dir = w.fs.dir_mut(ts).expect("just created");
         for r in 0..files {
-            dir.files
-                .insert(r, vec![Page { ver: 1, lsn: 0 }; usize::from(pages)]);
+            dir.files.insert(
+                r,
+                vec![
+                    Page {
+                        ver: 1,
+                        ..Page::default()
+                    };
+                    usize::from(pages)
+                ],
+            );
         }
         w.wal.push(Rec::Checkpoint { redo: 0 });
-        w.catalog = ts;
+        w.catalog = Catalog::new(ts);
         w.procs = vec![ProcState::default(); nprocs];
         w
     }
@@ -311,6 +321,16 @@ impl World {
         self
     }
 
+    /// Whether the removal of the directory the backup walks has begun: movedb's or dropdb's
+    /// rmtree on a primary, the replay of the DROP record on a standby.
+    pub fn removal_begun(&self) -> bool {
+        if self.standby.is_some() {
+            self.ghost.standby_rmtree_begun
+        } else {
+            self.ghost.rmtree_begun
+        }
+    }
+
     /// The files a base backup walks: the standby's when it is taken from a standby.
     pub fn walked_fs(&self) -> &Fs {
         self.standby.as_ref().map_or(&self.fs, |s| &s.fs)
@@ -321,9 +341,11 @@ impl World {
         Lsn::try_from(self.wal.len()).unwrap_or(Lsn::MAX)
     }
 
-    /// `XLogInsert`: append a record and return its LSN.
+    /// `XLogInsert`: append a record and return its LSN. A record about `pg_database` takes
+    /// effect on the primary's catalog exactly as its redo does ([`Catalog::redo`]).
     pub fn log(&mut self, rec: Rec) -> Lsn {
         let lsn = self.insert_lsn();
+        self.catalog.redo(&rec);
         self.wal.push(rec);
         lsn
     }
@@ -347,7 +369,7 @@ impl World {
     }
 
     /// Whether a WAIT requester that saw `started_at_request` is satisfied: a checkpoint that
-    /// began after the request has completed (pg-fidelity 7.1).
+    /// began after the request has completed (docs/postgresql.md, "The checkpointer").
     pub fn checkpoint_done_since(&self, started_at_request: u8) -> bool {
         self.ckpt.done > started_at_request
     }

@@ -1,10 +1,10 @@
 //! The restore check: the startup process replaying a restored base backup from its start LSN to
 //! the end of the WAL, with `dbase_redo`, `XLogReadBufferExtended` and the invalid-page table
-//! (pg-fidelity 3, 4, 5.4, 6). The result is compared with the primary by the properties.
+//! (docs/postgresql.md, "Redo"). The result is compared with the primary by the properties.
 
 use super::fs::{Dir, Fs, Loc, Lsn, Page};
 use super::wal::Rec;
-use super::{Semantics, Standby, World};
+use super::{Catalog, Semantics, Standby, World};
 use std::collections::BTreeMap;
 
 /// How replay of the restored backup ended.
@@ -41,8 +41,8 @@ pub enum RestoreOutcome {
         consistent_at: Lsn,
         /// The restored files.
         fs: Fs,
-        /// `dattablespace` of `D` in the restored catalog.
-        catalog: Loc,
+        /// `D`'s row in the restored `pg_database`.
+        catalog: Catalog,
     },
 }
 
@@ -60,8 +60,7 @@ pub struct Restore {
 struct Startup<'a> {
     sem: &'a Semantics,
     fs: Fs,
-    catalog: Loc,
-    catalog_pending: Option<Loc>,
+    catalog: Catalog,
     invalid: BTreeMap<(Loc, u8, u8), bool>,
     consistent: bool,
     consistent_at: Lsn,
@@ -125,25 +124,36 @@ impl Startup<'_> {
     }
 
     /// Restore a full-page image through `RBM_ZERO_AND_LOCK`: extends the file with zeros.
-    fn restore_image(&mut self, ts: Loc, rel: u8, blk: u8, ver: u8, lsn: Lsn) {
+    fn restore_image(
+        &mut self,
+        (ts, rel, blk): (Loc, u8, u8),
+        ver: u8,
+        all_visible: bool,
+        lsn: Lsn,
+    ) {
         let file = self.smgrcreate(ts, rel);
         let b = usize::from(blk);
         if file.len() <= b {
             file.resize(b + 1, Page::default());
         }
-        file[b] = Page { ver, lsn: lsn + 1 };
+        file[b] = Page {
+            ver,
+            all_visible,
+            lsn: lsn + 1,
+        };
     }
 
     fn apply(&mut self, lsn: Lsn, rec: &Rec) -> Result<(), Stop> {
+        // pg_database: updates and deletes become visible with their commit record.
+        self.catalog.redo(rec);
         match *rec {
-            Rec::Checkpoint { .. } => {}
-            // The pg_database update becomes visible with its transaction's commit record.
-            Rec::Commit { .. } => {
-                if let Some(ts) = self.catalog_pending.take() {
-                    self.catalog = ts;
-                }
-            }
-            Rec::Abort => self.catalog_pending = None,
+            Rec::Checkpoint { .. }
+            | Rec::Commit { .. }
+            | Rec::Abort
+            | Rec::CatalogUpdate { .. }
+            | Rec::CatalogDelete
+            | Rec::MarkInvalid
+            | Rec::BackupEnd { .. } => {}
             Rec::CreateFileCopy { dst, src } => {
                 // dbase_redo: rmtree(dst) if it is a directory, then copydir(src, dst).
                 if self.fs.rmtree(dst) {
@@ -188,31 +198,47 @@ impl Startup<'_> {
             Rec::SmgrCreate { ts, rel } => {
                 self.smgrcreate(ts, rel);
             }
-            Rec::Fpi { ts, rel, blk, ver } => self.restore_image(ts, rel, blk, ver, lsn),
+            Rec::Fpi {
+                ts,
+                rel,
+                blk,
+                ver,
+                all_visible,
+            } => self.restore_image((ts, rel, blk), ver, all_visible, lsn),
+            // The image is taken after PageSetAllVisible.
             Rec::Visible {
                 ts,
                 rel,
                 blk,
                 heap_image: Some(ver),
-            } => self.restore_image(ts, rel, blk, ver, lsn),
+            } => self.restore_image((ts, rel, blk), ver, true, lsn),
             Rec::Visible {
                 ts,
                 rel,
                 blk,
                 heap_image: None,
             } => {
-                // heap_xlog_visible: the heap page is read RBM_NORMAL; PD_ALL_VISIBLE is a hint
-                // the model does not track, so a found page is left as it is.
-                self.read_normal(ts, rel, blk)?;
-            }
-            Rec::HeapUpdate { ts, rel, blk, ver } => {
+                // heap_xlog_visible: the heap page is read RBM_NORMAL and, if the page is older
+                // than the record (BLK_NEEDS_REDO), PageSetAllVisible; its LSN is set only when
+                // hint bits are WAL-logged, and then the record carries an image instead.
                 if let Some(p) = self.read_normal(ts, rel, blk)?
                     && p.lsn <= lsn
                 {
-                    *p = Page { ver, lsn: lsn + 1 };
+                    p.all_visible = true;
                 }
             }
-            Rec::CatalogUpdate { ts } => self.catalog_pending = Some(ts),
+            Rec::HeapUpdate { ts, rel, blk, ver } => {
+                // heap_xlog_update clears PD_ALL_VISIBLE.
+                if let Some(p) = self.read_normal(ts, rel, blk)?
+                    && p.lsn <= lsn
+                {
+                    *p = Page {
+                        ver,
+                        all_visible: false,
+                        lsn: lsn + 1,
+                    };
+                }
+            }
             Rec::Drop { ts } => {
                 // XLogDropDatabase → forget_invalid_pages_db(D): every tablespace.
                 let n = self.invalid.len();
@@ -222,7 +248,6 @@ impl Startup<'_> {
                 }
                 self.fs.rmtree(ts);
             }
-            Rec::BackupEnd { .. } => {}
         }
         Ok(())
     }
@@ -237,7 +262,6 @@ pub fn standby_apply(sb: &mut Standby, sem: &Semantics, lsn: Lsn, rec: &Rec) -> 
         sem,
         fs: std::mem::take(&mut sb.fs),
         catalog: sb.catalog,
-        catalog_pending: sb.catalog_pending,
         invalid: BTreeMap::new(),
         consistent: true,
         consistent_at: 0,
@@ -247,7 +271,6 @@ pub fn standby_apply(sb: &mut Standby, sem: &Semantics, lsn: Lsn, rec: &Rec) -> 
     let r = st.apply(lsn, rec);
     sb.fs = st.fs;
     sb.catalog = st.catalog;
-    sb.catalog_pending = st.catalog_pending;
     match r {
         Ok(()) => Ok(()),
         Err(Stop::Fatal(m)) => Err(m),
@@ -321,8 +344,15 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     } else {
         EndRule::BackupEnd(start)
     };
-    let catalog = (b.catalog_at_start, b.catalog_pending_at_start);
-    replay(w, sem, b.copy.clone(), start, catalog, rule, with_log)
+    replay(
+        w,
+        sem,
+        b.copy.clone(),
+        start,
+        b.catalog_at_start,
+        rule,
+        with_log,
+    )
 }
 
 /// Crash recovery of the primary after it crashed (`StartupXLOG` without a backup label): replay
@@ -332,25 +362,16 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
 pub fn crash_recovery(w: &World, sem: &Semantics, initial: Loc, with_log: bool) -> Restore {
     let start = w.ckpt.control_redo;
     // pg_database as on disk at the redo pointer: the records before it, applied.
-    let (mut catalog, mut pending) = (initial, None);
+    let mut catalog = Catalog::new(initial);
     for rec in w.wal.iter().take(start as usize) {
-        match *rec {
-            Rec::CatalogUpdate { ts } => pending = Some(ts),
-            Rec::Commit { .. } => {
-                if let Some(ts) = pending.take() {
-                    catalog = ts;
-                }
-            }
-            Rec::Abort => pending = None,
-            _ => {}
-        }
+        catalog.redo(rec);
     }
     replay(
         w,
         sem,
         w.fs.clone(),
         start,
-        (catalog, pending),
+        catalog,
         EndRule::EndOfWal,
         with_log,
     )
@@ -362,7 +383,7 @@ fn replay(
     sem: &Semantics,
     fs: Fs,
     start: Lsn,
-    (catalog, catalog_pending): (Loc, Option<Loc>),
+    catalog: Catalog,
     rule: EndRule,
     with_log: bool,
 ) -> Restore {
@@ -370,7 +391,6 @@ fn replay(
         sem,
         fs,
         catalog,
-        catalog_pending,
         invalid: BTreeMap::new(),
         consistent: false,
         consistent_at: 0,
@@ -411,7 +431,7 @@ fn replay(
         }
         st.log = with_log.then_some(log);
         // End of backup: the BACKUP_END record naming our start (primary), or the
-        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby; pg-fidelity 5.4);
+        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby; docs/postgresql.md, "The base backup");
         // crash recovery: the end of the WAL.
         let end_reached = match rule {
             EndRule::Point(end) => lsn + 1 >= end,

@@ -1,4 +1,4 @@
-//! The write-ahead log: the record kinds of pg-fidelity 11.1 and their display in PostgreSQL's
+//! The write-ahead log: the record kinds of docs/simplifications.md and their display in PostgreSQL's
 //! terms (`pg_waldump`-like).
 
 use super::fs::{Loc, Lsn};
@@ -15,7 +15,7 @@ pub enum Rec {
         redo: Lsn,
     },
     /// `XLOG_DBASE_CREATE` (9.x) / `XLOG_DBASE_CREATE_FILE_COPY` (15+): data-less "copy `src`'s
-    /// directory of `D` to `dst`" (movedb, dbcommands.c; pg-fidelity 1.1 step 12b).
+    /// directory of `D` to `dst`" (movedb, dbcommands.c; docs/postgresql.md, "movedb").
     CreateFileCopy {
         /// Target tablespace.
         dst: Loc,
@@ -36,6 +36,9 @@ pub enum Rec {
     },
     /// `XLOG_FPI` / a record carrying a full-page image: sets the page whatever it was.
     Fpi {
+        /// The image has `PD_ALL_VISIBLE` set (a copied all-visible page; an UPDATE clears it).
+        #[serde(default)]
+        all_visible: bool,
         /// Tablespace.
         ts: Loc,
         /// Relation number.
@@ -75,6 +78,11 @@ pub enum Rec {
         /// New `dattablespace` of `D`.
         ts: Loc,
     },
+    /// dropdb's `heap_inplace_update` of `D`'s `pg_database` row (15.4+): `datconnlimit =
+    /// DATCONNLIMIT_INVALID_DB`, non-transactional, flushed at once (`XLogFlush`).
+    MarkInvalid,
+    /// dropdb's `CatalogTupleDelete` of `D`'s `pg_database` row (visible at commit).
+    CatalogDelete,
     /// `XLOG_DBASE_DROP` for `D`'s directory in `ts`.
     Drop {
         /// Tablespace whose directory of `D` is dropped.
@@ -109,9 +117,18 @@ impl fmt::Display for Rec {
             ),
             Rec::CreateWalLog { ts } => write!(f, "DBASE_CREATE_WAL_LOG {}", ts.db_path()),
             Rec::SmgrCreate { ts, rel } => write!(f, "SMGR_CREATE {}", ts.rel_path(*rel)),
-            Rec::Fpi { ts, rel, blk, ver } => {
-                write!(f, "FPI {} blk {blk} (image v{ver})", ts.rel_path(*rel))
-            }
+            Rec::Fpi {
+                ts,
+                rel,
+                blk,
+                ver,
+                all_visible,
+            } => write!(
+                f,
+                "FPI {} blk {blk} (image v{ver}{})",
+                ts.rel_path(*rel),
+                if *all_visible { ", all-visible" } else { "" }
+            ),
             Rec::HeapUpdate { ts, rel, blk, ver } => {
                 write!(
                     f,
@@ -137,6 +154,16 @@ impl fmt::Display for Rec {
                 ),
             },
             Rec::CatalogUpdate { ts } => write!(f, "HEAP_UPDATE pg_database: dattablespace={ts}"),
+            Rec::MarkInvalid => write!(
+                f,
+                "HEAP_INPLACE pg_database: datconnlimit=-2 (invalid) for database {}",
+                super::fs::DB_OID
+            ),
+            Rec::CatalogDelete => write!(
+                f,
+                "HEAP_DELETE pg_database: row of database {}",
+                super::fs::DB_OID
+            ),
             Rec::Drop { ts } => write!(f, "DBASE_DROP {}", ts.db_path()),
             Rec::Commit { force_sync } => {
                 write!(
