@@ -7,7 +7,7 @@
 //! Run: `cargo bench --bench backends` (add `-- --quick` for a fast pass).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use racecheck::explore::{self, BackendKind, LoomSync, Options, Strategy, Verdict};
+use racecheck::explore::{self, Engine, LoomSync, Options, Strategy, Verdict};
 use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use std::hint::black_box;
@@ -27,9 +27,9 @@ fn variant(name: &str, files: u8) -> Scenario {
     Scenario::new(&m)
 }
 
-fn opts(backend: BackendKind) -> Options {
+fn opts(backend: Engine) -> Options {
     Options {
-        backend,
+        engine: backend,
         preemptions: 1,
         strategy: Strategy::Pct,
         iterations: 1000,
@@ -45,7 +45,7 @@ fn native_every_variant(c: &mut Criterion) {
     for m in models() {
         let sc = Scenario::new(&m);
         g.bench_function(m.name.as_str(), |b| {
-            b.iter(|| black_box(explore::run(&sc, &opts(BackendKind::Native)).expect("run")))
+            b.iter(|| black_box(explore::run(&sc, &opts(Engine::Native)).expect("run")))
         });
     }
     g.finish();
@@ -56,7 +56,7 @@ fn first_counterexample(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for files in [2u8, 3] {
         let sc = variant("baseline", files);
-        for backend in [BackendKind::Native, BackendKind::Loom, BackendKind::Shuttle] {
+        for backend in [Engine::Native, Engine::Loom, Engine::Shuttle] {
             let mut o = opts(backend);
             o.stop_at_first = true;
             o.preemptions = 2;
@@ -78,22 +78,22 @@ fn lockflag_exhaust(c: &mut Criterion) {
     for files in [2u8, 3] {
         let sc = variant("lockflag", files);
         let runs: [(&str, Options); 4] = [
-            ("native", opts(BackendKind::Native)),
+            ("native", opts(Engine::Native)),
             (
                 "loom-bound1-coarse",
                 Options {
                     loom_sync: LoomSync::Coarse,
-                    ..opts(BackendKind::Loom)
+                    ..opts(Engine::Loom)
                 },
             ),
             (
                 "loom-bound1-fine",
                 Options {
                     loom_sync: LoomSync::Fine,
-                    ..opts(BackendKind::Loom)
+                    ..opts(Engine::Loom)
                 },
             ),
-            ("shuttle-pct-1000", opts(BackendKind::Shuttle)),
+            ("shuttle-pct-1000", opts(Engine::Shuttle)),
         ];
         for (name, o) in runs {
             g.bench_function(format!("{name}/K={files}"), |b| {
@@ -116,7 +116,7 @@ fn native_by_source(c: &mut Criterion) {
             m.backup.source = source;
             let sc = Scenario::new(&m);
             g.bench_function(format!("{name}/{source}"), |b| {
-                b.iter(|| black_box(explore::run(&sc, &opts(BackendKind::Native)).expect("run")))
+                b.iter(|| black_box(explore::run(&sc, &opts(Engine::Native)).expect("run")))
             });
         }
     }

@@ -59,13 +59,24 @@ pub fn trace_name(variant: &str, pg: PgVersion, source: BackupSource) -> String 
     format!("{variant}@pg{}-{}.json", pg.as_str(), source.as_str())
 }
 
+/// Why the matrix could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    /// An engine failed.
+    #[error(transparent)]
+    Explore(#[from] crate::explore::ExploreError),
+    /// A trace could not be built or written.
+    #[error("{0}")]
+    Trace(String),
+}
+
 /// Run every model at every backup source and version; write traces to `trace_dir` if given.
 pub fn run(
     models: &[Model],
     expect: &Expectations,
     opts: &Options,
     trace_dir: Option<&Path>,
-) -> Result<Vec<Row>, String> {
+) -> Result<Vec<Row>, MatrixError> {
     run_with_progress(models, expect, opts, trace_dir, |_, _, _| {})
 }
 
@@ -76,7 +87,7 @@ pub fn run_with_progress(
     opts: &Options,
     trace_dir: Option<&Path>,
     mut progress: impl FnMut(usize, usize, &Row),
-) -> Result<Vec<Row>, String> {
+) -> Result<Vec<Row>, MatrixError> {
     let total = models.len() * BackupSource::ALL.len() * PgVersion::ALL.len();
     let mut rows = Vec::new();
     for base in models {
@@ -88,17 +99,18 @@ pub fn run_with_progress(
             m.pg = pg;
             m.backup.source = source;
             let sc = Scenario::new(&m);
-            let r = explore::run(&sc, opts).map_err(|e| e.to_string())?;
+            let r = explore::run(&sc, opts)?;
             let violated: Vec<String> = r
                 .counterexamples
                 .iter()
-                .map(|c| c.violation.property.to_string())
+                .map(|c| c.violation.property.name().to_string())
                 .collect();
             let mut written = None;
             if let (Some(dir), Some(cx)) = (trace_dir, r.counterexamples.first()) {
-                let t = trace::build(&sc, cx, &r.backend)?;
+                let t = trace::build(&sc, cx, &r.engine).map_err(MatrixError::Trace)?;
                 let name = trace_name(&m.name, pg, source);
-                trace::write(&t, &dir.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+                trace::write(&t, &dir.join(&name))
+                    .map_err(|e| MatrixError::Trace(format!("{name}: {e}")))?;
                 written = Some(name);
             }
             rows.push(Row {
@@ -146,4 +158,46 @@ pub fn markdown(rows: &[Row]) -> String {
         );
     }
     out
+}
+
+/// The matrix as a text table, with each row's expectation and trace.
+pub fn text(rows: &[Row]) -> String {
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            let ok = match &r.expected {
+                None => "NO EXPECTATION".to_string(),
+                Some(_) if r.as_expected() => "yes".to_string(),
+                Some(e) => format!("NO: expected [{}]", e.join(", ")),
+            };
+            [
+                r.variant.clone(),
+                r.source.clone(),
+                r.pg.clone(),
+                r.verdict.clone(),
+                if r.violated.is_empty() {
+                    "-".to_string()
+                } else {
+                    r.violated.join(", ")
+                },
+                r.states.to_string(),
+                match &r.trace {
+                    Some(t) => format!("{ok}  {t}"),
+                    None => ok,
+                },
+            ]
+        })
+        .collect();
+    crate::report::text_table(
+        [
+            "variant",
+            "source",
+            "pg",
+            "verdict",
+            "violated",
+            "states",
+            "as expected",
+        ],
+        &cells,
+    )
 }

@@ -3,173 +3,15 @@
 //! reachable state, so that a pass is never vacuous.
 
 use crate::scenario::Scenario;
+pub use crate::scenario::props::{Kind, Prop, Scope};
 use crate::world::redo::{self, Restore, RestoreOutcome, primary_dir};
 use crate::world::{ProcId, World};
-
-/// Always (safety) or sometimes (reachability).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Must hold in every reachable state.
-    Always,
-    /// Must hold in some reachable state.
-    Sometimes,
-}
-
-/// A property's name, kind and meaning.
-#[derive(Clone, Copy, Debug)]
-pub struct Property {
-    /// Stable name (used in model files, traces, CLI output).
-    pub name: &'static str,
-    /// Kind.
-    pub kind: Kind,
-    /// What it says, one line.
-    pub doc: &'static str,
-    /// Which models it applies to.
-    pub scope: Scope,
-}
-
-/// Which models a property applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    /// Every model.
-    All,
-    /// Models whose command copies a database (movedb, createdb): facts about a create record.
-    Copy,
-    /// movedb and dropdb: facts about the removal of a directory.
-    Removal,
-    /// dropdb only.
-    Dropdb,
-    /// Models where the primary may crash (`[movedb] crash = true`).
-    Crash,
-}
-
-/// Every property, in report order (the first violated always-property is the headline).
-pub const PROPERTIES: &[Property] = &[
-    Property {
-        name: "invalid-pages",
-        kind: Kind::Always,
-        doc: "replay of the restored backup never PANICs with \"WAL contains references to invalid pages\"",
-        scope: Scope::All,
-    },
-    Property {
-        name: "redo-fatal",
-        kind: Kind::Always,
-        doc: "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency; a standby's own replay)",
-        scope: Scope::All,
-    },
-    Property {
-        name: "restore-fidelity",
-        kind: Kind::Always,
-        doc: "where restore succeeds, every page of D equals the primary's at the end of WAL (catches silent loss)",
-        scope: Scope::All,
-    },
-    Property {
-        name: "no-leaked-directories",
-        kind: Kind::Always,
-        doc: "the restored copy has a directory of D in a tablespace iff the primary has; a finished movedb leaves exactly one, a failed one only the source",
-        scope: Scope::All,
-    },
-    Property {
-        name: "deadlock",
-        kind: Kind::Always,
-        doc: "until every process has finished, some process can step",
-        scope: Scope::All,
-    },
-    Property {
-        name: "claim-unreachable",
-        kind: Kind::Always,
-        doc: "no sometimes-property that the variant claims unreachable is reached",
-        scope: Scope::All,
-    },
-    Property {
-        name: "backup-starts-before-create",
-        kind: Kind::Sometimes,
-        doc: "the backup's start LSN (start checkpoint's redo) is before movedb's create record",
-        scope: Scope::Copy,
-    },
-    Property {
-        name: "walk-source-during-rmtree",
-        kind: Kind::Sometimes,
-        doc: "the walsender looks at the old directory of D after movedb's rmtree began",
-        scope: Scope::Removal,
-    },
-    Property {
-        name: "race-window",
-        kind: Kind::Sometimes,
-        doc: "both of the above in one run: the 2015 race window",
-        scope: Scope::Copy,
-    },
-    Property {
-        name: "drop-window",
-        kind: Kind::Sometimes,
-        doc: "the backup ends after the removal of D's directory began and before the DROP record (the DROP DATABASE window)",
-        scope: Scope::Dropdb,
-    },
-    Property {
-        name: "restore-consistent",
-        kind: Kind::Sometimes,
-        doc: "a restored backup reaches consistency",
-        scope: Scope::All,
-    },
-    Property {
-        name: "post-move-change-replayed",
-        kind: Kind::Sometimes,
-        doc: "a restore replays a backend's change to D made after the create record",
-        scope: Scope::Copy,
-    },
-    Property {
-        name: "crash-recovered",
-        kind: Kind::Sometimes,
-        doc: "the primary crashed during movedb and its crash recovery completed",
-        scope: Scope::Crash,
-    },
-    Property {
-        name: "crash-leak-accepted",
-        kind: Kind::Sometimes,
-        doc: "after a crash during movedb, a directory of D is left outside its tablespace: the leak dbcommands.c's comments accept",
-        scope: Scope::Crash,
-    },
-];
-
-/// Whether a property applies to a model.
-pub fn applies(p: &Property, m: &crate::scenario::Model) -> bool {
-    use crate::scenario::model::Command;
-    match p.scope {
-        Scope::All => true,
-        Scope::Copy => m.command != Command::Dropdb,
-        Scope::Removal => m.command != Command::Createdb,
-        Scope::Dropdb => m.command == Command::Dropdb,
-        Scope::Crash => m.movedb.crash,
-    }
-}
-
-/// Look a property up by name.
-pub fn by_name(name: &str) -> Option<&'static Property> {
-    PROPERTIES.iter().find(|p| p.name == name)
-}
-
-/// Names of the properties of one kind.
-pub fn names(kind: Kind) -> Vec<&'static str> {
-    PROPERTIES
-        .iter()
-        .filter(|p| p.kind == kind)
-        .map(|p| p.name)
-        .collect()
-}
-
-/// Index of a property in [`PROPERTIES`].
-pub fn index(name: &str) -> usize {
-    PROPERTIES
-        .iter()
-        .position(|p| p.name == name)
-        .unwrap_or(usize::MAX)
-}
 
 /// A violated always-property with PostgreSQL-style messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    /// Property name.
-    pub property: &'static str,
+    /// Property.
+    pub property: Prop,
     /// Headline message (e.g. `PANIC: WAL contains references to invalid pages`).
     pub message: String,
     /// Supporting lines (WARNINGs, differing pages).
@@ -181,8 +23,8 @@ pub struct Violation {
 pub struct Verdicts {
     /// Always-properties violated here.
     pub violations: Vec<Violation>,
-    /// Sometimes-properties that hold here (names).
-    pub reached: Vec<&'static str>,
+    /// Sometimes-properties that hold here.
+    pub reached: Vec<Prop>,
 }
 
 /// Evaluate the properties on a state. Restore-based properties are evaluated on terminal states
@@ -209,7 +51,7 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
                 })
                 .collect();
             v.violations.push(Violation {
-                property: "deadlock",
+                property: Prop::Deadlock,
                 message: "no process can step, and not every process has finished".into(),
                 details: waits,
             });
@@ -222,16 +64,16 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
         let c = redo::crash_recovery(w, &sc.sem, sc.src, false);
         judge_restore(sc, w, &c, "crash recovery of the primary: ", &mut v);
         if let RestoreOutcome::Restored { fs, catalog, .. } = &c.outcome {
-            v.reached.push("crash-recovered");
+            v.reached.push(Prop::CrashRecovered);
             if sc.dirs.iter().any(|&l| l != catalog.ts && fs.has_dir(l)) {
-                v.reached.push("crash-leak-accepted");
+                v.reached.push(Prop::CrashLeakAccepted);
             }
         }
     }
     // The live standby's own replay died (the backup was then lost with it).
     if let Some(died) = w.standby.as_ref().and_then(|s| s.died.as_ref()) {
         v.violations.push(Violation {
-            property: "redo-fatal",
+            property: Prop::RedoFatal,
             message: format!("the standby's startup process died: {died}"),
             details: vec![],
         });
@@ -239,7 +81,7 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     let leaks = leaked_directories(sc, w, &r.outcome);
     if !leaks.is_empty() {
         v.violations.push(Violation {
-            property: "no-leaked-directories",
+            property: Prop::NoLeakedDirectories,
             message: format!(
                 "directories of database {} leaked",
                 crate::world::fs::DB_OID
@@ -250,30 +92,30 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     let g = &w.ghost;
     let before = matches!((w.backup.start_lsn, g.create_lsn), (Some(s), Some(c)) if s <= c);
     if before {
-        v.reached.push("backup-starts-before-create");
+        v.reached.push(Prop::BackupStartsBeforeCreate);
     }
     if g.walked_src_during_rmtree {
-        v.reached.push("walk-source-during-rmtree");
+        v.reached.push(Prop::WalkSourceDuringRmtree);
     }
     if before && g.walked_src_during_rmtree {
-        v.reached.push("race-window");
+        v.reached.push(Prop::RaceWindow);
     }
     if g.stopped_during_removal
         && matches!((w.backup.end_lsn, g.drop_lsn), (Some(end), Some(drop)) if end <= drop)
     {
-        v.reached.push("drop-window");
+        v.reached.push(Prop::DropWindow);
     }
     if matches!(r.outcome, RestoreOutcome::Restored { .. }) {
-        v.reached.push("restore-consistent");
+        v.reached.push(Prop::RestoreConsistent);
     }
     if r.replayed_post_move {
-        v.reached.push("post-move-change-replayed");
+        v.reached.push(Prop::PostMoveChangeReplayed);
     }
     for claim in sc.model.claims() {
         if v.reached.contains(&claim) {
             v.violations.push(Violation {
-                property: "claim-unreachable",
-                message: format!("the variant claims {claim:?} unreachable, and it was reached"),
+                property: Prop::ClaimUnreachable,
+                message: format!("the variant claims \"{claim}\" unreachable, and it was reached"),
                 details: vec![],
             });
         }
@@ -298,13 +140,13 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verd
                 format!("raised by log_invalid_page at LSN {lsn}, after consistency")
             });
             v.violations.push(Violation {
-                property: "invalid-pages",
+                property: Prop::InvalidPages,
                 message: format!("{what}PANIC: WAL contains references to invalid pages"),
                 details,
             });
         }
         RestoreOutcome::Fatal { lsn, message } => v.violations.push(Violation {
-            property: "redo-fatal",
+            property: Prop::RedoFatal,
             message: format!("{what}{message}"),
             details: vec![format!(
                 "while replaying LSN {lsn}: {}",
@@ -315,7 +157,7 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verd
             let diffs = compare(sc, w, fs, *catalog);
             if !diffs.is_empty() {
                 v.violations.push(Violation {
-                    property: "restore-fidelity",
+                    property: Prop::RestoreFidelity,
                     message: format!(
                         "{what}restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
                         if sc.dirs.contains(&crate::world::Loc::NewDb) {

@@ -1,5 +1,6 @@
 //! Rendering results for people and for machines: the per-process timeline of a counterexample,
-//! the coverage of sometimes-properties, the all-variants table, and the `--json` document.
+//! the coverage of sometimes-properties, text tables (the all-variants table, the matrix), and the
+//! `--json` document.
 
 use crate::explore::{Reach, Report};
 use crate::scenario::Scenario;
@@ -54,14 +55,14 @@ pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "variant {} (PostgreSQL {}, checksums {}, backup from the {}, {} file(s) x {} page(s)), backend {}",
+        "variant {} (PostgreSQL {}, checksums {}, backup from the {}, {} file(s) x {} page(s)), engine {}",
         m.name,
         m.pg,
         if sc.sem.hint_bits_logged { "on" } else { "off" },
         m.backup.source,
         m.files,
         m.pages,
-        report.backend.name.as_str()
+        report.engine.name.as_str()
     );
     if let Some(t) = trace {
         let v = &t.violation;
@@ -120,10 +121,10 @@ pub struct JsonResult<'a> {
     /// Violated always-properties with their messages.
     pub violated: Vec<JsonViolation>,
     /// Sometimes-property coverage.
-    pub coverage: Vec<(&'static str, Reach)>,
+    pub coverage: Vec<(crate::property::Prop, Reach)>,
     /// Statistics.
     pub stats: &'a crate::explore::Stats,
-    /// Backend summary line.
+    /// Engine summary line.
     pub summary: &'a str,
     /// Where the trace was written.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,7 +138,7 @@ pub struct JsonResult<'a> {
 #[derive(Serialize)]
 pub struct JsonViolation {
     /// Property.
-    pub property: &'static str,
+    pub property: crate::property::Prop,
     /// Message.
     pub message: String,
     /// Schedule length.
@@ -145,8 +146,13 @@ pub struct JsonViolation {
 }
 
 impl<'a> JsonResult<'a> {
-    /// Build from a report.
-    pub fn new(name: &'a str, r: &'a Report, trace: Option<String>) -> Self {
+    /// Build from a report; `as_expected` when compared with the model's `[expect]`.
+    pub fn new(
+        name: &'a str,
+        r: &'a Report,
+        trace: Option<String>,
+        as_expected: Option<bool>,
+    ) -> Self {
         JsonResult {
             variant: name,
             verdict: match r.verdict {
@@ -171,7 +177,7 @@ impl<'a> JsonResult<'a> {
             stats: &r.stats,
             summary: &r.summary,
             trace,
-            as_expected: None,
+            as_expected,
         }
     }
 }
@@ -184,10 +190,11 @@ pub fn matches_expectation(sc: &Scenario, r: &Report) -> Result<(), String> {
     let got: Vec<&str> = r
         .counterexamples
         .iter()
-        .map(|c| c.violation.property)
+        .map(|c| c.violation.property.name())
         .collect();
-    let mut want: Vec<&str> = e.violated.iter().map(String::as_str).collect();
-    want.sort_by_key(|n| crate::property::index(n));
+    let mut want = e.violated.clone();
+    want.sort();
+    let want: Vec<&str> = want.iter().map(|p| p.name()).collect();
     match (&r.verdict, e.verdict) {
         (Verdict::Inconclusive(why), _) => Err(format!("inconclusive: {why}")),
         (Verdict::Holds, ExpectedVerdict::Holds) => Ok(()),
@@ -203,4 +210,32 @@ pub fn matches_expectation(sc: &Scenario, r: &Report) -> Result<(), String> {
             got.join(", ")
         )),
     }
+}
+
+/// A text table: a header, a rule, and one line per row, each column as wide as its widest cell
+/// (left-aligned, two spaces apart, no trailing blanks).
+pub fn text_table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+    let mut width = head.map(str::len);
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut s = cells
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = width[i]))
+            .collect::<Vec<_>>()
+            .join("  ");
+        s.truncate(s.trim_end().len());
+        s.push('\n');
+        s
+    };
+    let mut out = line(&mut head.iter().copied());
+    let rule = width.map(|w| "-".repeat(w));
+    out += &line(&mut rule.iter().map(String::as_str));
+    for r in rows {
+        out += &line(&mut r.iter().map(String::as_str));
+    }
+    out
 }

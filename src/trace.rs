@@ -1,13 +1,13 @@
 //! The trace format: a self-contained, versioned JSON document for one counterexample, its writer
 //! and reader, and `replay`, which re-executes it step by step.
 //!
-//! # Format (schema `racecheck-trace/1`)
+//! # Format (schema `racecheck-trace/2`)
 //! ```json
 //! {
-//!   "schema": "racecheck-trace/1",        // bumped on any change of this format
+//!   "schema": "racecheck-trace/2",        // bumped on any change of this format
 //!   "racecheck-version": "0.1.0",
 //!   "model": { ...every knob of the variant, as in models/NAME.toml... },
-//!   "backend": { "name": "native", "bound": "exhaustive BFS", "seed": 1, "schedule": "..." },
+//!   "engine": { "name": "native", "bound": "exhaustive BFS", "seed": 1, "schedule": "..." },
 //!   "violation": { "property": "invalid-pages",
 //!                  "message": "PANIC: WAL contains references to invalid pages",
 //!                  "details": ["WARNING: page 1 of relation pg_tblspc/16400/16384/16385 does not exist", ...] },
@@ -20,18 +20,71 @@
 //! Unknown fields are rejected everywhere. `steps[i].proc` names a process of the scenario,
 //! `op` the op it runs (as `Op::name`), `event` what the step did; replay checks all three at
 //! every step, so a trace that no longer matches the model fails loudly at the first divergence.
-//! `wal` and `restore-log` are for reading; replay recomputes and compares them too.
+//! `wal`, `restore-log` and the violation's `message` and `details` are for reading; replay
+//! recomputes and compares them too. What replay cannot recompute: `racecheck-version` (any
+//! version that reproduces the steps is accepted), `engine` (which engine found the schedule
+//! does not change what it does), `model.name`, `model.description` and `model.expect` (labels:
+//! the knobs, which are all recomputed from, are checked through every step).
 
-use crate::explore::{BackendInfo, Counterexample};
-use crate::property::{self, Violation};
+use crate::property::{self, Prop, Violation};
 use crate::scenario::{Model, Scenario};
 use crate::world::redo;
 use crate::world::{ProcId, World};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// Which engine enumerates the schedules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Explicit-state BFS over hashed Worlds: exhaustive, shortest counterexamples.
+    #[default]
+    Native,
+    /// loom: exhaustive DPOR over the process threads, to a preemption bound.
+    Loom,
+    /// shuttle: randomized (random, PCT) or DFS schedules over the process threads.
+    Shuttle,
+}
+
+impl Engine {
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Native => "native",
+            Engine::Loom => "loom",
+            Engine::Shuttle => "shuttle",
+        }
+    }
+}
+
+/// Engine identity and settings, as recorded in a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EngineInfo {
+    /// Engine name.
+    pub name: Engine,
+    /// Seed (shuttle), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Bound, in words ("preemption bound 2", "pct depth 3, 10000 iterations").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<String>,
+    /// The engine's own schedule encoding (shuttle replay string), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+}
+
+/// A violation with the schedule that reaches it: what an engine hands to [`build`].
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// What was violated.
+    pub violation: Violation,
+    /// The processes that stepped, in order, from the initial World.
+    pub schedule: Vec<ProcId>,
+}
+
 /// The schema version written in every trace.
-pub const SCHEMA: &str = "racecheck-trace/1";
+pub const SCHEMA: &str = "racecheck-trace/2";
 
 /// One step of a trace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,8 +104,8 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TraceViolation {
-    /// Property name.
-    pub property: String,
+    /// Property.
+    pub property: Prop,
     /// Headline message.
     pub message: String,
     /// WARNINGs, differing pages, blocked processes.
@@ -69,8 +122,8 @@ pub struct Trace {
     pub racecheck_version: String,
     /// The whole variant, inline.
     pub model: Model,
-    /// The backend that found it.
-    pub backend: BackendInfo,
+    /// The engine that found it.
+    pub engine: EngineInfo,
     /// The violated property.
     pub violation: TraceViolation,
     /// The schedule.
@@ -170,30 +223,16 @@ fn wal_lines(w: &World) -> Vec<String> {
 }
 
 /// Build the trace of a counterexample.
-pub fn build(sc: &Scenario, cx: &Counterexample, backend: &BackendInfo) -> Result<Trace, String> {
+pub fn build(sc: &Scenario, cx: &Counterexample, engine: &EngineInfo) -> Result<Trace, String> {
     let (w, steps) = run_schedule(sc, &cx.schedule)?;
-    let restore_log = if sc.terminal(&w) {
-        let mut log = redo::restore(&w, &sc.sem, true).log;
-        if w.crashed {
-            log.push("crash recovery of the primary (from the last checkpoint's redo):".into());
-            log.extend(
-                redo::crash_recovery(&w, &sc.sem, sc.src, true)
-                    .log
-                    .into_iter()
-                    .map(|l| format!("  {l}")),
-            );
-        }
-        log
-    } else {
-        Vec::new()
-    };
+    let restore_log = restore_log(sc, &w);
     Ok(Trace {
         schema: SCHEMA.into(),
         racecheck_version: env!("CARGO_PKG_VERSION").into(),
         model: sc.model.clone(),
-        backend: backend.clone(),
+        engine: engine.clone(),
         violation: TraceViolation {
-            property: cx.violation.property.into(),
+            property: cx.violation.property,
             message: cx.violation.message.clone(),
             details: cx.violation.details.clone(),
         },
@@ -201,6 +240,25 @@ pub fn build(sc: &Scenario, cx: &Counterexample, backend: &BackendInfo) -> Resul
         wal: wal_lines(&w),
         restore_log,
     })
+}
+
+/// The startup process's log of the restore (and of the primary's crash recovery, after a
+/// crash) at the end of a schedule; empty if the run has not finished.
+fn restore_log(sc: &Scenario, w: &World) -> Vec<String> {
+    if !sc.terminal(w) {
+        return Vec::new();
+    }
+    let mut log = redo::restore(w, &sc.sem, true).log;
+    if w.crashed {
+        log.push("crash recovery of the primary (from the last checkpoint's redo):".into());
+        log.extend(
+            redo::crash_recovery(w, &sc.sem, sc.src, true)
+                .log
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
+    }
+    log
 }
 
 /// Write a trace as pretty JSON.
@@ -322,24 +380,52 @@ pub fn replay(t: &Trace, path: &str) -> Result<Replayed, TraceError> {
             message: "the WAL after replay differs from the recorded one".into(),
         });
     }
+    let field = |field: &str, message: String| TraceError::Field {
+        path: path.into(),
+        field: field.into(),
+        message,
+    };
+    let restore_log = restore_log(&sc, &w);
+    if restore_log != t.restore_log {
+        let at = restore_log
+            .iter()
+            .zip(&t.restore_log)
+            .position(|(a, b)| a != b)
+            .unwrap_or(restore_log.len().min(t.restore_log.len()));
+        return Err(field(
+            "restore-log",
+            format!("differs from the replayed restore's log at line {at}"),
+        ));
+    }
     let verdicts = property::evaluate(&sc, &w);
-    match verdicts
+    let Some(v) = verdicts
         .violations
         .into_iter()
         .find(|v| v.property == t.violation.property)
-    {
-        Some(v) => Ok(Replayed {
-            scenario: sc,
-            violation: v,
-            steps,
-        }),
-        None => Err(TraceError::Field {
-            path: path.into(),
-            field: "violation.property".into(),
-            message: format!(
-                "{:?} is not violated at the end of the replayed schedule",
+    else {
+        return Err(field(
+            "violation.property",
+            format!(
+                "{} is not violated at the end of the replayed schedule",
                 t.violation.property
             ),
-        }),
+        ));
+    };
+    if v.message != t.violation.message {
+        return Err(field(
+            "violation.message",
+            format!("is {:?}; replay says {:?}", t.violation.message, v.message),
+        ));
     }
+    if v.details != t.violation.details {
+        return Err(field(
+            "violation.details",
+            format!("are {:?}; replay says {:?}", t.violation.details, v.details),
+        ));
+    }
+    Ok(Replayed {
+        scenario: sc,
+        violation: v,
+        steps,
+    })
 }

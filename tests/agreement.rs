@@ -7,7 +7,7 @@
 //! according to the exhaustive native search. Every backend's counterexample for the full
 //! baseline must replay. loom's execution count of one small configuration is pinned.
 
-use racecheck::explore::{self, BackendKind, Options, Strategy, Verdict};
+use racecheck::explore::{self, Engine, Options, Strategy, Verdict};
 use racecheck::scenario::model::{BackupSource, Command};
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
@@ -78,23 +78,23 @@ fn shuttle_finds_the_createdb_standby_finding() {
         .find(|m| m.name == "createdb-lockflag-startup")
         .expect("model file exists");
     let sc = Scenario::new(&m);
-    let r = explore::run(&sc, &opts(BackendKind::Shuttle, true)).unwrap();
+    let r = explore::run(&sc, &opts(Engine::Shuttle, true)).unwrap();
     assert_eq!(violated(&r), ["restore-fidelity"]);
-    let t = trace::build(&sc, &r.counterexamples[0], &r.backend).unwrap();
+    let t = trace::build(&sc, &r.counterexamples[0], &r.engine).unwrap();
     let rep = trace::replay(&t, "shuttle").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(rep.violation.property, "restore-fidelity");
+    assert_eq!(rep.violation.property.name(), "restore-fidelity");
 }
 
 fn violated(r: &explore::Report) -> Vec<&'static str> {
     r.counterexamples
         .iter()
-        .map(|c| c.violation.property)
+        .map(|c| c.violation.property.name())
         .collect()
 }
 
-fn opts(backend: BackendKind, stop_at_first: bool) -> Options {
+fn opts(backend: Engine, stop_at_first: bool) -> Options {
     Options {
-        backend,
+        engine: backend,
         stop_at_first,
         preemptions: 2,
         strategy: Strategy::Pct,
@@ -130,10 +130,10 @@ fn agree_lockflag_from_a_standby() {
 fn agree_on(m: Model) {
     {
         let sc = Scenario::new(&m);
-        let native = explore::run(&sc, &opts(BackendKind::Native, false)).unwrap();
+        let native = explore::run(&sc, &opts(Engine::Native, false)).unwrap();
         let nv = violated(&native);
         let native_violated = native.verdict == Verdict::Violated;
-        for backend in [BackendKind::Loom, BackendKind::Shuttle] {
+        for backend in [Engine::Loom, Engine::Shuttle] {
             // A violated variant only needs one counterexample from the others.
             let mut o = opts(backend, native_violated);
             // A fifth process (the standby's startup process, or the postmaster that can crash
@@ -162,7 +162,7 @@ fn agree_on(m: Model) {
             }
             // Every counterexample replays through the trace format.
             for cx in &r.counterexamples {
-                let t = trace::build(&sc, cx, &r.backend).unwrap();
+                let t = trace::build(&sc, cx, &r.engine).unwrap();
                 let rep = trace::replay(&t, "agreement").unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(rep.violation.property, cx.violation.property);
             }
@@ -174,12 +174,12 @@ fn agree_on(m: Model) {
 fn every_backend_counterexample_for_baseline_replays() {
     let m = models().into_iter().find(|m| m.name == "baseline").unwrap();
     let sc = Scenario::new(&m);
-    for backend in [BackendKind::Native, BackendKind::Loom, BackendKind::Shuttle] {
+    for backend in [Engine::Native, Engine::Loom, Engine::Shuttle] {
         let r = explore::run(&sc, &opts(backend, true)).unwrap();
         assert_eq!(r.verdict, Verdict::Violated, "{}", backend.as_str());
         let cx = &r.counterexamples[0];
-        let t = trace::build(&sc, cx, &r.backend).unwrap();
-        assert_eq!(t.backend.name, backend);
+        let t = trace::build(&sc, cx, &r.engine).unwrap();
+        assert_eq!(t.engine.name, backend);
         let text = serde_json::to_string(&t).unwrap();
         let back = trace::parse(&text, "mem").unwrap();
         let rep =
@@ -192,7 +192,7 @@ fn every_backend_counterexample_for_baseline_replays() {
 fn loom_execution_count_is_pinned() {
     let m = reduced(models().into_iter().find(|m| m.name == "lockflag").unwrap());
     let sc = Scenario::new(&m);
-    let mut o = opts(BackendKind::Loom, false);
+    let mut o = opts(Engine::Loom, false);
     o.preemptions = 1;
     let r = explore::run(&sc, &o).unwrap();
     assert_eq!(
@@ -206,7 +206,7 @@ fn loom_execution_count_is_pinned() {
 fn loom_budget_stops_on_the_execution() {
     let m = models().into_iter().find(|m| m.name == "lockflag").unwrap();
     let sc = Scenario::new(&m);
-    let mut o = opts(BackendKind::Loom, false);
+    let mut o = opts(Engine::Loom, false);
     o.max_states = Some(50);
     let r = explore::run(&sc, &o).unwrap();
     assert!(

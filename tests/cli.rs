@@ -35,7 +35,7 @@ fn baseline_is_violated_and_its_trace_replays() {
         "{stdout}"
     );
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
-    assert_eq!(v["schema"], "racecheck-trace/1");
+    assert_eq!(v["schema"], "racecheck-trace/2");
 
     let (code, stdout, stderr) = out(Command::cargo_bin("racecheck")
         .unwrap()

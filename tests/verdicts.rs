@@ -24,7 +24,7 @@ fn run(m: &Model) -> explore::Report {
 fn violated(r: &explore::Report) -> Vec<&'static str> {
     r.counterexamples
         .iter()
-        .map(|c| c.violation.property)
+        .map(|c| c.violation.property.name())
         .collect()
 }
 
@@ -68,7 +68,7 @@ fn verdict_baseline() {
     check_expectation("baseline");
     let r = run(&load("baseline"));
     let cx = &r.counterexamples[0];
-    assert_eq!(cx.violation.property, "invalid-pages");
+    assert_eq!(cx.violation.property.name(), "invalid-pages");
     assert_eq!(
         cx.violation.message,
         "PANIC: WAL contains references to invalid pages"
@@ -87,7 +87,7 @@ fn verdict_lockflag() {
     let rw = r
         .coverage
         .iter()
-        .find(|(n, _)| *n == "race-window")
+        .find(|(n, _)| n.name() == "race-window")
         .unwrap();
     assert_eq!(rw.1, Reach::UnreachableAsClaimed);
 }
@@ -99,7 +99,11 @@ fn verdict_lockflag_startup() {
     assert_eq!(m.backup.source, BackupSource::Standby);
     let r = run(&m);
     for claimed in ["race-window", "walk-source-during-rmtree"] {
-        let c = r.coverage.iter().find(|(n, _)| *n == claimed).unwrap();
+        let c = r
+            .coverage
+            .iter()
+            .find(|(n, _)| n.name() == claimed)
+            .unwrap();
         assert_eq!(c.1, Reach::UnreachableAsClaimed, "{claimed}");
     }
     // The startup-process lock is what makes it hold: without it the same standby backup fails.
@@ -122,8 +126,8 @@ fn lockflag_from_a_standby_is_violated_and_says_where() {
     let sc = Scenario::new(&m);
     let r = explore::run(&sc, &Options::default()).unwrap();
     let cx = &r.counterexamples[0];
-    assert_eq!(cx.violation.property, "invalid-pages");
-    let t = trace::build(&sc, cx, &r.backend).unwrap();
+    assert_eq!(cx.violation.property.name(), "invalid-pages");
+    let t = trace::build(&sc, cx, &r.engine).unwrap();
     let events: Vec<String> = t
         .steps
         .iter()
@@ -147,7 +151,7 @@ fn verdict_createdb_file_copy() {
     // The documented caveat: the template's later change leaks into the new database.
     let r = run(&load("createdb-file-copy"));
     let cx = &r.counterexamples[0];
-    assert_eq!(cx.violation.property, "restore-fidelity");
+    assert_eq!(cx.violation.property.name(), "restore-fidelity");
     assert!(
         cx.violation
             .details
@@ -174,7 +178,7 @@ fn verdict_createdb_lockflag_startup() {
     check_expectation("createdb-lockflag-startup");
     let sc = Scenario::new(&load("createdb-lockflag-startup"));
     let r = explore::run(&sc, &Options::default()).unwrap();
-    let t = trace::build(&sc, &r.counterexamples[0], &r.backend).unwrap();
+    let t = trace::build(&sc, &r.counterexamples[0], &r.engine).unwrap();
     let all: Vec<String> = t
         .steps
         .iter()
@@ -199,7 +203,7 @@ fn verdict_createdb_wal_log() {
     let post = r
         .coverage
         .iter()
-        .find(|(n, _)| *n == "post-move-change-replayed")
+        .find(|(n, _)| n.name() == "post-move-change-replayed")
         .unwrap();
     assert_eq!(
         post.1,
@@ -213,12 +217,16 @@ fn verdict_movedb_crash() {
     check_expectation("movedb-crash");
     let r = run(&load("movedb-crash"));
     for p in ["crash-recovered", "crash-leak-accepted"] {
-        let c = r.coverage.iter().find(|(n, _)| *n == p).unwrap();
+        let c = r.coverage.iter().find(|(n, _)| n.name() == p).unwrap();
         assert_eq!(c.1, Reach::Reached, "{p}");
     }
     // Crash-only sometimes-properties do not apply (and are not demanded) elsewhere.
     let r = run(&load("lockflag"));
-    assert!(r.coverage.iter().all(|(n, _)| !n.starts_with("crash-")));
+    assert!(
+        r.coverage
+            .iter()
+            .all(|(n, _)| !n.name().starts_with("crash-"))
+    );
 }
 
 #[test]
@@ -249,7 +257,10 @@ fn crash_recovery_is_judged_not_assumed() {
     assert!(w.crashed && sc.terminal(&w));
     let v = racecheck::property::evaluate(&sc, &w);
     assert!(v.violations.is_empty(), "{:?}", v.violations);
-    assert!(v.reached.contains(&"crash-recovered"));
+    assert!(
+        v.reached
+            .contains(&racecheck::property::Prop::CrashRecovered)
+    );
     w.dirty.insert(
         (racecheck::world::Loc::Base, 0, 1),
         racecheck::world::Page {
@@ -264,7 +275,7 @@ fn crash_recovery_is_judged_not_assumed() {
         .iter()
         .find(|x| x.message.starts_with("crash recovery of the primary: "))
         .expect("crash recovery must be judged");
-    assert_eq!(f.property, "restore-fidelity");
+    assert_eq!(f.property.name(), "restore-fidelity");
     assert!(
         f.details
             .iter()
@@ -331,13 +342,13 @@ fn verdict_dropdb() {
     let sc = Scenario::new(&m);
     let r = run(&m);
     let cx = &r.counterexamples[0];
-    assert_eq!(cx.violation.property, "invalid-pages");
+    assert_eq!(cx.violation.property.name(), "invalid-pages");
     assert!(
         cx.violation.details[0].contains("base/16384/16385"),
         "{:?}",
         cx.violation.details
     );
-    let t = trace::build(&sc, cx, &r.backend).unwrap();
+    let t = trace::build(&sc, cx, &r.engine).unwrap();
     let pos = |what: &str| {
         t.wal
             .iter()
@@ -354,7 +365,7 @@ fn verdict_dropdb() {
     let cov = r
         .coverage
         .iter()
-        .find(|(n, _)| *n == "drop-window")
+        .find(|(n, _)| n.name() == "drop-window")
         .unwrap();
     assert_eq!(cov.1, Reach::Reached);
 }
@@ -394,7 +405,7 @@ fn verdict_flag_after_unlock() {
     // Holding the lock until the stop (fix 1) closes the gap the early unlock opens.
     let mut m = load("flag-after-unlock");
     m.backup.pgdb_lock = model::PgDatabaseLock::UntilStop;
-    m.unreachable = vec!["race-window".into()];
+    m.unreachable = vec![racecheck::property::Prop::RaceWindow];
     let r = run(&m);
     assert_eq!(r.verdict, Verdict::Holds, "{:?}", violated(&r));
 }
@@ -417,7 +428,7 @@ fn restore_fidelity_sees_a_lost_all_visible_bit() {
 fn lockflag_claim_is_checked_not_assumed() {
     // Claiming the race window unreachable in the baseline must produce a violation.
     let mut m = load("baseline");
-    m.unreachable = vec!["race-window".into()];
+    m.unreachable = vec![racecheck::property::Prop::RaceWindow];
     let r = run(&m);
     assert!(
         violated(&r).contains(&"claim-unreachable"),
@@ -513,7 +524,7 @@ fn traces_match_what_the_model_finds_now() {
                 m.name
             ),
             Some(cx) => {
-                let fresh = trace::build(&sc, cx, &r.backend).unwrap();
+                let fresh = trace::build(&sc, cx, &r.engine).unwrap();
                 let stored = trace::read(&tpath)
                     .unwrap_or_else(|e| panic!("{e} (regenerate: racecheck --trace-dir traces)"));
                 assert_eq!(
@@ -543,7 +554,7 @@ fn broken_traces_are_refused_with_a_reason() {
     assert!(e.to_string().contains("bogus"), "{e}");
     // Wrong schema.
     let e = trace::parse(
-        &text.replace("racecheck-trace/1", "racecheck-trace/0"),
+        &text.replace("racecheck-trace/2", "racecheck-trace/0"),
         "t.json",
     )
     .unwrap_err();
@@ -667,7 +678,7 @@ fn deadlock_property_can_fire() {
     let d = v
         .violations
         .iter()
-        .find(|v| v.property == "deadlock")
+        .find(|v| v.property.name() == "deadlock")
         .expect("deadlock reported");
     assert!(
         d.details.iter().any(|l| l.contains(
@@ -724,8 +735,10 @@ fn a_standby_missing_the_source_dies_and_loses_the_backup() {
     }
     let v = racecheck::property::evaluate(&sc, &w);
     assert!(
-        v.violations.iter().any(|x| x.property == "redo-fatal"
-            && x.message.starts_with("the standby's startup process died")),
+        v.violations
+            .iter()
+            .any(|x| x.property.name() == "redo-fatal"
+                && x.message.starts_with("the standby's startup process died")),
         "{:?}",
         v.violations
     );

@@ -1,11 +1,11 @@
-//! The loom backend: one loom thread per process, every step taken under a loom `Mutex` around
+//! The loom engine: one loom thread per process, every step taken under a loom `Mutex` around
 //! the World with a `Condvar` for blocked processes, so that loom's DPOR enumerates the
 //! interleavings of the steps up to a preemption bound. The restore check runs on the main
 //! thread after the joins. The only file that imports loom.
 
 use super::LoomSync;
 use super::recorder::{CoarseSync, Recorder, coarse_process};
-use super::{BackendInfo, BackendKind, Options, Report};
+use super::{Engine, EngineInfo, Options, Report};
 use crate::scenario::Scenario;
 use crate::scenario::ops::res;
 use crate::world::{ProcId, World};
@@ -100,21 +100,21 @@ fn process_fine(sc: &Scenario, f: &Fine, rec: &Recorder, p: ProcId) {
 }
 
 /// Explore with loom.
-pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
+pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::ExploreError> {
     let active = sc.active_procs();
     if active.len() > MAX_SPAWNED {
-        anyhow::bail!(
-            "the loom backend runs one thread per process with something to do, and loom allows at most \
+        return Err(super::ExploreError::Unsupported(format!(
+            "the loom engine runs one thread per process with something to do, and loom allows at most \
              {MAX_SPAWNED} spawned threads; this scenario has {} ({}). A backup from a standby adds the \
-             standby's startup process: give the backend no actions (`[backend] actions = []`) to run it \
-             under loom, or use --backend native or shuttle.",
+             standby's startup process: give the ordinary backend no actions (`[backend] actions = []`, or `--actions none`) to run it \
+             under loom, or use --engine native or shuttle.",
             active.len(),
             active
                 .iter()
                 .map(|&p| sc.procs[usize::from(p)].name)
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        )));
     }
     let rec = StdArc::new(Recorder::new(opts));
     let scs = StdArc::new(sc.clone());
@@ -184,8 +184,8 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
                 if s.seconds > 0.0 { s.executions as f64 / s.seconds } else { 0.0 }
             )
         },
-        BackendInfo {
-            name: BackendKind::Loom,
+        EngineInfo {
+            name: Engine::Loom,
             seed: None,
             bound: Some(format!("preemption bound {bound}, {sync} sync")),
             schedule: None,

@@ -1,4 +1,4 @@
-//! Backends and their common result types. A backend only chooses which process steps next; the
+//! Engines and their common result types. An engine only chooses which process steps next; the
 //! World, the programs and the properties are shared. Each engine crate is imported in exactly one
 //! file here: `native.rs` (petgraph), `loom.rs` (loom), `shuttle.rs` (shuttle).
 
@@ -7,37 +7,14 @@ pub mod native;
 mod recorder;
 pub mod shuttle;
 
-use crate::property::{self, Kind, Verdicts, Violation};
+use crate::property::{Kind, Prop, Verdicts};
 use crate::scenario::Scenario;
+pub use crate::trace::{Counterexample, Engine, EngineInfo};
 use crate::world::ProcId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
-
-/// Which engine enumerates the schedules.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum BackendKind {
-    /// Explicit-state BFS over hashed Worlds: exhaustive, shortest counterexamples.
-    #[default]
-    Native,
-    /// loom: exhaustive DPOR over the process threads, to a preemption bound.
-    Loom,
-    /// shuttle: randomized (random, PCT) or DFS schedules over the process threads.
-    Shuttle,
-}
-
-impl BackendKind {
-    /// Name as on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Native => "native",
-            BackendKind::Loom => "loom",
-            BackendKind::Shuttle => "shuttle",
-        }
-    }
-}
 
 /// shuttle's scheduling strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -52,7 +29,18 @@ pub enum Strategy {
     Dfs,
 }
 
-/// How the loom backend synchronises the process threads.
+impl Strategy {
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Random => "random",
+            Strategy::Pct => "pct",
+            Strategy::Dfs => "dfs",
+        }
+    }
+}
+
+/// How the loom engine synchronises the process threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoomSync {
@@ -79,7 +67,7 @@ impl LoomSync {
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Engine.
-    pub backend: BackendKind,
+    pub engine: Engine,
     /// Stop after this many distinct states (native) or executions (loom, shuttle).
     pub max_states: Option<u64>,
     /// Stop after this many seconds.
@@ -105,7 +93,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            backend: BackendKind::Native,
+            engine: Engine::Native,
             max_states: None,
             max_seconds: None,
             stop_at_first: false,
@@ -152,15 +140,6 @@ impl Verdict {
     }
 }
 
-/// A violation with the schedule that reaches it.
-#[derive(Clone, Debug)]
-pub struct Counterexample {
-    /// What was violated.
-    pub violation: Violation,
-    /// The processes that stepped, in order, from the initial World.
-    pub schedule: Vec<ProcId>,
-}
-
 /// Run statistics.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
@@ -204,7 +183,7 @@ pub enum Reach {
     NotReached,
 }
 
-/// The result of checking one variant with one backend.
+/// The result of checking one variant with one engine.
 #[derive(Clone, Debug)]
 pub struct Report {
     /// The verdict.
@@ -212,39 +191,22 @@ pub struct Report {
     /// One counterexample per violated property (the shortest found), in property order.
     pub counterexamples: Vec<Counterexample>,
     /// Sometimes-property coverage, in property order.
-    pub coverage: Vec<(&'static str, Reach)>,
+    pub coverage: Vec<(Prop, Reach)>,
     /// Statistics.
     pub stats: Stats,
-    /// The backend and its bound, in one line ("exhaustive: N states", ...).
+    /// The engine and its bound, in one line ("exhaustive: N states", ...).
     pub summary: String,
-    /// Backend settings recorded in traces.
-    pub backend: BackendInfo,
+    /// Engine settings recorded in traces.
+    pub engine: EngineInfo,
     /// The exploration was complete (to the backend's bound).
     pub complete: bool,
-}
-
-/// Backend identity and settings, as recorded in a trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct BackendInfo {
-    /// Engine name.
-    pub name: BackendKind,
-    /// Seed (shuttle), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// Bound, in words ("preemption bound 2", "pct depth 3, 10000 iterations").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bound: Option<String>,
-    /// The engine's own schedule encoding (shuttle replay string), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
 }
 
 /// Collects verdicts over a run: first counterexample per property, sometimes coverage.
 #[derive(Default)]
 pub struct Collector {
-    found: BTreeMap<usize, Counterexample>,
-    reached: BTreeMap<&'static str, bool>,
+    found: BTreeMap<Prop, Counterexample>,
+    reached: BTreeMap<Prop, bool>,
 }
 
 impl Collector {
@@ -258,7 +220,7 @@ impl Collector {
         let mut new = false;
         let mut path: Option<Vec<ProcId>> = None;
         for viol in v.violations {
-            let i = property::index(viol.property);
+            let i = viol.property;
             if self.found.contains_key(&i) {
                 continue;
             }
@@ -288,22 +250,22 @@ impl Collector {
         sc: &Scenario,
         stats: Stats,
         summary: String,
-        backend: BackendInfo,
+        engine: EngineInfo,
         incomplete: Option<String>,
     ) -> Report {
         let complete = incomplete.is_none();
-        let coverage: Vec<(&'static str, Reach)> = property::PROPERTIES
-            .iter()
-            .filter(|p| p.kind == Kind::Sometimes && property::applies(p, &sc.model))
+        let coverage: Vec<(Prop, Reach)> = Prop::ALL
+            .into_iter()
+            .filter(|p| p.kind() == Kind::Sometimes && p.applies(&sc.model))
             .map(|p| {
-                let r = if self.reached.contains_key(p.name) {
+                let r = if self.reached.contains_key(&p) {
                     Reach::Reached
-                } else if sc.model.claims().any(|c| c == p.name) {
+                } else if sc.model.claims().any(|c| c == p) {
                     Reach::UnreachableAsClaimed
                 } else {
                     Reach::NotReached
                 };
-                (p.name, r)
+                (p, r)
             })
             .collect();
         let counterexamples: Vec<Counterexample> = self.found.into_values().collect();
@@ -315,7 +277,7 @@ impl Collector {
             let missing: Vec<&str> = coverage
                 .iter()
                 .filter(|(_, r)| *r == Reach::NotReached)
-                .map(|(n, _)| *n)
+                .map(|(n, _)| n.name())
                 .collect();
             if missing.is_empty() {
                 Verdict::Holds
@@ -333,7 +295,7 @@ impl Collector {
             coverage,
             stats,
             summary,
-            backend,
+            engine,
             complete,
         }
     }
@@ -402,11 +364,22 @@ impl Clock {
     }
 }
 
-/// Run a backend.
-pub fn run(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
-    match opts.backend {
-        BackendKind::Native => Ok(native::explore(sc, opts)),
-        BackendKind::Loom => loom::explore(sc, opts),
-        BackendKind::Shuttle => shuttle::explore(sc, opts),
+/// Why an engine could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    /// The engine cannot run this scenario or configuration as asked (bad input, exit 2).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A bug: the engine failed in a way the model does not explain.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Run an engine.
+pub fn run(sc: &Scenario, opts: &Options) -> Result<Report, ExploreError> {
+    match opts.engine {
+        Engine::Native => Ok(native::explore(sc, opts)),
+        Engine::Loom => loom::explore(sc, opts),
+        Engine::Shuttle => shuttle::explore(sc, opts),
     }
 }

@@ -2,7 +2,7 @@
 //! BFS tree kept as a petgraph graph so that every counterexample is a shortest schedule.
 //! Successors are generated in process-id order, so the exploration is deterministic.
 
-use super::{BackendInfo, BackendKind, Clock, Collector, Options, Report, Stats};
+use super::{Clock, Collector, Engine, EngineInfo, Options, Report, Stats};
 use crate::property;
 use crate::scenario::Scenario;
 use crate::world::{ProcId, World};
@@ -129,8 +129,8 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         sc,
         stats,
         summary,
-        BackendInfo {
-            name: BackendKind::Native,
+        EngineInfo {
+            name: Engine::Native,
             seed: None,
             bound: Some("exhaustive BFS".into()),
             schedule: None,

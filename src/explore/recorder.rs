@@ -1,9 +1,9 @@
-//! What the thread-based backends (loom, shuttle) share: a recorder that lives outside the
+//! What the thread-based engines (loom, shuttle) share: a recorder that lives outside the
 //! engine's synchronisation (a std Mutex), so that the steps of the current execution survive a
 //! panic (a deadlock report, a budget stop), plus the budget checks made at the start of every
 //! execution. No engine crate is imported here.
 
-use super::{BackendInfo, Clock, Collector, Options, Report, Stats};
+use super::{Clock, Collector, EngineInfo, Options, Report, Stats};
 use crate::property;
 use crate::scenario::Scenario;
 use crate::trace;
@@ -117,7 +117,7 @@ impl Recorder {
         &self,
         sc: &Scenario,
         engine: impl FnOnce(),
-    ) -> Result<Option<String>, anyhow::Error> {
+    ) -> Result<Option<String>, super::ExploreError> {
         let hook = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
         let r = panic::catch_unwind(AssertUnwindSafe(engine));
@@ -138,13 +138,15 @@ impl Recorder {
                 // re-execute the recorded steps and let the properties judge the state.
                 let sched = self.with(|s| s.schedule.clone());
                 let (w, _) = trace::run_schedule(sc, &sched).map_err(|e| {
-                    anyhow::anyhow!(
+                    super::ExploreError::Internal(format!(
                         "engine panicked ({msg}); recorded steps do not re-execute: {e}"
-                    )
+                    ))
                 })?;
                 let v = property::evaluate(sc, &w);
                 if v.violations.is_empty() {
-                    anyhow::bail!("the engine panicked: {msg}");
+                    return Err(super::ExploreError::Internal(format!(
+                        "the engine panicked: {msg}"
+                    )));
                 }
                 self.with(|s| {
                     s.stats.executions += 1;
@@ -160,7 +162,7 @@ impl Recorder {
         &self,
         sc: &Scenario,
         summary: impl FnOnce(&Stats) -> String,
-        backend: BackendInfo,
+        engine: EngineInfo,
         incomplete: Option<String>,
     ) -> Report {
         let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,7 +173,7 @@ impl Recorder {
             Some(why) => format!("incomplete ({why}): {}", summary(&s.stats)),
             None => summary(&s.stats),
         };
-        s.collector.finish(sc, s.stats, line, backend, incomplete)
+        s.collector.finish(sc, s.stats, line, engine, incomplete)
     }
 }
 

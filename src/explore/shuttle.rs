@@ -1,9 +1,9 @@
-//! The shuttle backend: one shuttle thread per process under a shuttle `Mutex` + `Condvar`, with
+//! The shuttle engine: one shuttle thread per process under a shuttle `Mutex` + `Condvar`, with
 //! shuttle's random, PCT or DFS scheduler choosing who runs at every synchronisation point. The
 //! seed and strategy are recorded in the trace. The only file that imports shuttle.
 
 use super::recorder::{CoarseSync, Recorder, coarse_process};
-use super::{BackendInfo, BackendKind, Options, Report, Strategy};
+use super::{Engine, EngineInfo, Options, Report, Strategy};
 use crate::scenario::Scenario;
 use crate::world::{ProcId, World};
 use shuttle::scheduler::{
@@ -98,14 +98,15 @@ fn run_with<S: Scheduler + 'static>(sched: S, sc: &Arc<Scenario>, rec: &Arc<Reco
 }
 
 /// Explore with shuttle.
-pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
+pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::ExploreError> {
     // shuttle's schedulers would silently take this seed instead of ours, and the trace would
     // record the wrong one.
     if std::env::var_os("SHUTTLE_RANDOM_SEED").is_some() {
-        anyhow::bail!(
+        return Err(super::ExploreError::Unsupported(
             "SHUTTLE_RANDOM_SEED is set in the environment; shuttle would use it instead of --seed \
              and the trace would record the wrong seed. Unset it and pass --seed."
-        );
+                .into(),
+        ));
     }
     let rec = Arc::new(Recorder::new(opts));
     let scs = Arc::new(sc.clone());
@@ -144,8 +145,8 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, anyhow::Error> {
                 }
             )
         },
-        BackendInfo {
-            name: BackendKind::Shuttle,
+        EngineInfo {
+            name: Engine::Shuttle,
             seed: seed_rec,
             bound: Some(format!("{what}, {iterations} iterations")),
             schedule: None,

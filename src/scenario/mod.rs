@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod ops;
+pub mod props;
 
 pub use model::Model;
 pub use ops::Op;

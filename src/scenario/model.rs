@@ -1,7 +1,7 @@
 //! Variants as data: the TOML model files in `models/`, their knobs, and loading with errors that
 //! name the file, the line and the knob. A new variant needs a file here, not Rust.
 
-use crate::property;
+use super::props::{Kind, Prop};
 use crate::world::PgVersion;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -281,7 +281,7 @@ pub struct StandbyKnobs {
     /// Sometimes-properties claimed unreachable when the backup is taken from the standby (in
     /// addition to the model's `unreachable`); exhaustive search checks the claim.
     #[serde(default)]
-    pub unreachable: Vec<String>,
+    pub unreachable: Vec<Prop>,
 }
 
 /// Base backup knobs.
@@ -339,7 +339,7 @@ pub struct Expect {
     pub verdict: ExpectedVerdict,
     /// The always-properties expected to be violated (exactly these).
     #[serde(default)]
-    pub violated: Vec<String>,
+    pub violated: Vec<Prop>,
 }
 
 /// A variant: every knob of the model, as read from a file in `models/` (and inlined in traces).
@@ -386,7 +386,7 @@ pub struct Model {
     /// Sometimes-properties this variant claims are unreachable; exhaustive search checks the
     /// claim (reaching one is a violation of `claim-unreachable`).
     #[serde(default)]
-    pub unreachable: Vec<String>,
+    pub unreachable: Vec<Prop>,
     /// Expected outcome.
     pub expect: Expect,
 }
@@ -452,12 +452,12 @@ impl Model {
     }
 
     /// The sometimes-properties claimed unreachable for the backup source in effect.
-    pub fn claims(&self) -> impl Iterator<Item = &str> {
+    pub fn claims(&self) -> impl Iterator<Item = Prop> + '_ {
         let standby = self.backup.source == BackupSource::Standby;
         self.unreachable
             .iter()
             .chain(self.standby.unreachable.iter().filter(move |_| standby))
-            .map(String::as_str)
+            .copied()
     }
 
     /// Check ranges and cross-references; the error names the knob.
@@ -544,18 +544,15 @@ impl Model {
                 );
             }
         }
-        for p in self.expect.violated.iter() {
-            match property::by_name(p) {
-                Some(pr) if pr.kind == property::Kind::Always => {}
-                _ => {
-                    return err(
-                        "violated",
-                        format!(
-                            "unknown always-property {p:?}; known: {}",
-                            property::names(property::Kind::Always).join(", ")
-                        ),
-                    );
-                }
+        for p in &self.expect.violated {
+            if p.kind() != Kind::Always {
+                return err(
+                    "violated",
+                    format!(
+                        "{p} is a sometimes-property; `violated` lists always-properties: {}",
+                        Prop::names(Kind::Always).join(", ")
+                    ),
+                );
             }
         }
         if (self.expect.verdict == ExpectedVerdict::Holds) != self.expect.violated.is_empty() {
@@ -565,19 +562,30 @@ impl Model {
                     .into(),
             );
         }
-        for p in self.unreachable.iter().chain(&self.standby.unreachable) {
-            match property::by_name(p) {
-                Some(pr) if pr.kind == property::Kind::Sometimes => {}
-                _ => {
-                    return err(
-                        "unreachable",
-                        format!(
-                            "unknown sometimes-property {p:?}; known: {}",
-                            property::names(property::Kind::Sometimes).join(", ")
-                        ),
-                    );
-                }
+        let mut seen = Vec::new();
+        for &p in self.unreachable.iter().chain(&self.standby.unreachable) {
+            if p.kind() != Kind::Sometimes {
+                return err(
+                    "unreachable",
+                    format!(
+                        "{p} is an always-property; `unreachable` lists sometimes-properties: {}",
+                        Prop::names(Kind::Sometimes).join(", ")
+                    ),
+                );
             }
+            if !p.applies(self) {
+                return err(
+                    "unreachable",
+                    format!(
+                        "{p} does not apply to command = \"{}\" (it can never be reached, so claiming it says nothing)",
+                        self.command.as_str()
+                    ),
+                );
+            }
+            if seen.contains(&p) {
+                return err("unreachable", format!("{p} is listed twice"));
+            }
+            seen.push(p);
         }
         Ok(())
     }

@@ -1,0 +1,318 @@
+//! The command line's definition (clap derive): subcommands, the model overrides and the engine
+//! settings, each written once with the code that applies it and the code that spells it back
+//! as flags (for the "to replay this" hints).
+
+use clap::{Args, Parser, Subcommand};
+use racecheck::explore::{Engine, LoomSync, Options, Strategy};
+use racecheck::scenario::Model;
+use racecheck::scenario::model::{BackendAction, BackupSource};
+use racecheck::world::PgVersion;
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+What it checks:
+  ALTER DATABASE d SET TABLESPACE t (movedb), CREATE DATABASE and DROP DATABASE run while
+  pg_basebackup walks the data directory. Every interleaving of the checkpointer, the command's
+  backend, the walsender and an ordinary backend (and, with --source standby, the standby's
+  startup process replaying the primary's WAL) is explored; at the end the backup is restored and
+  its WAL replayed as the startup process would. Properties:
+    invalid-pages          PANIC: WAL contains references to invalid pages
+    redo-fatal             FATAL/PANIC in dbase_redo (9.x copydir of a missing source, 15+
+                           missing directory after consistency, a standby's own replay)
+    restore-fidelity       restore succeeds but the data differs from the primary (silent loss)
+    no-leaked-directories  a database directory exists in the restored copy iff on the primary
+    deadlock               no process can step before all have finished
+  and sometimes-properties that prove the race window was explored. Model files say which
+  command (movedb, createdb, dropdb), which fix and which PostgreSQL version: see
+  racecheck list, and docs/postgresql.md for the PostgreSQL behaviour followed.
+
+Words: an engine (native, loom, shuttle) chooses which process steps next; a backend is a
+PostgreSQL server process (the ordinary backend of [backend] actions, movedb's backend).
+
+Examples:
+  racecheck                                  check every variant in models/, print a table
+  racecheck --variant baseline --trace-out /tmp/b.json
+  racecheck replay /tmp/b.json               re-execute a counterexample step by step
+  racecheck --variant dropdb                 DROP DATABASE during a backup
+  racecheck --variant lockflag --files 3     a larger database
+  racecheck --variant baseline --pg 15       follow PostgreSQL 15's redo
+  racecheck --variant lockflag --source standby
+                                             the backup taken from a standby
+  racecheck --variant lockflag-startup --engine loom --actions none --files 1
+                                             a standby backup under loom (4-thread limit)
+  racecheck matrix                           every variant x backup source x version
+  racecheck list                             variants and what they change
+
+Exit codes: 0 holds, 1 violated, 2 bad usage or input, 3 inconclusive (budget ran out or a
+sometimes-property was never reached), 4 internal error (a racecheck bug). With no --variant:
+0 when every variant's verdict matches the [expect] section of its model file, 1 when one
+differs, 3 when one is inconclusive.";
+
+/// The parsed command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "racecheck",
+    version,
+    about = "Model checker for PostgreSQL's database commands (ALTER DATABASE SET TABLESPACE, CREATE and DROP DATABASE) vs. base backup races",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// A subcommand; none checks variants.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Checking variants.
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the variants in the models directory.
+    List {
+        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+        #[arg(long)]
+        models: Option<PathBuf>,
+    },
+    /// Check every model file at every backup source (primary, standby) and PostgreSQL version
+    /// (9.2, 9.4, 15, 18) with the native engine and compare with
+    /// models/matrix/expectations.toml; exit 0 if every row matches, 1 naming each row that
+    /// changed.
+    Matrix {
+        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+        #[arg(long)]
+        models: Option<PathBuf>,
+        /// Write each violated row's trace to DIR/VARIANT@pgVERSION-SOURCE.json.
+        #[arg(long, value_name = "DIR")]
+        trace_dir: Option<PathBuf>,
+        /// Print the rows as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print the Markdown table kept in README.md.
+        #[arg(long)]
+        markdown: bool,
+        /// No progress line per row on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
+    /// violation, 2 if the file is broken or the replay diverges.
+    Replay {
+        /// The trace file (JSON).
+        trace: PathBuf,
+        /// Print a JSON summary instead of the timeline.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Checking one variant or all of them.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Check this variant only (a file NAME.toml in the models directory).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Knob overrides.
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Write the headline counterexample (JSON trace) here (single variant).
+    #[arg(long, value_name = "PATH")]
+    pub trace_out: Option<PathBuf>,
+    /// Write each violated variant's trace to DIR/NAME.json (all variants).
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Overrides of a model file's knobs, applied after it is read and validated again.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Overrides {
+    /// Override the number of relation files in D (K).
+    #[arg(long, value_name = "K")]
+    pub files: Option<u8>,
+    /// Override the number of pages per file (P).
+    #[arg(long, value_name = "P")]
+    pub pages: Option<u8>,
+    /// Override the PostgreSQL version: 9.2, 9.4, 15 or 18.
+    #[arg(long, value_name = "VERSION", value_parser = parse_pg)]
+    pub pg: Option<PgVersion>,
+    /// Override the ordinary backend's actions in D: a comma-separated list such as
+    /// "visible 0 1, update 1 0", or "none" (no backend process; needed to run a standby backup
+    /// under loom, whose thread limit the standby's startup process would otherwise exceed).
+    #[arg(long, value_name = "LIST", value_parser = parse_actions)]
+    pub actions: Option<Actions>,
+    /// Override where the base backup is taken: primary, or standby (a streaming standby whose
+    /// startup process replays the primary's WAL, including the command's records, while the
+    /// walsender walks the standby's files; the backup starts at the standby's last
+    /// restartpoint and ends at its minRecoveryPoint).
+    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
+    pub source: Option<BackupSource>,
+}
+
+/// A parsed `--actions` list.
+#[derive(Clone, Debug)]
+pub struct Actions(pub Vec<BackendAction>);
+
+impl Overrides {
+    /// Apply to a model (the caller validates it again).
+    pub fn apply(&self, m: &mut Model) {
+        if let Some(k) = self.files {
+            m.files = k;
+        }
+        if let Some(p) = self.pages {
+            m.pages = p;
+        }
+        if let Some(v) = self.pg {
+            m.pg = v;
+        }
+        if let Some(src) = self.source {
+            m.backup.source = src;
+        }
+        if let Some(acts) = &self.actions {
+            m.backend.actions = acts.0.clone();
+        }
+    }
+
+    /// The overrides as command-line flags (each followed by a space).
+    pub fn flags(&self) -> String {
+        let mut s = String::new();
+        if let Some(k) = self.files {
+            s += &format!("--files {k} ");
+        }
+        if let Some(p) = self.pages {
+            s += &format!("--pages {p} ");
+        }
+        if let Some(v) = self.pg {
+            s += &format!("--pg {v} ");
+        }
+        if let Some(src) = self.source {
+            s += &format!("--source {src} ");
+        }
+        if let Some(acts) = &self.actions {
+            let list: Vec<String> = acts.0.iter().map(ToString::to_string).collect();
+            let list = if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            };
+            s += &format!("--actions \"{list}\" ");
+        }
+        s
+    }
+}
+
+/// Engine settings and budgets.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Engine that enumerates the schedules: native (exhaustive BFS), loom (DPOR to a
+    /// preemption bound) or shuttle (sampled schedules). `--backend` is an older spelling.
+    #[arg(long, value_enum, default_value_t = Engine::Native, alias = "backend")]
+    pub engine: Engine,
+    /// Budget: stop after this many states (native) or executions (loom, shuttle; also spelled
+    /// --max-executions), checked on every state or execution; exit 3.
+    #[arg(long, value_name = "N", visible_alias = "max-executions")]
+    pub max_states: Option<u64>,
+    /// Budget: stop after this many seconds; exit 3.
+    #[arg(long, value_name = "S")]
+    pub max_seconds: Option<f64>,
+    /// Stop at the first violation (native: the shortest of all). loom and shuttle always stop
+    /// at their first violation unless --all-violations is given.
+    #[arg(long)]
+    pub stop_at_first: bool,
+    /// loom, shuttle: keep exploring after the first violation, to report every violated
+    /// property (slower; native always does).
+    #[arg(long)]
+    pub all_violations: bool,
+    /// loom: preemption bound (default 2: the race needs two preemptions of movedb by the
+    /// walsender, see README).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub preemptions: usize,
+    /// loom: synchronisation granularity (coarse: one mutex around the whole World; fine: one
+    /// loom mutex per shared resource so that DPOR can skip independent steps; see README for
+    /// the measured difference).
+    #[arg(long, value_enum, default_value_t = LoomSync::Coarse)]
+    pub loom_sync: LoomSync,
+    /// shuttle: scheduling strategy.
+    #[arg(long, value_enum, default_value_t = Strategy::Pct)]
+    pub strategy: Strategy,
+    /// shuttle: number of schedules to try.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub iterations: u64,
+    /// shuttle: random seed (recorded in the trace).
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// shuttle PCT: number of priority change points.
+    #[arg(long, value_name = "D", default_value_t = 3)]
+    pub depth: usize,
+}
+
+impl EngineArgs {
+    /// The explorer's options.
+    pub fn options(&self, progress: bool) -> Options {
+        Options {
+            engine: self.engine,
+            max_states: self.max_states,
+            max_seconds: self.max_seconds,
+            stop_at_first: self.stop_at_first
+                || (self.engine != Engine::Native && !self.all_violations),
+            progress,
+            preemptions: self.preemptions,
+            loom_sync: self.loom_sync,
+            strategy: self.strategy,
+            iterations: self.iterations,
+            seed: self.seed,
+            depth: self.depth,
+        }
+    }
+
+    /// The settings that decide which schedules the engine explores, as flags (each followed
+    /// by a space): what a user must repeat to get the same counterexample.
+    pub fn flags(&self) -> String {
+        match self.engine {
+            Engine::Native => String::new(),
+            Engine::Loom => format!(
+                "--engine loom --preemptions {} --loom-sync {} ",
+                self.preemptions,
+                self.loom_sync.as_str()
+            ),
+            Engine::Shuttle => format!(
+                "--engine shuttle --strategy {} --seed {} --iterations {} --depth {} ",
+                self.strategy.as_str(),
+                self.seed,
+                self.iterations,
+                self.depth
+            ),
+        }
+    }
+}
+
+fn parse_actions(s: &str) -> Result<Actions, String> {
+    if s.trim() == "none" {
+        return Ok(Actions(Vec::new()));
+    }
+    s.split(',')
+        .map(|a| BackendAction::try_from(a.trim().to_string()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Actions)
+}
+
+fn parse_source(s: &str) -> Result<BackupSource, String> {
+    BackupSource::parse(s)
+        .ok_or_else(|| format!("unknown backup source {s:?}; known: primary, standby"))
+}
+
+fn parse_pg(s: &str) -> Result<PgVersion, String> {
+    PgVersion::parse(s).ok_or_else(|| format!("unknown version {s:?}; known: 9.2, 9.4, 15, 18"))
+}

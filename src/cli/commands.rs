@@ -1,0 +1,330 @@
+//! What each command does: load the models, run the library, print, and say which exit code
+//! the outcome means. Printing ignores a closed stdout (`racecheck | head`).
+
+use super::args::{CheckArgs, Overrides};
+use racecheck::explore::{self, ExploreError, Report, Verdict};
+use racecheck::matrix as mx;
+use racecheck::report::{self, JsonResult};
+use racecheck::scenario::{Model, Scenario, model};
+use racecheck::trace;
+use std::io::Write as _;
+use std::path::Path;
+
+/// Why a command could not produce an outcome.
+pub enum Failure {
+    /// Bad usage or bad input: exit 2.
+    Usage(String),
+    /// A racecheck bug: exit 4.
+    Internal(String),
+}
+
+impl From<ExploreError> for Failure {
+    fn from(e: ExploreError) -> Failure {
+        match e {
+            ExploreError::Unsupported(m) => Failure::Usage(m),
+            ExploreError::Internal(m) => Failure::Internal(m),
+        }
+    }
+}
+
+fn usage(e: impl ToString) -> Failure {
+    Failure::Usage(e.to_string())
+}
+
+/// Print to stdout, ignoring a closed pipe.
+fn say(s: &str) {
+    let _ = std::io::stdout().lock().write_all(s.as_bytes());
+}
+
+/// `racecheck list`.
+pub fn list(dir: &Path) -> Result<u8, Failure> {
+    let models = model::load_dir(dir).map_err(usage)?;
+    let mut out = String::new();
+    for m in models {
+        out += &format!(
+            "{:<26} PostgreSQL {:<4} {:<8} {:<16} {}\n",
+            m.name,
+            m.pg.as_str(),
+            m.command.as_str(),
+            format!("backup: {}", m.backup.source),
+            m.description.lines().next().unwrap_or("").trim()
+        );
+    }
+    say(&out);
+    Ok(0)
+}
+
+/// Apply the overrides and validate the result.
+fn overridden(mut m: Model, o: &Overrides) -> Result<Model, Failure> {
+    o.apply(&mut m);
+    m.validate().map_err(|e| {
+        Failure::Usage(format!(
+            "variant {}: knob `{}` (after command-line overrides): {}",
+            m.name, e.knob, e.message
+        ))
+    })?;
+    Ok(m)
+}
+
+fn headline_trace(sc: &Scenario, r: &Report) -> Result<Option<trace::Trace>, Failure> {
+    match r.counterexamples.first() {
+        None => Ok(None),
+        Some(cx) => trace::build(sc, cx, &r.engine)
+            .map(Some)
+            .map_err(|e| Failure::Internal(format!("a counterexample does not re-execute: {e}"))),
+    }
+}
+
+fn write_trace(t: &trace::Trace, path: &Path) -> Result<String, Failure> {
+    trace::write(t, path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
+/// `racecheck [--variant NAME] ...`.
+pub fn check(a: &CheckArgs) -> Result<u8, Failure> {
+    if a.engine.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
+        return Err(usage("--max-seconds must be a positive number"));
+    }
+    let dir = a
+        .models
+        .clone()
+        .unwrap_or_else(racecheck::default_models_dir);
+    match &a.variant {
+        Some(name) => check_one(a, &dir, name),
+        None => check_all(a, &dir),
+    }
+}
+
+fn load_variant(dir: &Path, name: &str) -> Result<Model, Failure> {
+    let path = dir.join(format!("{name}.toml"));
+    if !path.is_file() {
+        let known: Vec<String> = model::model_paths(dir)
+            .map_err(usage)?
+            .iter()
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+            .collect();
+        return Err(Failure::Usage(format!(
+            "no variant {name:?} in {}; known variants: {}",
+            dir.display(),
+            known.join(", ")
+        )));
+    }
+    Model::load(&path).map_err(usage)
+}
+
+fn check_one(a: &CheckArgs, dir: &Path, name: &str) -> Result<u8, Failure> {
+    let m = overridden(load_variant(dir, name)?, &a.overrides)?;
+    let sc = Scenario::new(&m);
+    let r = explore::run(&sc, &a.engine.options(!a.quiet))?;
+    let t = headline_trace(&sc, &r)?;
+    let written = match (&t, &a.trace_out) {
+        (Some(t), Some(path)) => Some(write_trace(t, path)?),
+        _ => None,
+    };
+    if a.json {
+        let j = JsonResult::new(&m.name, &r, written, None);
+        say(&(serde_json::to_string_pretty(&j).unwrap_or_default() + "\n"));
+        return Ok(exit_code(&r.verdict));
+    }
+    let mut out = report::render(&sc, &r, t.as_ref());
+    if t.is_some() {
+        out += &match &written {
+            Some(p) => format!("trace written to {p}; replay it with:\n  racecheck replay {p}\n"),
+            None => format!(
+                "to keep and replay this counterexample:\n  racecheck --variant {name} {}{}--trace-out {name}.json && racecheck replay {name}.json\n",
+                a.overrides.flags(),
+                a.engine.flags()
+            ),
+        };
+    }
+    say(&out);
+    Ok(exit_code(&r.verdict))
+}
+
+/// 0 holds, 1 violated, 3 inconclusive.
+fn exit_code(v: &Verdict) -> u8 {
+    match v {
+        Verdict::Holds => 0,
+        Verdict::Violated => 1,
+        Verdict::Inconclusive(_) => 3,
+    }
+}
+
+fn check_all(a: &CheckArgs, dir: &Path) -> Result<u8, Failure> {
+    if a.trace_out.is_some() {
+        return Err(usage(
+            "--trace-out needs --variant; use --trace-dir DIR for all variants",
+        ));
+    }
+    let models = model::load_dir(dir).map_err(usage)?;
+    if models.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no model files (*.toml) in {}",
+            dir.display()
+        )));
+    }
+    if let Some(d) = &a.trace_dir {
+        std::fs::create_dir_all(d).map_err(|e| Failure::Usage(format!("{}: {e}", d.display())))?;
+    }
+    let opts = a.engine.options(!a.quiet);
+    let mut rows = Vec::new();
+    let mut json = Vec::new();
+    let (mut mismatched, mut inconclusive) = (false, false);
+    for m in models {
+        let m = overridden(m, &a.overrides)?;
+        let sc = Scenario::new(&m);
+        let r = explore::run(&sc, &opts)?;
+        let written = match (&a.trace_dir, headline_trace(&sc, &r)?) {
+            (Some(d), Some(t)) => Some(write_trace(&t, &d.join(format!("{}.json", m.name)))?),
+            _ => None,
+        };
+        let expect = report::matches_expectation(&sc, &r);
+        match (&r.verdict, &expect) {
+            (Verdict::Inconclusive(_), _) => inconclusive = true,
+            (_, Err(_)) => mismatched = true,
+            _ => {}
+        }
+        let violated: Vec<&str> = r
+            .counterexamples
+            .iter()
+            .map(|c| c.violation.property.name())
+            .collect();
+        rows.push([
+            m.name.clone(),
+            m.backup.source.to_string(),
+            m.pg.to_string(),
+            r.verdict.word().to_string(),
+            if violated.is_empty() {
+                "-".into()
+            } else {
+                violated.join(", ")
+            },
+            match &expect {
+                Ok(()) => "yes".into(),
+                Err(e) => format!("NO: {e}"),
+            },
+            r.stats.states.to_string(),
+            format!("{:.2}", r.stats.seconds),
+        ]);
+        json.push(
+            serde_json::to_value(JsonResult::new(&m.name, &r, written, Some(expect.is_ok())))
+                .map_err(|e| Failure::Internal(e.to_string()))?,
+        );
+    }
+    if a.json {
+        say(&(serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"));
+    } else {
+        let head = [
+            "variant",
+            "source",
+            "pg",
+            "verdict",
+            "violated",
+            "as expected",
+            "states",
+            "seconds",
+        ];
+        say(&format!(
+            "{}\nengine {}; details of one variant: racecheck --variant NAME\n",
+            report::text_table(head, &rows),
+            a.engine.engine.as_str()
+        ));
+    }
+    Ok(if mismatched {
+        1
+    } else if inconclusive {
+        3
+    } else {
+        0
+    })
+}
+
+/// `racecheck replay TRACE`.
+pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
+    let t = trace::read(path).map_err(usage)?;
+    let p = path.display().to_string();
+    let r = trace::replay(&t, &p).map_err(usage)?;
+    if json {
+        let v = serde_json::json!({
+            "trace": p,
+            "steps": r.steps.len(),
+            "property": r.violation.property,
+            "message": r.violation.message,
+            "details": r.violation.details,
+        });
+        say(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
+    } else {
+        let mut out = format!(
+            "replaying {p}: variant {} (PostgreSQL {}), found by the {} engine\n",
+            t.model.name,
+            t.model.pg,
+            t.engine.name.as_str()
+        );
+        out += &report::timeline(&r.scenario, &r.steps);
+        out += &format!(
+            "\nreplayed {} steps; every step matched.\nVIOLATED: {}\n  {}\n",
+            r.steps.len(),
+            r.violation.property,
+            r.violation.message
+        );
+        for d in &r.violation.details {
+            out += &format!("  {d}\n");
+        }
+        say(&out);
+    }
+    Ok(1)
+}
+
+/// `racecheck matrix`.
+pub fn matrix(
+    dir: &Path,
+    trace_dir: Option<&Path>,
+    json: bool,
+    markdown: bool,
+    quiet: bool,
+) -> Result<u8, Failure> {
+    let models = model::load_dir(dir).map_err(usage)?;
+    let expect = mx::load_expectations(&mx::expectations_path(dir)).map_err(Failure::Usage)?;
+    if let Some(d) = trace_dir {
+        std::fs::create_dir_all(d).map_err(|e| Failure::Usage(format!("{}: {e}", d.display())))?;
+    }
+    let opts = explore::Options {
+        progress: false,
+        ..explore::Options::default()
+    };
+    let rows = mx::run_with_progress(&models, &expect, &opts, trace_dir, |done, total, r| {
+        if !quiet {
+            eprintln!(
+                "[{done}/{total}] {} from the {}, PostgreSQL {}: {} ({} states)",
+                r.variant, r.source, r.pg, r.verdict, r.states
+            );
+        }
+    })
+    .map_err(|e| match e {
+        mx::MatrixError::Explore(e) => Failure::from(e),
+        mx::MatrixError::Trace(m) => Failure::Usage(m),
+    })?;
+    if json {
+        say(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"));
+    } else if markdown {
+        say(&mx::markdown(&rows));
+    } else {
+        say(&mx::text(&rows));
+    }
+    let changed: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.as_expected())
+        .map(|r| format!("{} (source {}, pg {})", r.variant, r.source, r.pg))
+        .collect();
+    if changed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!(
+            "racecheck matrix: {} row(s) differ from {}: {}",
+            changed.len(),
+            mx::expectations_path(dir).display(),
+            changed.join(", ")
+        );
+        Ok(1)
+    }
+}
