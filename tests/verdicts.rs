@@ -708,6 +708,7 @@ fn a_standby_missing_the_source_dies_and_loses_the_backup() {
     w.standby
         .as_mut()
         .unwrap()
+        .redo
         .fs
         .rmtree(racecheck::world::Loc::Base);
     while sc.enabled(&w, su) {

@@ -2,6 +2,7 @@
 //! walsender and an ordinary backend. A [`Scenario`] is built from a [`Model`] (a variant's knobs),
 //! which inserts, removes or guards [`Op`]s; it never copies a program.
 
+mod apply;
 pub mod model;
 pub mod ops;
 pub mod props;

@@ -136,3 +136,15 @@ impl Fs {
             .unwrap_or_default()
     }
 }
+
+/// copydir.c `copy_file`: copy one relation file from `src`'s directory to `dst`'s; false if the
+/// source file is gone.
+pub fn copy_file(fs: &mut Fs, src: Loc, dst: Loc, rel: u8) -> bool {
+    let Some(f) = fs.file(src, rel).cloned() else {
+        return false;
+    };
+    if let Some(d) = fs.dir_mut(dst) {
+        d.files.insert(rel, f);
+    }
+    true
+}

@@ -4,15 +4,34 @@
 //! The process programs (in `scenario/`) change the World only through the methods here and in
 //! the submodules; the restore check (`redo`) is PostgreSQL's startup-process semantics.
 
+pub mod backup;
+pub mod buffers;
 pub mod catalog;
+pub mod checkpointer;
 pub mod fs;
 pub mod locks;
 pub mod redo;
+pub mod standby;
+pub mod storage;
 pub mod wal;
 
+/// Append to a step's event text, when one is asked for (`Option<&mut String>`).
+macro_rules! ev {
+    ($e:expr, $($arg:tt)*) => {
+        if let Some(s) = $e.as_deref_mut() {
+            use std::fmt::Write as _;
+            let _ = write!(s, $($arg)*);
+        }
+    };
+}
+pub(crate) use ev;
+
+pub use backup::{Backup, BackupError, WalkStage};
 pub use catalog::Catalog;
+pub use checkpointer::Checkpointer;
 pub use fs::{Dir, Fs, Loc, Lsn, Page, RelFile};
 pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
+pub use standby::Standby;
 pub use wal::Rec;
 
 use serde::{Deserialize, Serialize};
@@ -123,101 +142,6 @@ pub mod ckpt_flags {
 /// A buffer tag: (tablespace, relation, block) of database `D`.
 pub type PageKey = (Loc, u8, u8);
 
-/// The checkpointer's shared request state and its checkpoint in progress (docs/postgresql.md, "The checkpointer").
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Checkpointer {
-    /// OR of the flags requested since the last checkpoint began (0 = no request).
-    pub pending_flags: u8,
-    /// `ckpt_started`: checkpoints begun.
-    pub started: u8,
-    /// `ckpt_done`: checkpoints completed.
-    pub done: u8,
-    /// The checkpoint in progress: its redo pointer and the buffers still to write.
-    pub running: Option<(Lsn, Vec<PageKey>)>,
-    /// Shared `RedoRecPtr`: a page change needs a full-page image iff page LSN <= this.
-    pub redo_rec_ptr: Lsn,
-    /// `ControlFile->checkPointCopy.redo`.
-    pub control_redo: Lsn,
-}
-
-/// Where a base backup's walk of one tablespace stands (`sendTablespace`/`sendDir`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub enum WalkStage {
-    /// Next: open the tablespace directory and read its entries.
-    #[default]
-    OpenTablespace,
-    /// Next: `lstat` the entry of `D` (it was listed).
-    Lstat,
-    /// Next: `AllocateDir` on `D`'s directory.
-    OpenDb,
-    /// Next: `sendFile` of the listed files, from `next` on.
-    Copy {
-        /// Names listed when the directory was opened.
-        names: Vec<u8>,
-        /// Index of the next name to send.
-        next: u8,
-    },
-    /// This tablespace is sent.
-    Done,
-}
-
-/// Why a base backup failed (the walsender raised an ERROR; no backup to restore).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct BackupError(pub String);
-
-/// The base backup's state: the walsender's walk and the copy it is building (docs/postgresql.md, "The base backup").
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Backup {
-    /// `runningBackups > 0` (what a flag check in movedb looks at).
-    pub in_progress: bool,
-    /// Checkpoint count at the start request (for the WAIT rule).
-    pub start_wait: Option<u8>,
-    /// Start LSN (redo of the start checkpoint), once known.
-    pub start_lsn: Option<Lsn>,
-    /// `D`'s row in the copied `pg_database` at start (with the change not yet committed).
-    pub catalog_at_start: Catalog,
-    /// The walk of the tablespace being sent.
-    pub stage: WalkStage,
-    /// The copy being built.
-    pub copy: Fs,
-    /// Set when the walsender raised an ERROR.
-    pub failed: Option<BackupError>,
-    /// Once stopped: the LSN of the `BACKUP_END` record (primary), or the backup end point, the
-    /// `minRecoveryPoint` of the copied `pg_control` (standby; an end pointer: replay must have
-    /// applied every record below it).
-    pub end_lsn: Option<Lsn>,
-}
-
-/// A streaming standby of the primary, on which a base backup can be taken (docs/postgresql.md, "The base backup",
-/// 7.3). Its startup process replays the primary's WAL into the standby's own files. The standby
-/// has no buffer pool in the model: replayed pages are written at once.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Standby {
-    /// The standby's files.
-    pub fs: Fs,
-    /// `D`'s row in the standby's `pg_database`, as replayed.
-    pub catalog: Catalog,
-    /// Replay position: the LSN of the next record to replay (every record below is applied).
-    pub replayed: Lsn,
-    /// Redo pointer of the last checkpoint record replayed (`RecoveryRestartPoint` →
-    /// `XLogCtl->lastCheckPoint`).
-    pub last_ckpt_redo: Lsn,
-    /// End of that checkpoint record (`lastCheckPointEndPtr`).
-    pub last_ckpt_end: Lsn,
-    /// `ControlFile->checkPointCopy.redo`: the last restartpoint.
-    pub restart_redo: Lsn,
-    /// `ControlFile->minRecoveryPoint`: raised when a replayed page reaches disk
-    /// (`UpdateMinRecoveryPoint`) and at the end of a restartpoint.
-    pub min_recovery_point: Lsn,
-    /// A restartpoint in progress (`CreateRestartPoint`): the replayed checkpoint it adopts
-    /// (redo, end of record).
-    pub restartpoint: Option<(Lsn, Lsn)>,
-    /// Cursor of a multi-step redo (`copydir` / `rmtree` in `dbase_redo`): names, next index.
-    pub cursor: Option<(Vec<u8>, u8)>,
-    /// The startup process died (PANIC/FATAL): the standby is down.
-    pub died: Option<String>,
-}
-
 /// A process's place in its program, with the cursor of a multi-step operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct ProcState {
@@ -310,14 +234,7 @@ impl World {
     /// Add a standby that has replayed the WAL so far (its files equal the primary's on disk).
     pub fn with_standby(mut self) -> World {
         let replayed = self.insert_lsn();
-        self.standby = Some(Standby {
-            fs: self.fs.clone(),
-            catalog: self.catalog,
-            replayed,
-            last_ckpt_end: replayed,
-            min_recovery_point: replayed,
-            ..Standby::default()
-        });
+        self.standby = Some(Standby::new(self.fs.clone(), self.catalog, replayed));
         self
     }
 
@@ -333,7 +250,7 @@ impl World {
 
     /// The files a base backup walks: the standby's when it is taken from a standby.
     pub fn walked_fs(&self) -> &Fs {
-        self.standby.as_ref().map_or(&self.fs, |s| &s.fs)
+        self.standby.as_ref().map_or(&self.fs, |s| &s.redo.fs)
     }
 
     /// The end of WAL: the LSN the next record will get.
@@ -350,48 +267,13 @@ impl World {
         lsn
     }
 
-    /// The current content of a page as a backend sees it (buffer, else disk).
-    pub fn read_page(&self, key: PageKey) -> Option<Page> {
-        if let Some(p) = self.dirty.get(&key) {
-            return Some(*p);
-        }
-        let (ts, rel, blk) = key;
-        self.fs
-            .file(ts, rel)
-            .and_then(|f| f.get(usize::from(blk)).copied())
-    }
-
-    /// `RequestCheckpoint(flags)`: OR the flags in and remember `ckpt_started` for a WAIT.
-    /// Returns the counter value the requester must see completed-past.
-    pub fn request_checkpoint(&mut self, flags: u8) -> u8 {
-        self.ckpt.pending_flags |= flags;
-        self.ckpt.started
-    }
-
-    /// Whether a WAIT requester that saw `started_at_request` is satisfied: a checkpoint that
-    /// began after the request has completed (docs/postgresql.md, "The checkpointer").
-    pub fn checkpoint_done_since(&self, started_at_request: u8) -> bool {
-        self.ckpt.done > started_at_request
-    }
-
-    /// `DropDatabaseBuffers(D)`: discard every buffer of `D`, dirty or not, in all tablespaces.
-    pub fn drop_database_buffers(&mut self) {
-        self.dirty.clear();
-    }
-
-    /// Write one buffer to its file (`FlushBuffer` → `smgrwrite`), extending with zero pages.
-    pub fn flush_buffer(&mut self, key: PageKey) {
-        if let Some(page) = self.dirty.remove(&key) {
-            let (ts, rel, blk) = key;
-            self.fs.mkdir(ts);
-            let dir = self.fs.dir_mut(ts).expect("directory exists");
-            let file = dir.files.entry(rel).or_default();
-            let b = usize::from(blk);
-            if file.len() <= b {
-                file.resize(b + 1, Page::default());
-            }
-            file[b] = page;
-        }
+    /// The process raised an ERROR: the abort releases its locks; it ends.
+    pub fn fail(&mut self, p: ProcId) {
+        self.locks.release_all(p);
+        let st = &mut self.procs[usize::from(p)];
+        st.failed = true;
+        st.cursor = None;
+        st.ckpt_wait = None;
     }
 
     /// Whether a process may take `mode` on `obj` now.

@@ -1,10 +1,12 @@
-//! The restore check: the startup process replaying a restored base backup from its start LSN to
-//! the end of the WAL, with `dbase_redo`, `XLogReadBufferExtended` and the invalid-page table
-//! (docs/postgresql.md, "Redo"). The result is compared with the primary by the properties.
+//! Redo: the startup process applying WAL records, written once ([`Redo::step`]) with
+//! `dbase_redo`, `XLogReadBufferExtended` and the invalid-page table (docs/postgresql.md,
+//! "Redo"). Three callers: the restore of a base backup ([`restore`], from its start LSN to the
+//! end of the WAL), the primary's crash recovery ([`crash_recovery`]), and a live standby's
+//! startup process (`world/standby.rs`), which takes one [`Redo::step`] per model step.
 
-use super::fs::{Dir, Fs, Loc, Lsn, Page};
+use super::fs::{Dir, Fs, Loc, Lsn, Page, copy_file};
 use super::wal::Rec;
-use super::{Catalog, Semantics, Standby, World};
+use super::{Catalog, Semantics, World};
 use std::collections::BTreeMap;
 
 /// How replay of the restored backup ended.
@@ -57,26 +59,71 @@ pub struct Restore {
     pub log: Vec<String>,
 }
 
-struct Startup<'a> {
-    sem: &'a Semantics,
-    fs: Fs,
-    catalog: Catalog,
-    invalid: BTreeMap<(Loc, u8, u8), bool>,
-    consistent: bool,
-    consistent_at: Lsn,
-    backup_end_reached: bool,
-    log: Option<Vec<String>>,
+/// The startup process's redo state: the files and `pg_database` it replays into, the
+/// invalid-page table, whether consistency was reached, and the cursor of a multi-step record
+/// (`copydir` / `rmtree` in `dbase_redo`: names listed, next index).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Redo {
+    /// The files replayed into.
+    pub fs: Fs,
+    /// `D`'s row in `pg_database`, as replayed.
+    pub catalog: Catalog,
+    /// `invalid_page_tab`: (tablespace, relation, block) → `present` (an all-zero page).
+    pub invalid: BTreeMap<(Loc, u8, u8), bool>,
+    /// `reachedConsistency`: an invalid page PANICs at once.
+    pub consistent: bool,
+    /// Cursor of a multi-step record.
+    pub cursor: Option<(Vec<u8>, u8)>,
 }
 
-enum Stop {
+/// Why redo stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// PANIC "WAL contains references to invalid pages": the WARNINGs, and whether raised at
+    /// the consistency check (else by `log_invalid_page` after consistency).
     Invalid(Vec<String>, bool),
+    /// FATAL or PANIC with PostgreSQL's message.
     Fatal(String),
 }
 
-impl Startup<'_> {
-    fn note(&mut self, s: impl FnOnce() -> String) {
-        if let Some(l) = self.log.as_mut() {
-            l.push(s());
+impl Stop {
+    /// The message, as one line.
+    pub fn message(&self) -> String {
+        match self {
+            Stop::Fatal(m) => m.clone(),
+            Stop::Invalid(w, _) => format!(
+                "PANIC: WAL contains references to invalid pages ({})",
+                w.join("; ")
+            ),
+        }
+    }
+}
+
+macro_rules! note {
+    ($log:expr, $($arg:tt)*) => {
+        if let Some(l) = $log.as_mut() {
+            l.push(format!($($arg)*));
+        }
+    };
+}
+
+macro_rules! event {
+    ($e:expr, $($arg:tt)*) => {
+        if let Some(s) = $e.as_deref_mut() {
+            use std::fmt::Write as _;
+            let _ = write!(s, $($arg)*);
+        }
+    };
+}
+
+impl Redo {
+    /// A startup process about to replay into `fs` with `catalog`.
+    pub fn new(fs: Fs, catalog: Catalog, consistent: bool) -> Redo {
+        Redo {
+            fs,
+            catalog,
+            consistent,
+            ..Redo::default()
         }
     }
 
@@ -93,18 +140,28 @@ impl Startup<'_> {
     }
 
     /// `log_invalid_page`: PANIC at once after consistency, else remember (first `present` wins).
-    fn log_invalid_page(&mut self, ts: Loc, rel: u8, blk: u8, present: bool) -> Result<(), Stop> {
+    fn log_invalid_page(
+        &mut self,
+        (ts, rel, blk): (Loc, u8, u8),
+        present: bool,
+        log: &mut Option<Vec<String>>,
+    ) -> Result<(), Stop> {
         let msg = invalid_page_warning(ts, rel, blk, present);
         if self.consistent {
             return Err(Stop::Invalid(vec![msg], false));
         }
-        self.note(|| format!("DEBUG1: {}", &msg[9..]));
+        note!(log, "DEBUG1: {}", &msg[9..]);
         self.invalid.entry((ts, rel, blk)).or_insert(present);
         Ok(())
     }
 
     /// `XLogReadBufferExtended(RBM_NORMAL)`: the page if it exists and is not all-zero.
-    fn read_normal(&mut self, ts: Loc, rel: u8, blk: u8) -> Result<Option<&mut Page>, Stop> {
+    fn read_normal(
+        &mut self,
+        key: (Loc, u8, u8),
+        log: &mut Option<Vec<String>>,
+    ) -> Result<Option<&mut Page>, Stop> {
+        let (ts, rel, blk) = key;
         let file = self.smgrcreate(ts, rel);
         let b = usize::from(blk);
         let state = match file.get(b) {
@@ -113,7 +170,7 @@ impl Startup<'_> {
             Some(_) => None,
         };
         if let Some(present) = state {
-            self.log_invalid_page(ts, rel, blk, present)?;
+            self.log_invalid_page(key, present, log)?;
             return Ok(None);
         }
         Ok(self
@@ -143,7 +200,26 @@ impl Startup<'_> {
         };
     }
 
-    fn apply(&mut self, lsn: Lsn, rec: &Rec) -> Result<(), Stop> {
+    /// Apply one step of record `rec` (at `lsn`); returns whether the record is complete.
+    /// `dbase_redo`'s create-by-copy and drop take one file per step (as `copydir` and `rmtree`
+    /// do); every other record is one step. `log` receives the restore's log lines (notes under
+    /// the record), `e` the step's event (a standby's timeline).
+    pub fn step(
+        &mut self,
+        sem: &Semantics,
+        lsn: Lsn,
+        rec: &Rec,
+        log: &mut Option<Vec<String>>,
+        e: &mut Option<&mut String>,
+    ) -> Result<bool, Stop> {
+        match *rec {
+            Rec::CreateFileCopy { dst, src } => {
+                return self.create_file_copy(sem, lsn, rec, (src, dst), log, e);
+            }
+            Rec::Drop { ts } => return self.drop_step(lsn, rec, ts, log, e),
+            _ => {}
+        }
+        event!(e, "redo {lsn} {rec}");
         // pg_database: updates and deletes become visible with their commit record.
         self.catalog.redo(rec);
         match *rec {
@@ -153,45 +229,9 @@ impl Startup<'_> {
             | Rec::CatalogUpdate { .. }
             | Rec::CatalogDelete
             | Rec::MarkInvalid
-            | Rec::BackupEnd { .. } => {}
-            Rec::CreateFileCopy { dst, src } => {
-                // dbase_redo: rmtree(dst) if it is a directory, then copydir(src, dst).
-                if self.fs.rmtree(dst) {
-                    self.note(|| format!("  rmtree(\"{}\") (drop and re-copy)", dst.db_path()));
-                }
-                if !self.fs.has_dir(src) {
-                    if !self.sem.recovery_creates_missing_dirs() {
-                        return Err(Stop::Fatal(format!(
-                            "FATAL: could not open directory \"{}\": No such file or directory \
-                             (copydir in dbase_redo; ERROR promoted to FATAL in the startup process)",
-                            src.db_path()
-                        )));
-                    }
-                    if self.consistent {
-                        return Err(Stop::Fatal(format!(
-                            "PANIC: missing directory \"{}\" (recovery_create_dbdir)",
-                            src.db_path()
-                        )));
-                    }
-                    self.note(|| {
-                        format!(
-                            "  DEBUG1: creating missing directory \"{}\" (recovery_create_dbdir)",
-                            src.db_path()
-                        )
-                    });
-                    self.fs.mkdir(src);
-                }
-                let copied = self.fs.dir(src).cloned().unwrap_or_default();
-                let n = copied.files.len();
-                self.fs.dirs.insert(dst, copied);
-                self.note(|| {
-                    format!(
-                        "  copydir(\"{}\", \"{}\"): {n} file(s)",
-                        src.db_path(),
-                        dst.db_path()
-                    )
-                });
-            }
+            | Rec::BackupEnd { .. }
+            | Rec::CreateFileCopy { .. }
+            | Rec::Drop { .. } => {}
             Rec::CreateWalLog { ts } => {
                 self.fs.mkdir(ts);
             }
@@ -221,7 +261,7 @@ impl Startup<'_> {
                 // heap_xlog_visible: the heap page is read RBM_NORMAL and, if the page is older
                 // than the record (BLK_NEEDS_REDO), PageSetAllVisible; its LSN is set only when
                 // hint bits are WAL-logged, and then the record carries an image instead.
-                if let Some(p) = self.read_normal(ts, rel, blk)?
+                if let Some(p) = self.read_normal((ts, rel, blk), log)?
                     && p.lsn <= lsn
                 {
                     p.all_visible = true;
@@ -229,7 +269,7 @@ impl Startup<'_> {
             }
             Rec::HeapUpdate { ts, rel, blk, ver } => {
                 // heap_xlog_update clears PD_ALL_VISIBLE.
-                if let Some(p) = self.read_normal(ts, rel, blk)?
+                if let Some(p) = self.read_normal((ts, rel, blk), log)?
                     && p.lsn <= lsn
                 {
                     *p = Page {
@@ -239,45 +279,136 @@ impl Startup<'_> {
                     };
                 }
             }
-            Rec::Drop { ts } => {
-                // XLogDropDatabase → forget_invalid_pages_db(D): every tablespace.
+        }
+        Ok(true)
+    }
+
+    /// `dbase_redo` for `XLOG_DBASE_CREATE(_FILE_COPY)`: `rmtree(dst)` if it is a directory
+    /// ("drop and re-copy"), a missing source handled per version, `copydir(src, dst)` one file
+    /// per step.
+    fn create_file_copy(
+        &mut self,
+        sem: &Semantics,
+        lsn: Lsn,
+        rec: &Rec,
+        (src, dst): (Loc, Loc),
+        log: &mut Option<Vec<String>>,
+        e: &mut Option<&mut String>,
+    ) -> Result<bool, Stop> {
+        if let Some((names, next)) = self.cursor.take() {
+            let rel = names[usize::from(next)];
+            if !copy_file(&mut self.fs, src, dst, rel) {
+                return Err(Stop::Fatal(format!(
+                    "FATAL: could not stat file \"{}\" (copydir in dbase_redo)",
+                    src.rel_path(rel)
+                )));
+            }
+            event!(
+                e,
+                "copy_file(\"{}\" -> \"{}\")",
+                src.rel_path(rel),
+                dst.rel_path(rel)
+            );
+            if usize::from(next) + 1 < names.len() {
+                self.cursor = Some((names, next + 1));
+                return Ok(false);
+            }
+            return Ok(true);
+        }
+        let removed = self.fs.rmtree(dst);
+        if removed {
+            note!(log, "  rmtree(\"{}\") (drop and re-copy)", dst.db_path());
+        }
+        if !self.fs.has_dir(src) {
+            if !sem.recovery_creates_missing_dirs() {
+                return Err(Stop::Fatal(format!(
+                    "FATAL: could not open directory \"{}\": No such file or directory \
+                     (copydir in dbase_redo; ERROR promoted to FATAL in the startup process)",
+                    src.db_path()
+                )));
+            }
+            if self.consistent {
+                return Err(Stop::Fatal(format!(
+                    "PANIC: missing directory \"{}\" (recovery_create_dbdir)",
+                    src.db_path()
+                )));
+            }
+            note!(
+                log,
+                "  DEBUG1: creating missing directory \"{}\" (recovery_create_dbdir)",
+                src.db_path()
+            );
+            self.fs.mkdir(src);
+        }
+        self.fs.mkdir(dst);
+        let names = self.fs.names(src);
+        note!(
+            log,
+            "  copydir(\"{}\", \"{}\"): {} file(s)",
+            src.db_path(),
+            dst.db_path(),
+            names.len()
+        );
+        event!(
+            e,
+            "redo {lsn} {rec}: {}FlushDatabaseBuffers; copydir: AllocateDir(\"{}\") lists {} file(s)",
+            if removed {
+                format!("rmtree(\"{}\"); ", dst.db_path())
+            } else {
+                String::new()
+            },
+            src.db_path(),
+            names.len()
+        );
+        if names.is_empty() {
+            return Ok(true);
+        }
+        self.cursor = Some((names, 0));
+        Ok(false)
+    }
+
+    /// `dbase_redo` for `XLOG_DBASE_DROP`: `DropDatabaseBuffers`, `XLogDropDatabase` (which
+    /// calls `forget_invalid_pages_db(D)`: every tablespace), then `rmtree` one file per step.
+    fn drop_step(
+        &mut self,
+        lsn: Lsn,
+        rec: &Rec,
+        ts: Loc,
+        log: &mut Option<Vec<String>>,
+        e: &mut Option<&mut String>,
+    ) -> Result<bool, Stop> {
+        match self.cursor.take() {
+            None => {
                 let n = self.invalid.len();
                 self.invalid.clear();
                 if n > 0 {
-                    self.note(|| format!("  forget_invalid_pages_db: {n} entr(y/ies) forgotten"));
+                    note!(log, "  forget_invalid_pages_db: {n} entr(y/ies) forgotten");
                 }
+                let names = self.fs.names(ts);
+                event!(
+                    e,
+                    "redo {lsn} {rec}: DropDatabaseBuffers, XLogDropDatabase; rmtree(\"{}\"): read {} name(s)",
+                    ts.db_path(),
+                    names.len()
+                );
+                self.cursor = Some((names, 0));
+                Ok(false)
+            }
+            Some((names, next)) if usize::from(next) < names.len() => {
+                let rel = names[usize::from(next)];
+                if let Some(d) = self.fs.dir_mut(ts) {
+                    d.files.remove(&rel);
+                }
+                event!(e, "unlink(\"{}\")", ts.rel_path(rel));
+                self.cursor = Some((names, next + 1));
+                Ok(false)
+            }
+            Some(_) => {
                 self.fs.rmtree(ts);
+                event!(e, "rmdir(\"{}\")", ts.db_path());
+                Ok(true)
             }
         }
-        Ok(())
-    }
-}
-
-/// Replay one record on the live standby (consistent, so an invalid page PANICs at once), with
-/// the same semantics as the restore. The multi-step `dbase_redo` records (create by copy, drop)
-/// are replayed by the standby's startup process op itself; this handles the others. On error,
-/// returns PostgreSQL's message.
-pub fn standby_apply(sb: &mut Standby, sem: &Semantics, lsn: Lsn, rec: &Rec) -> Result<(), String> {
-    let mut st = Startup {
-        sem,
-        fs: std::mem::take(&mut sb.fs),
-        catalog: sb.catalog,
-        invalid: BTreeMap::new(),
-        consistent: true,
-        consistent_at: 0,
-        backup_end_reached: true,
-        log: None,
-    };
-    let r = st.apply(lsn, rec);
-    sb.fs = st.fs;
-    sb.catalog = st.catalog;
-    match r {
-        Ok(()) => Ok(()),
-        Err(Stop::Fatal(m)) => Err(m),
-        Err(Stop::Invalid(w, _)) => Err(format!(
-            "PANIC: WAL contains references to invalid pages ({})",
-            w.join("; ")
-        )),
     }
 }
 
@@ -387,21 +518,20 @@ fn replay(
     rule: EndRule,
     with_log: bool,
 ) -> Restore {
-    let mut st = Startup {
-        sem,
-        fs,
-        catalog,
-        invalid: BTreeMap::new(),
-        consistent: false,
-        consistent_at: 0,
-        backup_end_reached: false,
-        log: with_log.then(Vec::new),
-    };
+    let mut redo = Redo::new(fs, catalog, false);
+    let mut log = with_log.then(Vec::new);
     let mut replayed_post_move = false;
+    let mut consistent_at = 0;
+    let mut backup_end_reached = false;
     let create = w.ghost.create_lsn;
+    let finish = |outcome, log: Option<Vec<String>>, replayed_post_move| Restore {
+        outcome,
+        replayed_post_move,
+        log: log.unwrap_or_default(),
+    };
     for (i, rec) in w.wal.iter().enumerate().skip(start as usize) {
         let lsn = Lsn::try_from(i).unwrap_or(Lsn::MAX);
-        st.note(|| format!("redo {lsn}: {rec}"));
+        note!(log, "redo {lsn}: {rec}");
         if let Some(c) = create
             && lsn > c
             && matches!(
@@ -411,74 +541,72 @@ fn replay(
         {
             replayed_post_move = true;
         }
-        let r = st.apply(lsn, rec);
-        let log = st.log.take().unwrap_or_default();
-        let with = |outcome| Restore {
-            outcome,
-            replayed_post_move,
-            log: log.clone(),
-        };
-        match r {
-            Err(Stop::Invalid(warnings, at_consistency)) => {
-                return with(RestoreOutcome::InvalidPages {
-                    lsn,
-                    at_consistency,
-                    warnings,
-                });
+        loop {
+            match redo.step(sem, lsn, rec, &mut log, &mut None) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(Stop::Invalid(warnings, at_consistency)) => {
+                    let outcome = RestoreOutcome::InvalidPages {
+                        lsn,
+                        at_consistency,
+                        warnings,
+                    };
+                    return finish(outcome, log, replayed_post_move);
+                }
+                Err(Stop::Fatal(message)) => {
+                    return finish(
+                        RestoreOutcome::Fatal { lsn, message },
+                        log,
+                        replayed_post_move,
+                    );
+                }
             }
-            Err(Stop::Fatal(message)) => return with(RestoreOutcome::Fatal { lsn, message }),
-            Ok(()) => {}
         }
-        st.log = with_log.then_some(log);
         // End of backup: the BACKUP_END record naming our start (primary), or the
-        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby; docs/postgresql.md, "The base backup");
-        // crash recovery: the end of the WAL.
+        // backupEndPoint, minRecoveryPoint of the copied pg_control (standby); crash recovery:
+        // the end of the WAL.
         let end_reached = match rule {
             EndRule::Point(end) => lsn + 1 >= end,
             EndRule::BackupEnd(start) => matches!(*rec, Rec::BackupEnd { start: s } if s == start),
             EndRule::EndOfWal => i + 1 == w.wal.len(),
         };
-        if end_reached && !st.backup_end_reached {
-            st.backup_end_reached = true;
+        if end_reached && !backup_end_reached {
+            backup_end_reached = true;
             if let EndRule::Point(end) = rule {
-                st.note(|| format!("LOG: backup end point {end} (minRecoveryPoint of the backed-up pg_control) reached"));
+                note!(
+                    log,
+                    "LOG: backup end point {end} (minRecoveryPoint of the backed-up pg_control) reached"
+                );
             }
         }
         // CheckRecoveryConsistency after every record.
-        if !st.consistent && st.backup_end_reached {
-            if !st.invalid.is_empty() {
-                let warnings = st
+        if !redo.consistent && backup_end_reached {
+            if !redo.invalid.is_empty() {
+                let warnings = redo
                     .invalid
                     .iter()
                     .map(|(&(ts, rel, blk), &present)| invalid_page_warning(ts, rel, blk, present))
                     .collect();
-                return Restore {
-                    outcome: RestoreOutcome::InvalidPages {
-                        lsn,
-                        at_consistency: true,
-                        warnings,
-                    },
-                    replayed_post_move,
-                    log: st.log.unwrap_or_default(),
+                let outcome = RestoreOutcome::InvalidPages {
+                    lsn,
+                    at_consistency: true,
+                    warnings,
                 };
+                return finish(outcome, log, replayed_post_move);
             }
-            st.consistent = true;
-            st.consistent_at = lsn;
-            st.note(|| format!("LOG: consistent recovery state reached at {lsn}"));
+            redo.consistent = true;
+            consistent_at = lsn;
+            note!(log, "LOG: consistent recovery state reached at {lsn}");
         }
     }
-    let outcome = if st.consistent {
+    let outcome = if redo.consistent {
         RestoreOutcome::Restored {
-            consistent_at: st.consistent_at,
-            fs: st.fs,
-            catalog: st.catalog,
+            consistent_at,
+            fs: redo.fs,
+            catalog: redo.catalog,
         }
     } else {
         RestoreOutcome::NeverConsistent
     };
-    Restore {
-        outcome,
-        replayed_post_move,
-        log: st.log.unwrap_or_default(),
-    }
+    finish(outcome, log, replayed_post_move)
 }

@@ -1,0 +1,479 @@
+//! What an op does when its process steps: whether it may run now ([`Op::enabled`]), why it
+//! waits ([`Op::blocked_reason`]), and its effect on the World ([`Op::apply`]), which orders calls
+//! to the mechanics in `world/` and writes the step's event in PostgreSQL's terms.
+
+use super::Scenario;
+use super::model::BackupMethod;
+use super::ops::Op;
+use crate::world::{
+    BackupError, Hold, LockMode, LockObj, Page, ProcId, Rec, Scope, World, backup, ckpt_flags, ev,
+    standby, storage,
+};
+
+impl Op {
+    pub(super) fn enabled(&self, w: &World, p: ProcId) -> bool {
+        match self {
+            Op::Checkpointer => w.ckpt.running.is_some() || w.ckpt.pending_flags != 0,
+            Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
+            Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
+            Op::StartupRedo { lock } => standby::startup_enabled(w, p, *lock),
+            Op::Crash { movedb_ops } => {
+                let m = &w.procs[usize::from(super::pid::MOVEDB)];
+                !w.crashed && m.pc > 0 && !m.failed && m.pc < *movedb_ops
+            }
+            Op::WaitCheckpoint | Op::WaitStartCheckpoint => w.procs[usize::from(p)]
+                .ckpt_wait
+                .is_some_and(|s| w.checkpoint_done_since(s)),
+            _ => true,
+        }
+    }
+
+    pub(super) fn blocked_reason(&self, sc: &Scenario, w: &World, p: ProcId) -> String {
+        let lock = match self {
+            Op::Lock { obj, mode, .. } => Some((*obj, *mode)),
+            Op::Connect => Some((LockObj::Database, LockMode::RowExclusive)),
+            _ => None,
+        };
+        if let Some((obj, mode)) = lock
+            && let Some(h) = w.locks.blocker(p, obj, mode)
+        {
+            return format!(
+                "waits for {mode} on {obj}, held in {} by {}",
+                h.mode,
+                sc.procs[usize::from(h.proc)].name
+            );
+        }
+        match self {
+            Op::WaitCheckpoint | Op::WaitStartCheckpoint if !self.enabled(w, p) => {
+                "waits for a checkpoint that began after its request".into()
+            }
+            Op::Checkpointer if !self.enabled(w, p) => "idle (no request)".into(),
+            Op::StartupRedo { lock } if !self.enabled(w, p) => {
+                if *lock
+                    && let Some(h) =
+                        w.locks
+                            .blocker(p, LockObj::StandbyPgDatabase, LockMode::RowExclusive)
+                {
+                    format!(
+                        "waits for RowExclusiveLock on pg_database on the standby, held in {} by {}",
+                        h.mode,
+                        sc.procs[usize::from(h.proc)].name
+                    )
+                } else {
+                    "idle (no WAL to replay, or the standby backup has stopped)".into()
+                }
+            }
+            _ => "runnable".into(),
+        }
+    }
+
+    /// Apply one step. `e`, when given, receives the event text.
+    pub(super) fn apply(
+        &self,
+        sc: &Scenario,
+        w: &mut World,
+        p: ProcId,
+        mut e: Option<&mut String>,
+    ) {
+        let pi = usize::from(p);
+        let mut advance = true;
+        match *self {
+            Op::Checkpointer => {
+                advance = false;
+                w.checkpointer_step(&mut e);
+            }
+            Op::Lock { obj, mode, scope } => {
+                w.locks.grant(Hold {
+                    proc: p,
+                    obj,
+                    mode,
+                    scope,
+                });
+                ev!(
+                    e,
+                    "{} {mode} on {obj} ({})",
+                    lock_fn(obj, scope),
+                    scope_word(scope)
+                );
+            }
+            Op::Unlock { obj, scope } => {
+                w.locks.release(p, obj, scope);
+                ev!(e, "release lock on {obj} ({})", scope_word(scope));
+            }
+            Op::RefuseDuringBackup { exclusive_only } => {
+                let exclusive = sc.model.backup.method == BackupMethod::Exclusive;
+                if w.backup.in_progress && (!exclusive_only || exclusive) {
+                    ev!(
+                        e,
+                        "ERROR: a base backup is in progress; {} refused",
+                        sc.model.command.sql()
+                    );
+                    w.fail(p);
+                    return;
+                }
+                ev!(
+                    e,
+                    "no {}base backup in progress: proceed",
+                    if exclusive_only { "exclusive " } else { "" }
+                );
+            }
+            Op::RequestCheckpoint { flags } => {
+                let s = w.request_checkpoint(flags);
+                w.procs[pi].ckpt_wait = Some(s);
+                ev!(
+                    e,
+                    "RequestCheckpoint({}) (ckpt_started = {s})",
+                    ckpt_flags::describe(flags)
+                );
+            }
+            Op::WaitCheckpoint => {
+                w.procs[pi].ckpt_wait = None;
+                ev!(
+                    e,
+                    "checkpoint done (ckpt_done = {}); RequestCheckpoint returns",
+                    w.ckpt.done
+                );
+            }
+            Op::DropDatabaseBuffers => {
+                let n = w.dirty.len();
+                w.drop_database_buffers();
+                ev!(
+                    e,
+                    "DropDatabaseBuffers({}): {n} dirty buffer(s) discarded",
+                    crate::world::fs::DB_OID
+                );
+            }
+            Op::TargetCheck { dst } => match w.fs.dir(dst) {
+                Some(d) if !d.files.is_empty() => {
+                    ev!(
+                        e,
+                        "ERROR: some relations of database are already in tablespace {dst}"
+                    );
+                    w.fail(p);
+                    return;
+                }
+                Some(_) => {
+                    w.fs.rmtree(dst);
+                    ev!(e, "rmdir(\"{}\") (empty target)", dst.db_path());
+                }
+                None => ev!(e, "\"{}\" does not exist: ok", dst.db_path()),
+            },
+            Op::Copydir { src, dst } => {
+                advance = storage::copydir_step(w, p, src, dst, &mut e);
+            }
+            Op::LogCreateFileCopy { src, dst } => {
+                let lsn = w.log(Rec::CreateFileCopy { dst, src });
+                w.ghost.create_lsn = Some(lsn);
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::LogCreateWalLog { src, dst } => {
+                w.fs.mkdir(dst);
+                w.ghost.move_src = Some(src);
+                let lsn = w.log(Rec::CreateWalLog { ts: dst });
+                w.ghost.create_lsn = Some(lsn);
+                ev!(
+                    e,
+                    "mkdir(\"{}\") + PG_VERSION; WAL {lsn}: {}",
+                    dst.db_path(),
+                    w.wal[lsn as usize]
+                );
+            }
+            Op::CopyRelationsLogged { src, dst } => {
+                advance = storage::copy_logged_step(w, p, src, dst, &mut e);
+            }
+            Op::MarkDatabaseInvalid => {
+                let lsn = w.log(Rec::MarkInvalid);
+                ev!(e, "WAL {lsn}: {}; XLogFlush", w.wal[lsn as usize]);
+            }
+            Op::DeleteCatalogRow => {
+                let lsn = w.log(Rec::CatalogDelete);
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::UpdateCatalog { dst } => {
+                let lsn = w.log(Rec::CatalogUpdate { ts: dst });
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::ErrorBeforeCommit { dst } => {
+                w.fs.rmtree(dst);
+                let lsn = w.log(Rec::Abort);
+                ev!(
+                    e,
+                    "ERROR: checkpoint request failed; movedb_failure_callback: rmtree(\"{}\") (no WAL); WAL {lsn}: ABORT",
+                    dst.db_path()
+                );
+                w.fail(p);
+                return;
+            }
+            Op::Commit { force_sync } => {
+                let lsn = w.log(Rec::Commit { force_sync });
+                w.locks.release_xact(p);
+                let kept = w.locks.holds().iter().any(|h| h.proc == p);
+                ev!(
+                    e,
+                    "WAL {lsn}: {}; transaction-scope locks released{}",
+                    w.wal[lsn as usize],
+                    if kept { " (session lock kept)" } else { "" }
+                );
+            }
+            Op::Rmtree { src } => {
+                advance = storage::rmtree_step(w, p, src, &mut e);
+            }
+            Op::LogDrop { src } => {
+                let lsn = w.log(Rec::Drop { ts: src });
+                w.ghost.drop_lsn = Some(lsn);
+                ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::StartBackup { flags } => {
+                w.backup.in_progress = true;
+                let s = w.request_checkpoint(flags);
+                w.procs[pi].ckpt_wait = Some(s);
+                ev!(
+                    e,
+                    "runningBackups++, forcePageWrites; RequestCheckpoint({})",
+                    ckpt_flags::describe(flags)
+                );
+            }
+            Op::WaitStartCheckpoint => {
+                w.procs[pi].ckpt_wait = None;
+                let start = w.ckpt.control_redo;
+                w.backup.start_lsn = Some(start);
+                w.backup.catalog_at_start = w.catalog;
+                ev!(
+                    e,
+                    "start WAL location {start} (redo of the checkpoint in pg_control)"
+                );
+            }
+            Op::SendTablespace { ts } => {
+                advance = backup::send_step(w, p, ts, &mut e);
+            }
+            Op::StopBackup => {
+                let start = w.backup.start_lsn.unwrap_or(0);
+                let lsn = w.log(Rec::BackupEnd { start });
+                w.backup.end_lsn = Some(lsn);
+                w.ghost.stopped_during_removal = w.removal_begun();
+                w.backup.in_progress = false;
+                ev!(
+                    e,
+                    "WAL {lsn}: {}; stop WAL location {lsn}",
+                    w.wal[lsn as usize]
+                );
+            }
+            Op::StartBackupOnStandby => {
+                let Some(sb) = w.standby.as_mut() else {
+                    return;
+                };
+                sb.restartpoint = Some((sb.last_ckpt_redo, sb.last_ckpt_end));
+                ev!(
+                    e,
+                    "runningBackups++ (on the standby); RequestCheckpoint(FORCE|WAIT) -> CreateRestartPoint begins: lastCheckPoint has redo {} (replayed up to {})",
+                    sb.last_ckpt_redo,
+                    sb.replayed
+                );
+            }
+            Op::WaitRestartpoint => {
+                let Some(sb) = w.standby.as_mut() else {
+                    return;
+                };
+                let (redo, end) = sb.restartpoint.take().unwrap_or((sb.restart_redo, 0));
+                let newer = redo > sb.restart_redo;
+                if newer {
+                    sb.restart_redo = redo;
+                }
+                sb.min_recovery_point = sb.min_recovery_point.max(end);
+                let start = sb.restart_redo;
+                w.backup.start_lsn = Some(start);
+                w.backup.catalog_at_start = sb.redo.catalog;
+                ev!(
+                    e,
+                    "restartpoint {}; start WAL location {start} (checkPointCopy.redo), BACKUP FROM: standby",
+                    if newer {
+                        format!("complete at redo {redo}")
+                    } else {
+                        "skipped: already performed".to_string()
+                    }
+                );
+            }
+            Op::StopBackupOnStandby => {
+                let Some(sb) = w.standby.as_ref() else {
+                    return;
+                };
+                let end = sb.min_recovery_point;
+                w.backup.end_lsn = Some(end);
+                w.ghost.stopped_during_removal = w.removal_begun();
+                ev!(
+                    e,
+                    "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"
+                );
+            }
+            Op::StartupRedo { lock } => {
+                advance = false;
+                standby::startup_step(w, &sc.sem, p, lock, &mut e);
+            }
+            Op::Connect => {
+                if !w.catalog.connectable() {
+                    ev!(
+                        e,
+                        "FATAL: database {} {}",
+                        crate::world::fs::DB_OID,
+                        if w.catalog.dropped {
+                            "does not exist"
+                        } else {
+                            "is invalid: cannot connect"
+                        }
+                    );
+                    w.fail(p);
+                    return;
+                }
+                w.locks.grant(Hold {
+                    proc: p,
+                    obj: LockObj::Database,
+                    mode: LockMode::RowExclusive,
+                    scope: Scope::Session,
+                });
+                w.procs[pi].db_ts = w.catalog.ts;
+                ev!(
+                    e,
+                    "connect to database {}: RowExclusiveLock (session); dattablespace = {}",
+                    crate::world::fs::DB_OID,
+                    w.catalog.ts
+                );
+            }
+            Op::Visible { rel, blk } => {
+                let ts = w.procs[pi].db_ts;
+                let key = (ts, rel, blk);
+                let page = w.read_page(key).unwrap_or_default();
+                let image = (sc.sem.visible_images_heap() && page.lsn <= w.ckpt.redo_rec_ptr)
+                    .then_some(page.ver);
+                let lsn = w.log(Rec::Visible {
+                    ts,
+                    rel,
+                    blk,
+                    heap_image: image,
+                });
+                // PageSetAllVisible + MarkBufferDirty; the page LSN moves only when the record
+                // carries its image (hint bits WAL-logged).
+                w.dirty.insert(
+                    key,
+                    Page {
+                        ver: page.ver,
+                        all_visible: true,
+                        lsn: if image.is_some() { lsn + 1 } else { page.lsn },
+                    },
+                );
+                ev!(e, "VACUUM: WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::Update { rel, blk } => {
+                let ts = w.procs[pi].db_ts;
+                let key = (ts, rel, blk);
+                let page = w.read_page(key).unwrap_or_default();
+                let ver = page.ver.saturating_add(1);
+                let rec = if page.lsn <= w.ckpt.redo_rec_ptr {
+                    Rec::Fpi {
+                        ts,
+                        rel,
+                        blk,
+                        ver,
+                        all_visible: false,
+                    }
+                } else {
+                    Rec::HeapUpdate { ts, rel, blk, ver }
+                };
+                let lsn = w.log(rec);
+                // heap_update clears PD_ALL_VISIBLE.
+                w.dirty.insert(
+                    key,
+                    Page {
+                        ver,
+                        all_visible: false,
+                        lsn: lsn + 1,
+                    },
+                );
+                ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
+            }
+            Op::Crash { .. } => {
+                advance = false;
+                crash(sc, w, p, &mut e);
+            }
+            Op::FlushBuffer { rel, blk } => {
+                let key = (w.procs[pi].db_ts, rel, blk);
+                if w.dirty.contains_key(&key) {
+                    w.flush_buffer(key);
+                    ev!(
+                        e,
+                        "buffer eviction: FlushBuffer writes {} blk {blk}",
+                        key.0.rel_path(rel)
+                    );
+                } else {
+                    ev!(
+                        e,
+                        "buffer eviction: {} blk {blk} is not dirty, nothing to write",
+                        key.0.rel_path(rel)
+                    );
+                }
+            }
+            Op::Disconnect => {
+                w.locks.release_all(p);
+                ev!(e, "disconnect: session locks released");
+            }
+        }
+        if advance {
+            let st = &mut w.procs[pi];
+            st.pc += 1;
+            st.cursor = None;
+        }
+    }
+}
+
+fn lock_fn(obj: LockObj, scope: Scope) -> &'static str {
+    match (obj, scope) {
+        (LockObj::PgDatabase | LockObj::StandbyPgDatabase, _) => "table_open/LockRelationOid:",
+        (LockObj::Database, Scope::Xact) => "LockSharedObject:",
+        (LockObj::Database, Scope::Session) => "LockSharedObjectForSession:",
+    }
+}
+
+fn scope_word(s: Scope) -> &'static str {
+    match s {
+        Scope::Xact => "transaction",
+        Scope::Session => "session",
+    }
+}
+
+/// The primary crashes: its processes stop, a backup streamed from it fails.
+fn crash(sc: &Scenario, w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
+    w.crashed = true;
+    let mut stopped = Vec::new();
+    for (i, def) in sc.procs.iter().enumerate() {
+        let Ok(q) = ProcId::try_from(i) else { continue };
+        // The standby's processes keep running.
+        if q == p || def.on_standby {
+            continue;
+        }
+        if !sc.finished(w, q) {
+            stopped.push(def.name);
+        }
+        w.fail(q);
+    }
+    w.procs[usize::from(p)].failed = true;
+    let mut lost_backup = "";
+    // `in_progress` is the primary's runningBackups: a standby backup never sets it.
+    if w.backup.in_progress {
+        if w.backup.end_lsn.is_none() && w.backup.failed.is_none() {
+            w.backup.failed = Some(BackupError(
+                "the primary crashed while the backup ran (walsender terminated)".into(),
+            ));
+            lost_backup = "; the base backup is lost";
+        }
+        w.backup.in_progress = false;
+    }
+    ev!(
+        e,
+        "the primary crashes (immediate shutdown): {} stop, {} dirty buffer(s) lost{lost_backup}",
+        if stopped.is_empty() {
+            "no process".to_string()
+        } else {
+            stopped.join(", ")
+        },
+        w.dirty.len()
+    );
+}

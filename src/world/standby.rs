@@ -1,0 +1,167 @@
+//! A streaming standby and its startup process: replays the primary's WAL one redo step at a
+//! time ([`super::redo::Redo::step`], the same redo as the restore), keeps `lastCheckPoint` and
+//! `minRecoveryPoint`, and with fix 1's standby part holds the standby's `pg_database` lock
+//! around database records (docs/postgresql.md, "Backups from a standby").
+
+use super::fs::{Fs, Lsn};
+use super::locks::{Hold, LockMode, LockObj, Scope};
+use super::redo::Redo;
+use super::wal::Rec;
+use super::{BackupError, Catalog, ProcId, Semantics, World, ev};
+
+/// A streaming standby of the primary, on which a base backup can be taken. Its startup process
+/// replays the primary's WAL into the standby's own files. The standby has no buffer pool in the
+/// model: replayed pages are written at once.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Standby {
+    /// The startup process's redo state: the standby's files and `pg_database`, consistent
+    /// (an invalid page PANICs at once), the cursor of a multi-step record.
+    pub redo: Redo,
+    /// Replay position: the LSN of the next record to replay (every record below is applied).
+    pub replayed: Lsn,
+    /// Redo pointer of the last checkpoint record replayed (`RecoveryRestartPoint` →
+    /// `XLogCtl->lastCheckPoint`).
+    pub last_ckpt_redo: Lsn,
+    /// End of that checkpoint record (`lastCheckPointEndPtr`).
+    pub last_ckpt_end: Lsn,
+    /// `ControlFile->checkPointCopy.redo`: the last restartpoint.
+    pub restart_redo: Lsn,
+    /// `ControlFile->minRecoveryPoint`: raised when a replayed page reaches disk, at the end of
+    /// a restartpoint and when a forced-sync commit is replayed (`UpdateMinRecoveryPoint`).
+    pub min_recovery_point: Lsn,
+    /// A restartpoint in progress (`CreateRestartPoint`): the replayed checkpoint it adopts
+    /// (redo, end of record).
+    pub restartpoint: Option<(Lsn, Lsn)>,
+    /// The startup process died (PANIC/FATAL): the standby is down.
+    pub died: Option<String>,
+}
+
+impl Standby {
+    /// A standby that has replayed the WAL up to `replayed`, with files `fs` and `pg_database`
+    /// as `catalog`.
+    pub fn new(fs: Fs, catalog: Catalog, replayed: Lsn) -> Standby {
+        Standby {
+            redo: Redo::new(fs, catalog, true),
+            replayed,
+            last_ckpt_end: replayed,
+            min_recovery_point: replayed,
+            ..Standby::default()
+        }
+    }
+}
+
+/// Whether the standby's startup process can replay now: WAL is left, the standby is up and its
+/// backup has not stopped (after the stop nothing reads the standby's state), and with `lock`
+/// the standby's `pg_database` lock is free if the next record needs it.
+pub fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
+    let Some(sb) = &w.standby else {
+        return false;
+    };
+    if sb.died.is_some() || w.backup.end_lsn.is_some() || w.backup.failed.is_some() {
+        return false;
+    }
+    let Some(rec) = w.wal.get(sb.replayed as usize) else {
+        return false;
+    };
+    !(lock && needs_startup_lock(w, p, rec))
+        || w.can_lock(p, LockObj::StandbyPgDatabase, LockMode::RowExclusive)
+}
+
+/// Whether the startup process must still take the standby's pg_database lock to replay `rec`:
+/// a database record it does not hold the lock for yet.
+fn needs_startup_lock(w: &World, p: ProcId, rec: &Rec) -> bool {
+    matches!(rec, Rec::CreateFileCopy { .. } | Rec::Drop { .. }) && !holds_standby_lock(w, p)
+}
+
+/// Whether `p` holds the standby's pg_database lock.
+fn holds_standby_lock(w: &World, p: ProcId) -> bool {
+    w.locks
+        .holds()
+        .iter()
+        .any(|h| h.proc == p && h.obj == LockObj::StandbyPgDatabase)
+}
+
+/// One step of the standby's startup process (`PerformWalRecovery`): take the standby's
+/// `pg_database` lock before a database record (with `lock`), else one redo step of the next
+/// record; a completed record advances the replay position and, for a checkpoint, page change or
+/// forced-sync commit, `lastCheckPoint` or `minRecoveryPoint`.
+pub fn startup_step(
+    w: &mut World,
+    sem: &Semantics,
+    p: ProcId,
+    lock: bool,
+    e: &mut Option<&mut String>,
+) {
+    let Some(sb) = w.standby.as_ref() else {
+        return;
+    };
+    let lsn = sb.replayed;
+    let Some(rec) = w.wal.get(lsn as usize).cloned() else {
+        return;
+    };
+    let holding = holds_standby_lock(w, p);
+    if lock && needs_startup_lock(w, p, &rec) {
+        w.locks.grant(Hold {
+            proc: p,
+            obj: LockObj::StandbyPgDatabase,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        });
+        ev!(
+            e,
+            "standby: LockRelationOid: RowExclusiveLock on pg_database on the standby, to replay WAL {lsn}: {rec}"
+        );
+        return;
+    }
+    // The removal of a directory the backup walks: movedb's old directory (known from its
+    // copy), or dropdb's directory.
+    if let Rec::Drop { ts } = rec
+        && w.standby.as_ref().is_some_and(|s| s.redo.cursor.is_none())
+        && w.ghost.move_src.is_none_or(|s| s == ts)
+    {
+        w.ghost.standby_rmtree_begun = true;
+        w.ghost.move_src = Some(ts);
+    }
+    let Some(sb) = w.standby.as_mut() else {
+        return;
+    };
+    ev!(e, "standby: ");
+    let r = sb.redo.step(sem, lsn, &rec, &mut None, e);
+    match r {
+        Err(stop) => {
+            let m = format!("standby: {}", stop.message());
+            ev!(e, "{}; the standby shuts down", stop.message());
+            sb.died = Some(m.clone());
+            sb.redo.cursor = None;
+            if w.backup.end_lsn.is_none() && w.backup.failed.is_none() {
+                w.backup.failed = Some(BackupError(m));
+            }
+            w.locks.release_all(p);
+        }
+        Ok(false) => {}
+        Ok(true) => {
+            match rec {
+                Rec::Checkpoint { redo } => {
+                    sb.last_ckpt_redo = redo;
+                    sb.last_ckpt_end = lsn + 1;
+                }
+                Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => {
+                    // The page is written at once: XLogFlush -> UpdateMinRecoveryPoint.
+                    sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
+                }
+                Rec::Commit { force_sync: true } => {
+                    // xact_redo_commit: XLogFlush(lsn) for a forced sync commit; in recovery
+                    // that is UpdateMinRecoveryPoint to the replay position.
+                    sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
+                    ev!(e, "; XLogFlush: minRecoveryPoint {}", sb.min_recovery_point);
+                }
+                _ => {}
+            }
+            sb.replayed += 1;
+            if holding {
+                w.locks.release_all(p);
+                ev!(e, "; release pg_database on the standby");
+            }
+        }
+    }
+}
