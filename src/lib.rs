@@ -1,15 +1,21 @@
 //! racecheck: a deterministic concurrency model checker for PostgreSQL storage, WAL and backup
-//! races, starting with `ALTER DATABASE ... SET TABLESPACE` (`movedb`) against a concurrent base
-//! backup (pgsql-hackers, 2015: "basebackups during ALTER DATABASE ... SET TABLESPACE ... not
-//! safe?").
+//! races: `ALTER DATABASE ... SET TABLESPACE` (`movedb`), `CREATE DATABASE` and `DROP DATABASE`
+//! against a concurrent base backup (pgsql-hackers, 2015: "basebackups during ALTER DATABASE ...
+//! SET TABLESPACE ... not safe?").
 //!
-//! Layers (each imports only those above it):
-//! - [`world`]: the cluster as a pure `Clone + Hash + Eq` value, and the restore replay;
-//! - [`scenario`]: the process programs and the variants (`models/*.toml`);
-//! - [`property`]: always/sometimes predicates;
-//! - [`trace`]: the JSON counterexample format and replay;
-//! - [`explore`]: the backends (native BFS, loom, shuttle);
-//! - [`report`]: human and JSON rendering of results, used by the CLI.
+//! Layers, lowest first; each imports only the ones listed before it (checked by
+//! `tests/layers.rs`; docs/architecture.md):
+//! - [`world`]: the cluster as a pure `Clone + Hash + Eq` value, one room per PostgreSQL
+//!   subsystem (files, WAL, locks, catalog, buffers, checkpointer, backup walk, standby, redo);
+//! - [`scenario`]: the process programs, the ops they are made of, the variants
+//!   (`models/*.toml`) and the names of the properties;
+//! - [`property`]: the always/sometimes predicates;
+//! - [`trace`]: the JSON counterexample format, the engine identity it records, and replay;
+//! - [`explore`]: the engines (native BFS, loom, shuttle);
+//! - [`report`]: human and JSON rendering of results;
+//! - [`matrix`]: every model at every backup source and version, against expectations.
+//!
+//! The `racecheck` binary (`src/main.rs`, `src/cli/`) sits above them all.
 
 pub mod explore;
 pub mod matrix;

@@ -2,7 +2,7 @@
 //! PostgreSQL version, checked with the native explorer, compared with the expectations kept in
 //! `models/matrix/expectations.toml`.
 
-use crate::explore::{self, Options, Verdict};
+use crate::explore::{self, Options, Report, Verdict};
 use crate::scenario::model::BackupSource;
 use crate::scenario::{Model, Scenario};
 use crate::trace;
@@ -80,6 +80,62 @@ pub fn run(
     run_with_progress(models, expect, opts, trace_dir, |_, _, _| {})
 }
 
+/// Every configuration of the matrix: each model at each backup source and version, in row
+/// order (models as given, then primary before standby, then versions oldest first).
+pub fn configs(models: &[Model]) -> Vec<Model> {
+    let mut out = Vec::new();
+    for base in models {
+        for source in BackupSource::ALL {
+            for pg in PgVersion::ALL {
+                let mut m = base.clone();
+                m.pg = pg;
+                m.backup.source = source;
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// One row from a configuration's report; `trace` is the file name its trace was written to.
+pub fn row(m: &Model, r: &Report, expect: &Expectations, trace: Option<String>) -> Row {
+    let (source, pg) = (m.backup.source.as_str(), m.pg.as_str());
+    Row {
+        variant: m.name.clone(),
+        source: source.to_string(),
+        pg: pg.to_string(),
+        verdict: match r.verdict {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "VIOLATED",
+            Verdict::Inconclusive(_) => "inconclusive",
+        }
+        .to_string(),
+        violated: r
+            .counterexamples
+            .iter()
+            .map(|c| c.violation.property.name().to_string())
+            .collect(),
+        states: r.stats.states,
+        trace,
+        expected: expect
+            .get(&m.name)
+            .and_then(|v| v.get(source))
+            .and_then(|v| v.get(pg))
+            .cloned(),
+    }
+}
+
+/// Write a configuration's headline trace into `dir`; returns its file name (None if it holds).
+pub fn write_trace(m: &Model, r: &Report, dir: &Path) -> Result<Option<String>, MatrixError> {
+    let Some(cx) = r.counterexamples.first() else {
+        return Ok(None);
+    };
+    let t = trace::build(&Scenario::new(m), cx, &r.engine).map_err(MatrixError::Trace)?;
+    let name = trace_name(&m.name, m.pg, m.backup.source);
+    trace::write(&t, &dir.join(&name)).map_err(|e| MatrixError::Trace(format!("{name}: {e}")))?;
+    Ok(Some(name))
+}
+
 /// [`run`], calling `progress(done, total, row)` after each row.
 pub fn run_with_progress(
     models: &[Model],
@@ -88,54 +144,16 @@ pub fn run_with_progress(
     trace_dir: Option<&Path>,
     mut progress: impl FnMut(usize, usize, &Row),
 ) -> Result<Vec<Row>, MatrixError> {
-    let total = models.len() * BackupSource::ALL.len() * PgVersion::ALL.len();
-    let mut rows = Vec::new();
-    for base in models {
-        for (source, pg) in BackupSource::ALL
-            .into_iter()
-            .flat_map(|s| PgVersion::ALL.into_iter().map(move |v| (s, v)))
-        {
-            let mut m = base.clone();
-            m.pg = pg;
-            m.backup.source = source;
-            let sc = Scenario::new(&m);
-            let r = explore::run(&sc, opts)?;
-            let violated: Vec<String> = r
-                .counterexamples
-                .iter()
-                .map(|c| c.violation.property.name().to_string())
-                .collect();
-            let mut written = None;
-            if let (Some(dir), Some(cx)) = (trace_dir, r.counterexamples.first()) {
-                let t = trace::build(&sc, cx, &r.engine).map_err(MatrixError::Trace)?;
-                let name = trace_name(&m.name, pg, source);
-                trace::write(&t, &dir.join(&name))
-                    .map_err(|e| MatrixError::Trace(format!("{name}: {e}")))?;
-                written = Some(name);
-            }
-            rows.push(Row {
-                variant: m.name.clone(),
-                source: source.as_str().to_string(),
-                pg: pg.as_str().to_string(),
-                verdict: match r.verdict {
-                    Verdict::Holds => "holds",
-                    Verdict::Violated => "VIOLATED",
-                    Verdict::Inconclusive(_) => "inconclusive",
-                }
-                .to_string(),
-                violated,
-                states: r.stats.states,
-                trace: written,
-                expected: expect
-                    .get(&m.name)
-                    .and_then(|v| v.get(source.as_str()))
-                    .and_then(|v| v.get(pg.as_str()))
-                    .cloned(),
-            });
-            if let Some(row) = rows.last() {
-                progress(rows.len(), total, row);
-            }
-        }
+    let configs = configs(models);
+    let mut rows = Vec::with_capacity(configs.len());
+    for m in &configs {
+        let r = explore::run(&Scenario::new(m), opts)?;
+        let written = match trace_dir {
+            Some(dir) => write_trace(m, &r, dir)?,
+            None => None,
+        };
+        rows.push(row(m, &r, expect, written));
+        progress(rows.len(), configs.len(), &rows[rows.len() - 1]);
     }
     Ok(rows)
 }

@@ -162,19 +162,24 @@ fn bad_usage_exits_2() {
 
 #[test]
 fn list_names_every_variant() {
+    // One line per model file, in file order, with its name, version, command and source.
     let (code, stdout, _) = out(Command::cargo_bin("racecheck")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("list"));
     assert_eq!(code, 0);
-    for v in [
-        "baseline",
-        "lockflag",
-        "wallog",
-        "lock-start-only",
-        "flag-only",
-    ] {
-        assert!(stdout.contains(v), "{stdout}");
+    let models = racecheck::scenario::model::load_dir(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), models.len(), "{stdout}");
+    for (line, m) in lines.iter().zip(&models) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[0], m.name, "{line}");
+        assert_eq!(words[2], m.pg.as_str(), "{line}");
+        assert_eq!(words[3], m.command.as_str(), "{line}");
+        assert_eq!(words[5], m.backup.source.as_str(), "{line}");
     }
 }
 

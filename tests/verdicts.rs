@@ -7,7 +7,9 @@ use racecheck::report;
 use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,8 +19,24 @@ fn load(name: &str) -> Model {
     Model::load(&root().join("models").join(format!("{name}.toml"))).expect("model loads")
 }
 
-fn run(m: &Model) -> explore::Report {
-    explore::run(&Scenario::new(m), &Options::default()).expect("native run")
+/// The native engine's report for a model, explored once per configuration for the whole test
+/// binary: the verdict tests, the trace checks and the matrix share explorations (a second
+/// caller of the same configuration waits for the first).
+fn run(m: &Model) -> Arc<explore::Report> {
+    type Cell = Arc<OnceLock<Arc<explore::Report>>>;
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Cell>>> = OnceLock::new();
+    let key = serde_json::to_string(m).unwrap();
+    let cell = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(key)
+        .or_default()
+        .clone();
+    cell.get_or_init(|| {
+        Arc::new(explore::run(&Scenario::new(m), &Options::default()).expect("native run"))
+    })
+    .clone()
 }
 
 fn violated(r: &explore::Report) -> Vec<&'static str> {
@@ -124,7 +142,7 @@ fn lockflag_from_a_standby_is_violated_and_says_where() {
     let mut m = load("lockflag");
     m.backup.source = BackupSource::Standby;
     let sc = Scenario::new(&m);
-    let r = explore::run(&sc, &Options::default()).unwrap();
+    let r = run(&m);
     let cx = &r.counterexamples[0];
     assert_eq!(cx.violation.property.name(), "invalid-pages");
     let t = trace::build(&sc, cx, &r.engine).unwrap();
@@ -176,8 +194,9 @@ fn verdict_createdb_lockflag_startup() {
     // The finding: the standby's restartpoint lags behind a create record it replayed before the
     // backup took the lock; the template's change is replayed during the walk.
     check_expectation("createdb-lockflag-startup");
-    let sc = Scenario::new(&load("createdb-lockflag-startup"));
-    let r = explore::run(&sc, &Options::default()).unwrap();
+    let m = load("createdb-lockflag-startup");
+    let sc = Scenario::new(&m);
+    let r = run(&m);
     let t = trace::build(&sc, &r.counterexamples[0], &r.engine).unwrap();
     let all: Vec<String> = t
         .steps
@@ -577,8 +596,39 @@ fn broken_traces_are_refused_with_a_reason() {
 
 #[test]
 fn model_dir_loads() {
-    let models = model::load_dir(Path::new(&root().join("models"))).unwrap();
-    assert!(models.len() >= 5);
+    // load_dir reads every *.toml (and nothing else), sorted by file name, each named as its file.
+    let dir = root().join("models");
+    let models = model::load_dir(Path::new(&dir)).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let stems: Vec<&str> = files
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_str().unwrap())
+        .collect();
+    let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, stems);
+    // One broken file makes the whole directory fail, naming that file.
+    let tmp = tempfile::tempdir().unwrap();
+    for m in ["baseline", "lockflag"] {
+        std::fs::copy(
+            dir.join(format!("{m}.toml")),
+            tmp.path().join(format!("{m}.toml")),
+        )
+        .unwrap();
+    }
+    std::fs::write(tmp.path().join("broken.toml"), "name = \"broken\"\n").unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "not a model").unwrap();
+    let e = model::load_dir(tmp.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("broken.toml") && e.contains("description"),
+        "{e}"
+    );
+    std::fs::remove_file(tmp.path().join("broken.toml")).unwrap();
+    assert_eq!(model::load_dir(tmp.path()).unwrap().len(), 2);
 }
 
 #[test]
@@ -588,7 +638,14 @@ fn matrix_matches_expectations_traces_and_readme() {
     let expect =
         matrix::load_expectations(&matrix::expectations_path(&root().join("models"))).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let rows = matrix::run(&models, &expect, &Options::default(), Some(dir.path())).unwrap();
+    let rows: Vec<matrix::Row> = matrix::configs(&models)
+        .iter()
+        .map(|m| {
+            let r = run(m);
+            let written = matrix::write_trace(m, &r, dir.path()).unwrap();
+            matrix::row(m, &r, &expect, written)
+        })
+        .collect();
     let changed: Vec<String> = rows
         .iter()
         .filter(|r| !r.as_expected())

@@ -149,6 +149,9 @@ pub struct Stats {
     pub transitions: u64,
     /// Complete executions (loom, shuttle) or terminal states (native).
     pub executions: u64,
+    /// Distinct terminal Worlds reached (for native, equal to `executions`; loom and shuttle can
+    /// reach one terminal World by many executions).
+    pub distinct_terminals: u64,
     /// Longest schedule seen.
     pub max_depth: u64,
     /// Wall-clock seconds.

@@ -50,6 +50,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         }
         if sc.terminal(&w) {
             stats.executions += 1;
+            stats.distinct_terminals += 1;
             continue;
         }
         for p in enabled {

@@ -17,6 +17,8 @@ pub const STOP: &str = "racecheck: stop exploring";
 
 struct State {
     schedule: Vec<ProcId>,
+    /// Fingerprints (FxHash, fixed seed) of the terminal Worlds reached.
+    terminals: std::collections::BTreeSet<u64>,
     collector: Collector,
     stats: Stats,
     clock: Clock,
@@ -37,6 +39,7 @@ impl Recorder {
         Recorder {
             state: Mutex::new(Some(State {
                 schedule: Vec::new(),
+                terminals: std::collections::BTreeSet::new(),
                 collector: Collector::default(),
                 stats: Stats::default(),
                 clock: Clock::new(opts.max_seconds, opts.progress),
@@ -101,8 +104,17 @@ impl Recorder {
     /// End an execution whose processes all finished: evaluate the properties on `w`.
     pub fn finish_execution(&self, sc: &Scenario, w: &World) {
         let v = property::evaluate(sc, w);
+        let fp = {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            w.hash(&mut h);
+            h.finish()
+        };
         self.with(|s| {
             s.stats.executions += 1;
+            if s.terminals.insert(fp) {
+                s.stats.distinct_terminals += 1;
+            }
             s.stats.max_depth = s.stats.max_depth.max(s.schedule.len() as u64);
             let sched = s.schedule.clone();
             s.collector.record(v, || sched);

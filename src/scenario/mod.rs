@@ -3,6 +3,7 @@
 //! which inserts, removes or guards [`Op`]s; it never copies a program.
 
 mod apply;
+pub mod knobs;
 pub mod model;
 pub mod ops;
 pub mod props;
