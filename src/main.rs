@@ -5,6 +5,11 @@
 
 mod cli;
 
+/// mimalloc: the search allocates and frees a World's maps and vectors per successor; the
+/// system allocator spent about 40% of the native engine's time (perf, README "Performance").
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use cli::args::{Cli, Command};
 use cli::commands::{self, Failure};

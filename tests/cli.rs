@@ -267,3 +267,34 @@ fn loom_refuses_a_standby_scenario_over_its_thread_limit() {
         "{stderr}"
     );
 }
+
+#[test]
+fn memory_budget_ends_the_run_as_inconclusive() {
+    // A budget below what the process already holds stops the search at its first check:
+    // exit 3 with the statistics so far, never an out-of-memory kill.
+    let (code, stdout, _) = out(rc().args(["--variant", "wallog", "--max-memory", "1M"]));
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.contains("--max-memory 1.0 MB reached") && stdout.contains("incomplete:"),
+        "{stdout}"
+    );
+    for bad in ["lots", "0", "-5G", "3X"] {
+        let flag = format!("--max-memory={bad}");
+        let (code, _, stderr) = out(rc().args(["--variant", "wallog", flag.as_str()]));
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(stderr.contains("is not a size"), "{stderr}");
+    }
+}
+
+#[test]
+fn run_summary_reports_speed_memory_and_collision_probability() {
+    let (code, stdout, _) = out(rc().args(["--variant", "lockflag", "--threads", "2"]));
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("states/s")
+            && stdout.contains("bytes/state")
+            && stdout.contains("2 threads")
+            && stdout.contains("collision probability"),
+        "{stdout}"
+    );
+}

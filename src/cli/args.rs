@@ -227,6 +227,21 @@ pub struct EngineArgs {
     /// Budget: stop after this many seconds; exit 3.
     #[arg(long, value_name = "S")]
     pub max_seconds: Option<f64>,
+    /// Budget (native engine): stop when the process's resident memory reaches SIZE (bytes, or
+    /// with a unit: 512M, 4G, 1.5GB); exit 3 with the statistics so far. Default: 80% of the
+    /// memory available when the run starts, so that a large run ends as inconclusive instead
+    /// of being killed.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+    /// Native engine: worker threads (default: every core). Verdicts, counterexamples and state
+    /// counts are the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+    /// Native engine: keep every whole World in the visited set instead of a 64-bit fingerprint
+    /// (hash compaction off: slower, far more memory; to check a result against the unreduced
+    /// search).
+    #[arg(long)]
+    pub exact_states: bool,
     /// Stop at the first violation (native: the shortest of all). loom and shuttle always stop
     /// at their first violation unless --all-violations is given.
     #[arg(long)]
@@ -265,6 +280,12 @@ impl EngineArgs {
             engine: self.engine,
             max_states: self.max_states,
             max_seconds: self.max_seconds,
+            max_memory: self.max_memory.or_else(default_max_memory),
+            threads: self.threads.map_or_else(
+                || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                usize::from,
+            ),
+            exact_states: self.exact_states,
             stop_at_first: self.stop_at_first
                 || (self.engine != Engine::Native && !self.all_violations),
             progress,
@@ -315,4 +336,51 @@ fn parse_source(s: &str) -> Result<BackupSource, String> {
 
 fn parse_pg(s: &str) -> Result<PgVersion, String> {
     PgVersion::parse(s).ok_or_else(|| format!("unknown version {s:?}; known: 9.2, 9.4, 15, 18"))
+}
+
+/// 80% of `MemAvailable` (Linux), the default memory budget.
+fn default_max_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024 / 10 * 8)
+}
+
+/// A size in bytes: a number, optionally followed by K, M, G or T (powers of 1024; a trailing
+/// B or iB is accepted).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let bad = || format!("{s:?} is not a size (examples: 1000000, 512M, 4G, 1.5GB)");
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(bad()),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let x: f64 = num.trim().parse().map_err(|_| bad())?;
+    if !x.is_finite() || x <= 0.0 {
+        return Err(bad());
+    }
+    let bytes = x * mult as f64;
+    if bytes >= u64::MAX as f64 {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
 }

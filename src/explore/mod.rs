@@ -72,6 +72,12 @@ pub struct Options {
     pub max_states: Option<u64>,
     /// Stop after this many seconds.
     pub max_seconds: Option<f64>,
+    /// Stop when the resident set size reaches this many bytes (native engine).
+    pub max_memory: Option<u64>,
+    /// Worker threads of the native engine (results do not depend on it).
+    pub threads: usize,
+    /// Native engine: keep whole Worlds in the visited set instead of fingerprints.
+    pub exact_states: bool,
     /// Stop at the first violation instead of finding each property's shortest counterexample.
     pub stop_at_first: bool,
     /// Print progress to stderr (at most once a second, after two seconds).
@@ -96,6 +102,9 @@ impl Default for Options {
             engine: Engine::Native,
             max_states: None,
             max_seconds: None,
+            max_memory: None,
+            threads: 1,
+            exact_states: false,
             stop_at_first: false,
             progress: false,
             preemptions: 2,
@@ -156,6 +165,9 @@ pub struct Stats {
     pub max_depth: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Peak growth of the process's resident set size during the run, in bytes (native engine;
+    /// 0 where the OS does not say).
+    pub peak_bytes: u64,
 }
 
 impl Stats {

@@ -1,126 +1,312 @@
-//! The native explicit-state explorer: breadth-first search over hashed Worlds, with the
-//! BFS tree kept as a petgraph graph so that every counterexample is a shortest schedule.
-//! Successors are generated in process-id order, so the exploration is deterministic.
+//! The native explicit-state engine: breadth-first search over Worlds with hash compaction.
+//!
+//! - **Visited set**: one 64-bit fingerprint per state (foldhash, fixed seed, over the
+//!   World's `Hash`), in a hash set keyed by the fingerprint itself. Two distinct states with the
+//!   same fingerprint would make the second look visited (SPIN's hash compaction); the run
+//!   summary states the probability of any such collision for the states explored.
+//! - **Parent links**: each state discovered gets an index; two compact arrays hold its parent's
+//!   index and the process that stepped. A counterexample is the path of processes from the root,
+//!   re-executed by `trace::build`; BFS makes it a shortest one.
+//! - **Frontier**: the BFS level being expanded and the next one, each World in a compact binary
+//!   encoding (postcard: a few hundred bytes against a few kilobytes of maps and vectors), decoded
+//!   only when its state is expanded.
+//! - **Threads**: a level is expanded in chunks by `threads` workers (each evaluates the
+//!   properties of its states and computes their successors); the results are merged in level
+//!   order on one thread, so the states, their indexes, the counterexamples and the statistics
+//!   are the same whatever the thread count.
+//! - **Budgets**: `--max-states`, `--max-seconds`, and `--max-memory` (resident set size, read
+//!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
-use super::{Clock, Collector, Engine, EngineInfo, Options, Report, Stats};
-use crate::property;
+use super::{Clock, Collector, EngineInfo, Options, Report, Stats};
+use crate::property::{self, Verdicts};
 use crate::scenario::Scenario;
+use crate::trace::Engine;
 use crate::world::{ProcId, World};
-use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
-use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// The schedule (process ids in order) that leads from the root to `node` in the BFS tree.
-fn schedule_to(graph: &DiGraph<(), ProcId>, mut node: NodeIndex) -> Vec<ProcId> {
-    let mut path = Vec::new();
-    while let Some(e) = graph.edges_directed(node, Direction::Incoming).next() {
-        path.push(*e.weight());
-        node = e.source();
+/// A hasher for keys that are already uniform 64-bit hashes (the fingerprints).
+#[derive(Default)]
+struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    path.reverse();
-    path
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
-/// Explore every reachable state of the scenario (within the budget).
-pub fn explore(sc: &Scenario, opts: &Options) -> Report {
-    let mut clock = Clock::new(opts.max_seconds, opts.progress);
-    let mut graph: DiGraph<(), ProcId> = DiGraph::new();
-    let mut seen: FxHashMap<World, NodeIndex> = FxHashMap::default();
-    let mut queue: VecDeque<(World, NodeIndex, u64)> = VecDeque::new();
-    let mut col = Collector::default();
-    let mut stats = Stats::default();
+/// The visited set: fingerprints (the default), or whole Worlds (`--exact-states`, to check hash
+/// compaction against the unreduced search: same states, same verdicts).
+enum Visited {
+    Fingerprints(HashSet<u64, BuildHasherDefault<Passthrough>>),
+    Exact(HashSet<World, BuildHasherDefault<rustc_hash::FxHasher>>),
+}
 
-    let init = sc.initial();
-    let root = graph.add_node(());
-    seen.insert(init.clone(), root);
-    queue.push_back((init, root, 0));
-    stats.states = 1;
-    let mut incomplete: Option<String> = None;
+/// A World in the frontier: its compact encoding.
+type Packed = Box<[u8]>;
 
-    while let Some((w, node, depth)) = queue.pop_front() {
-        stats.max_depth = stats.max_depth.max(depth);
-        let enabled = sc.enabled_procs(&w);
-        let verdicts = property::evaluate_with(sc, &w, &enabled);
-        let new = col.record(verdicts, || schedule_to(&graph, node));
-        if new && opts.stop_at_first {
-            incomplete = None;
-            break;
+fn pack(w: &World) -> Packed {
+    postcard::to_allocvec(w)
+        .expect("a World always encodes")
+        .into_boxed_slice()
+}
+
+fn unpack(b: &[u8]) -> World {
+    postcard::from_bytes(b).expect("a packed World decodes")
+}
+
+impl Visited {
+    fn contains(&self, fp: u64, w: &World) -> bool {
+        match self {
+            Visited::Fingerprints(s) => s.contains(&fp),
+            Visited::Exact(s) => s.contains(w),
         }
-        if sc.terminal(&w) {
-            stats.executions += 1;
-            stats.distinct_terminals += 1;
-            continue;
+    }
+    fn insert(&mut self, fp: u64, w: &Packed) -> bool {
+        match self {
+            Visited::Fingerprints(s) => s.insert(fp),
+            Visited::Exact(s) => {
+                let w = unpack(w);
+                !s.contains(&w) && s.insert(w)
+            }
         }
-        for p in enabled {
+    }
+}
+
+/// The seed of the fingerprint hash: fixed, so a fingerprint is the same in every run.
+const FINGERPRINT_SEED: u64 = 0x7261_6365_6368_6563; // "racechec"
+
+/// The fingerprint of a World: foldhash's quality variant (a 64-bit folded-multiply hash with a
+/// final avalanche, made for hash tables and fingerprints) with a fixed seed, over its `Hash`.
+pub fn fingerprint(w: &World) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(FINGERPRINT_SEED).hash_one(w)
+}
+
+/// The probability that hash compaction merged two distinct states among `n` (birthday bound
+/// for 64-bit fingerprints: n(n-1)/2 / 2^64).
+pub fn collision_probability(n: u64) -> f64 {
+    let n = n as f64;
+    n * (n - 1.0) / 2.0 / 18_446_744_073_709_551_616.0
+}
+
+/// Resident set size of this process in bytes, where the OS says it (Linux).
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// What a worker computes for one state of the level: its index, verdicts, whether it is
+/// terminal, how many successors it has, and those not already visited before this chunk
+/// (process, fingerprint, World) in process-id order.
+struct Expanded {
+    idx: u32,
+    verdicts: Verdicts,
+    terminal: bool,
+    generated: u64,
+    successors: Vec<(ProcId, u64, Packed)>,
+}
+
+/// Expand one state. `visited` is the visited set as it stood before this chunk (read-only
+/// while the workers run): a successor already in it would be rejected by the merge anyway, so
+/// it is dropped here, on the worker, instead of being carried to the merging thread.
+fn expand(sc: &Scenario, packed: Packed, idx: u32, visited: &Visited) -> Expanded {
+    let w = unpack(&packed);
+    drop(packed);
+    let enabled = sc.enabled_procs(&w);
+    let verdicts = property::evaluate_with(sc, &w, &enabled);
+    if sc.terminal(&w) {
+        return Expanded {
+            idx,
+            verdicts,
+            terminal: true,
+            generated: 0,
+            successors: Vec::new(),
+        };
+    }
+    let generated = enabled.len() as u64;
+    let successors = enabled
+        .into_iter()
+        .filter_map(|p| {
             let mut next = w.clone();
             sc.step(&mut next, p, None);
-            stats.transitions += 1;
-            if seen.contains_key(&next) {
-                continue;
+            let fp = fingerprint(&next);
+            (!visited.contains(fp, &next)).then(|| (p, fp, pack(&next)))
+        })
+        .collect();
+    Expanded {
+        idx,
+        verdicts,
+        terminal: false,
+        generated,
+        successors,
+    }
+}
+
+/// The parent links of every discovered state.
+struct Tree {
+    parent: Vec<u32>,
+    proc: Vec<ProcId>,
+}
+
+impl Tree {
+    fn push(&mut self, parent: u32, p: ProcId) -> u32 {
+        let i = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
+        self.parent.push(parent);
+        self.proc.push(p);
+        i
+    }
+    /// The processes that stepped from the root to state `i`.
+    fn schedule(&self, mut i: u32) -> Vec<ProcId> {
+        let mut path = Vec::new();
+        while i != 0 {
+            path.push(self.proc[i as usize]);
+            i = self.parent[i as usize];
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// States expanded per chunk handed to the workers (bounds the successors held at once).
+const CHUNK: usize = 4096;
+
+/// Explore every reachable state of the scenario (within the budgets).
+pub fn explore(sc: &Scenario, opts: &Options) -> Report {
+    let threads = opts.threads.max(1);
+    let mut clock = Clock::new(opts.max_seconds, opts.progress);
+    let mut col = Collector::default();
+    let mut stats = Stats::default();
+    let mut visited = if opts.exact_states {
+        Visited::Exact(HashSet::default())
+    } else {
+        Visited::Fingerprints(HashSet::default())
+    };
+    let mut tree = Tree {
+        parent: vec![0],
+        proc: vec![0],
+    };
+    let init = sc.initial();
+    let init = pack(&init);
+    visited.insert(fingerprint(&unpack(&init)), &init);
+    stats.states = 1;
+    let mut level: Vec<(Packed, u32)> = vec![(init, 0)];
+    let mut depth = 0u64;
+    let mut incomplete: Option<String> = None;
+    let mut stopped_early = false;
+    let start_rss = resident_bytes().unwrap_or(0);
+    let mut peak_rss = start_rss;
+    'levels: while !level.is_empty() {
+        stats.max_depth = depth;
+        let mut next: Vec<(Packed, u32)> = Vec::new();
+        let mut rest = std::mem::take(&mut level);
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(CHUNK * threads));
+            let chunk = std::mem::replace(&mut rest, tail);
+            for e in expand_all(sc, chunk, threads, &visited) {
+                let idx = e.idx;
+                let new = col.record(e.verdicts, || tree.schedule(idx));
+                if new && opts.stop_at_first {
+                    stopped_early = true;
+                    break 'levels;
+                }
+                if e.terminal {
+                    stats.executions += 1;
+                    stats.distinct_terminals += 1;
+                    continue;
+                }
+                stats.transitions += e.generated;
+                for (p, fp, w) in e.successors {
+                    if visited.insert(fp, &w) {
+                        let i = tree.push(idx, p);
+                        next.push((w, i));
+                        stats.states += 1;
+                    }
+                }
             }
-            let n = graph.add_node(());
-            graph.add_edge(node, n, p);
-            seen.insert(next.clone(), n);
-            queue.push_back((next, n, depth + 1));
-            stats.states += 1;
-        }
-        if let Some(max) = opts.max_states
-            && stats.states >= max
-            && !queue.is_empty()
-        {
-            incomplete = Some(format!(
-                "--max-states {max} reached with {} states still queued",
-                queue.len()
-            ));
-            break;
-        }
-        if stats.states % 1024 == 0 {
+            let queued = rest.len() + next.len();
+            if let Some(max) = opts.max_states
+                && stats.states >= max
+                && queued > 0
+            {
+                incomplete = Some(format!(
+                    "--max-states {max} reached with {queued} states still queued"
+                ));
+                break 'levels;
+            }
             if clock.expired() {
                 incomplete = Some(format!(
-                    "--max-seconds {} reached with {} states still queued",
-                    opts.max_seconds.unwrap_or(0.0),
-                    queue.len()
+                    "--max-seconds {} reached with {queued} states still queued",
+                    opts.max_seconds.unwrap_or(0.0)
                 ));
-                break;
+                break 'levels;
             }
-            let (s, d, q) = (stats.states, depth, queue.len());
-            let secs = clock.seconds();
+            let rss = resident_bytes().unwrap_or(0);
+            peak_rss = peak_rss.max(rss);
+            if let Some(max) = opts.max_memory
+                && rss >= max
+            {
+                incomplete = Some(format!(
+                    "--max-memory {} reached ({} resident) with {queued} states still queued",
+                    human_bytes(max),
+                    human_bytes(rss)
+                ));
+                break 'levels;
+            }
+            let (s, secs) = (stats.states, clock.seconds());
             clock.tick(|| {
                 format!(
-                    "{s} states, depth {d}, {q} queued, {:.0} states/s",
-                    s as f64 / secs.max(1e-9)
+                    "{s} states, depth {depth}, {queued} queued, {:.0} states/s, {} resident",
+                    s as f64 / secs.max(1e-9),
+                    human_bytes(rss)
                 )
             });
         }
+        level = next;
+        depth += 1;
     }
     clock.done();
     stats.seconds = clock.seconds();
-    let stopped_early = opts.stop_at_first && col.violated() && !queue.is_empty();
+    peak_rss = peak_rss.max(resident_bytes().unwrap_or(0));
+    // What the search itself took: the growth of the resident set over the run.
+    stats.peak_bytes = peak_rss.saturating_sub(start_rss);
+    let compaction = if opts.exact_states {
+        "exact visited set (--exact-states)".to_string()
+    } else {
+        format!(
+            "64-bit fingerprints (foldhash): collision probability {:.1e}",
+            collision_probability(stats.states)
+        )
+    };
+    let rates = format!(
+        "{:.0} states/s, {} bytes/state (peak resident growth), {threads} thread{}",
+        stats.rate(),
+        stats.peak_bytes / stats.states.max(1),
+        if threads == 1 { "" } else { "s" }
+    );
     let summary = if incomplete.is_some() {
         format!(
-            "incomplete: {} states, {} transitions, depth {} ({:.0} states/s)",
-            stats.states,
-            stats.transitions,
-            stats.max_depth,
-            stats.rate()
+            "incomplete: {} states, {} transitions, depth {} ({rates}; {compaction})",
+            stats.states, stats.transitions, stats.max_depth
         )
     } else if stopped_early {
         format!(
-            "stopped at the first violation (--stop-at-first): {} states, depth {} ({:.0} states/s)",
-            stats.states,
-            stats.max_depth,
-            stats.rate()
+            "stopped at the first violation (--stop-at-first): {} states, depth {} ({rates})",
+            stats.states, stats.max_depth
         )
     } else {
         format!(
-            "exhaustive: {} states, {} transitions, {} complete runs, depth {} ({:.0} states/s)",
-            stats.states,
-            stats.transitions,
-            stats.executions,
-            stats.max_depth,
-            stats.rate()
+            "exhaustive: {} states, {} transitions, {} complete runs, depth {} ({rates}; {compaction})",
+            stats.states, stats.transitions, stats.executions, stats.max_depth
         )
     };
     let incomplete = incomplete.or_else(|| {
@@ -138,4 +324,62 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         },
         incomplete,
     )
+}
+
+/// Expand a chunk of the level on `threads` workers, which take ownership of its Worlds (and
+/// drop them); results in the chunk's order.
+fn expand_all(
+    sc: &Scenario,
+    chunk: Vec<(Packed, u32)>,
+    threads: usize,
+    visited: &Visited,
+) -> Vec<Expanded> {
+    if threads == 1 || chunk.len() < 64 {
+        return chunk
+            .into_iter()
+            .map(|(w, i)| expand(sc, w, i, visited))
+            .collect();
+    }
+    let per = chunk.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = chunk;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        parts.push(std::mem::replace(&mut rest, tail));
+    }
+    parts.push(rest);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|(w, i)| expand(sc, w, i, visited))
+                        .collect::<Vec<Expanded>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
+}
+
+/// Bytes for people: 512 B, 1.5 MB, 2.0 GB.
+pub fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e9 {
+        format!("{:.1} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} MB", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.1} kB", n / 1e3)
+    } else {
+        format!("{n:.0} B")
+    }
 }

@@ -9,7 +9,7 @@ use super::wal::Rec;
 use std::fmt;
 
 /// A transactional change to the row, visible at its transaction's commit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Pending {
     /// movedb's `heap_update` of `dattablespace`.
     SetTablespace(Loc),
@@ -18,7 +18,9 @@ pub enum Pending {
 }
 
 /// `D`'s row in `pg_database`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct Catalog {
     /// `dattablespace`, as committed.
     pub ts: Loc,

@@ -82,7 +82,9 @@ pub enum Scope {
 }
 
 /// One granted lock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Hold {
     /// Holder.
     pub proc: ProcId,
@@ -95,7 +97,7 @@ pub struct Hold {
 }
 
 /// The lock table: granted holds, kept sorted so that equal tables hash equally.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct LockTable {
     holds: Vec<Hold>,
 }

@@ -143,7 +143,7 @@ pub mod ckpt_flags {
 pub type PageKey = (Loc, u8, u8);
 
 /// A process's place in its program, with the cursor of a multi-step operation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProcState {
     /// Index of the current op in the program.
     pub pc: u8,
@@ -158,7 +158,7 @@ pub struct ProcState {
 }
 
 /// Ghost state: facts about the run that PostgreSQL does not keep, for properties and coverage.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Ghost {
     /// LSN of movedb's create record (file copy or WAL-log).
     pub create_lsn: Option<Lsn>,
@@ -180,7 +180,7 @@ pub struct Ghost {
 }
 
 /// The whole cluster state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct World {
     /// The primary's files.
     pub fs: Fs,

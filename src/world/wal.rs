@@ -7,7 +7,6 @@ use std::fmt;
 
 /// One WAL record. Every record about `D` names the tablespace of the relation it touches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Rec {
     /// `XLOG_CHECKPOINT_ONLINE` with its redo pointer (`CreateCheckPoint`, xlog.c).
     Checkpoint {
