@@ -17,6 +17,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C: the engines stop at their next step boundary and report what they explored
+    // (exit 3); a second Ctrl-C ends the process at once.
+    let _ = ctrlc::set_handler(|| {
+        if racecheck::explore::INTERRUPTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("\nracecheck: interrupted; stopping at the next step (Ctrl-C again to quit now)");
+    });
     let models = |m: Option<std::path::PathBuf>| m.unwrap_or_else(racecheck::default_models_dir);
     let outcome = match cli.command {
         Some(Command::List { models: m }) => commands::list(&models(m)),

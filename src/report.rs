@@ -71,7 +71,14 @@ pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
         for d in &v.details {
             let _ = writeln!(out, "  {d}");
         }
-        let _ = writeln!(out, "\ncounterexample (shortest found):");
+        let _ = writeln!(
+            out,
+            "\ncounterexample ({}):",
+            match report.engine.name {
+                crate::trace::Engine::Native => "a shortest one: breadth-first search",
+                crate::trace::Engine::Loom | crate::trace::Engine::Shuttle => "the first found",
+            }
+        );
         out.push_str(&timeline(sc, &t.steps));
         if !t.restore_log.is_empty() {
             let _ = writeln!(out, "\nreplay of the restored backup (startup process):");

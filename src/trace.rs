@@ -261,11 +261,31 @@ fn restore_log(sc: &Scenario, w: &World) -> Vec<String> {
     log
 }
 
-/// Write a trace as pretty JSON.
+/// The folder a file is written in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Whether a file can be written at `path`: a temporary file can be created (and is removed) in
+/// its folder. Called before a search, so that a bad `--trace-out` costs nothing.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    tempfile::NamedTempFile::new_in(folder_of(path)).map(drop)
+}
+
+/// Write a trace as pretty JSON, atomically: into a temporary file in the same folder, synced,
+/// then renamed over `path`. On any error nothing is left at `path` that was not there before.
 pub fn write(trace: &Trace, path: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
     let mut s = serde_json::to_string_pretty(trace).map_err(std::io::Error::other)?;
     s.push('\n');
-    std::fs::write(path, s)
+    let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path))?;
+    tmp.write_all(s.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Parse a trace document.

@@ -298,3 +298,203 @@ fn run_summary_reports_speed_memory_and_collision_probability() {
         "{stdout}"
     );
 }
+
+/// Each hostile argument: exit 2, a one-line message naming the problem, no panic.
+#[test]
+fn hostile_arguments_are_usage_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--max-seconds", "inf"], "max-seconds"),
+        (&["--max-seconds", "1e30"], "max-seconds"),
+        (&["--max-seconds", "1e400"], "max-seconds"),
+        (&["--max-seconds", "NaN"], "max-seconds"),
+        (&["--max-seconds=-1"], "max-seconds"),
+        (&["--engine", "shuttle", "--depth", "0"], "depth"),
+        (
+            &["--engine", "loom", "--preemptions", "1000000"],
+            "preemptions",
+        ),
+        (&["--max-states", "0"], "max-states"),
+        (&["--stop-at-first", "--all-violations"], "all-violations"),
+        (&["--threads", "0"], "threads"),
+        (&["--iterations", "0"], "iterations"),
+    ];
+    for (args, names) in cases {
+        let (code, stdout, stderr) = out(rc().args(["--variant", "lockflag"]).args(*args));
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(names), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{stderr}"
+        );
+    }
+    // A path where a variant name is expected.
+    let (code, _, stderr) = out(rc().args(["--variant", "models/baseline.toml"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a path"), "{stderr}");
+}
+
+#[test]
+fn trace_output_is_checked_before_the_search_and_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder that does not exist: refused before any search (nothing is printed).
+    let missing = dir.path().join("no/such/folder/t.json");
+    let (code, stdout, stderr) = out(rc()
+        .args(["--variant", "wallog", "--trace-out"])
+        .arg(&missing));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "the search ran: {stdout}");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("no/such/folder"),
+        "{stderr}"
+    );
+    // An existing file is replaced whole, and no temporary file is left beside it.
+    let t = dir.path().join("t.json");
+    std::fs::write(&t, "old contents").unwrap();
+    let (code, _, _) = out(rc().args(["--variant", "dropdb", "--trace-out"]).arg(&t));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
+    assert_eq!(v["violation"]["property"], "invalid-pages");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["t.json"], "a temporary file was left behind");
+}
+
+#[test]
+fn shuttle_hint_repeats_every_setting_that_picks_the_schedule() {
+    let (code, stdout, _) = out(rc().args([
+        "--variant",
+        "baseline",
+        "--engine",
+        "shuttle",
+        "--strategy",
+        "random",
+        "--seed",
+        "7",
+        "--iterations",
+        "5000",
+        "--depth",
+        "4",
+    ]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("counterexample (the first found)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--engine shuttle --strategy random --seed 7 --iterations 5000 --depth 4"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn replay_refuses_an_edited_message_details_or_restore_log() {
+    let src = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/dropdb.json"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to, field) in [
+        (
+            "\"PANIC: WAL contains",
+            "\"FATAL: WAL contains",
+            "violation.message",
+        ),
+        (
+            "page 1 of relation",
+            "page 0 of relation",
+            "violation.details",
+        ),
+        (
+            "\"redo 2: HEAP2_VISIBLE",
+            "\"redo 2: HEAP2_VISIBLY",
+            "restore-log",
+        ),
+    ] {
+        assert!(src.contains(from), "{from}");
+        let p = dir.path().join("e.json");
+        std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
+        let (code, _, stderr) = out(Command::cargo_bin("racecheck")
+            .unwrap()
+            .arg("replay")
+            .arg(&p));
+        assert_eq!(code, 2, "{field}: {stderr}");
+        assert!(stderr.contains(field), "{field}: {stderr}");
+    }
+}
+
+/// Start racecheck, send SIGINT after a moment, and return (exit code, stdout).
+fn interrupt(args: &[&str]) -> (i32, String) {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("racecheck"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .arg("-q")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -INT failed");
+    let o = child.wait_with_output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn ctrl_c_stops_every_engine_with_a_summary() {
+    for args in [
+        &["--variant", "wallog", "--files", "4", "--pages", "3"][..],
+        &[
+            "--variant",
+            "lockflag",
+            "--engine",
+            "loom",
+            "--preemptions",
+            "3",
+        ][..],
+        &[
+            "--variant",
+            "lockflag",
+            "--engine",
+            "shuttle",
+            "--strategy",
+            "random",
+            "--iterations",
+            "100000000",
+        ][..],
+    ] {
+        let (code, stdout) = interrupt(args);
+        assert_eq!(code, 3, "{args:?}: {stdout}");
+        assert!(
+            stdout.contains("interrupted (Ctrl-C)") && stdout.contains("verdict: inconclusive"),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn every_engine_honours_the_memory_budget() {
+    for engine in ["native", "loom", "shuttle"] {
+        let (code, stdout, _) = out(rc().args([
+            "--variant",
+            "lockflag",
+            "--max-memory",
+            "1M",
+            "--engine",
+            engine,
+        ]));
+        assert_eq!(code, 3, "{engine}: {stdout}");
+        assert!(
+            stdout.contains("--max-memory 1.0 MB reached"),
+            "{engine}: {stdout}"
+        );
+    }
+}

@@ -222,10 +222,12 @@ pub struct EngineArgs {
     pub engine: Engine,
     /// Budget: stop after this many states (native) or executions (loom, shuttle; also spelled
     /// --max-executions), checked on every state or execution; exit 3.
-    #[arg(long, value_name = "N", visible_alias = "max-executions")]
+    #[arg(long, value_name = "N", visible_alias = "max-executions",
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: Option<u64>,
-    /// Budget: stop after this many seconds; exit 3.
-    #[arg(long, value_name = "S")]
+    /// Budget: stop after this many seconds (a positive number, at most 31,536,000: a year);
+    /// exit 3.
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
     pub max_seconds: Option<f64>,
     /// Budget (native engine): stop when the process's resident memory reaches SIZE (bytes, or
     /// with a unit: 512M, 4G, 1.5GB); exit 3 with the statistics so far. Default: 80% of the
@@ -244,16 +246,17 @@ pub struct EngineArgs {
     pub exact_states: bool,
     /// Stop at the first violation (native: the shortest of all). loom and shuttle always stop
     /// at their first violation unless --all-violations is given.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "all_violations")]
     pub stop_at_first: bool,
     /// loom, shuttle: keep exploring after the first violation, to report every violated
     /// property (slower; native always does).
     #[arg(long)]
     pub all_violations: bool,
-    /// loom: preemption bound (default 2: the race needs two preemptions of movedb by the
-    /// walsender, see README).
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub preemptions: usize,
+    /// loom: preemption bound, 0 to 16 (default 2: the race needs two preemptions of movedb by
+    /// the walsender, see README; bound 3 already takes minutes).
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(0..=16))]
+    pub preemptions: u8,
     /// loom: synchronisation granularity (coarse: one mutex around the whole World; fine: one
     /// loom mutex per shared resource so that DPOR can skip independent steps; see README for
     /// the measured difference).
@@ -262,15 +265,17 @@ pub struct EngineArgs {
     /// shuttle: scheduling strategy.
     #[arg(long, value_enum, default_value_t = Strategy::Pct)]
     pub strategy: Strategy,
-    /// shuttle: number of schedules to try.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    /// shuttle: number of schedules to try (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub iterations: u64,
     /// shuttle: random seed (recorded in the trace).
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
-    /// shuttle PCT: number of priority change points.
-    #[arg(long, value_name = "D", default_value_t = 3)]
-    pub depth: usize,
+    /// shuttle PCT: number of priority change points, 1 to 64.
+    #[arg(long, value_name = "D", default_value_t = 3,
+          value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub depth: u8,
 }
 
 impl EngineArgs {
@@ -289,12 +294,12 @@ impl EngineArgs {
             stop_at_first: self.stop_at_first
                 || (self.engine != Engine::Native && !self.all_violations),
             progress,
-            preemptions: self.preemptions,
+            preemptions: usize::from(self.preemptions),
             loom_sync: self.loom_sync,
             strategy: self.strategy,
             iterations: self.iterations,
             seed: self.seed,
-            depth: self.depth,
+            depth: usize::from(self.depth),
         }
     }
 
@@ -383,4 +388,18 @@ fn parse_size(s: &str) -> Result<u64, String> {
         return Err(bad());
     }
     Ok(bytes as u64)
+}
+
+/// A time budget in seconds: finite, positive, at most a year.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !x.is_finite() || x <= 0.0 || x > 31_536_000.0 {
+        return Err(format!(
+            "{s:?}: must be a positive number of seconds, at most 31536000 (a year)"
+        ));
+    }
+    Ok(x)
 }

@@ -82,9 +82,6 @@ fn write_trace(t: &trace::Trace, path: &Path) -> Result<String, Failure> {
 
 /// `racecheck [--variant NAME] ...`.
 pub fn check(a: &CheckArgs) -> Result<u8, Failure> {
-    if a.engine.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
-        return Err(usage("--max-seconds must be a positive number"));
-    }
     let dir = a
         .models
         .clone()
@@ -96,6 +93,12 @@ pub fn check(a: &CheckArgs) -> Result<u8, Failure> {
 }
 
 fn load_variant(dir: &Path, name: &str) -> Result<Model, Failure> {
+    if name.contains(['/', '\\']) || name.ends_with(".toml") {
+        return Err(Failure::Usage(format!(
+            "--variant takes a variant's name (the file's stem, e.g. baseline), not a path: {name:?}; \
+             use --models DIR for another models folder"
+        )));
+    }
     let path = dir.join(format!("{name}.toml"));
     if !path.is_file() {
         let known: Vec<String> = model::model_paths(dir)
@@ -112,8 +115,23 @@ fn load_variant(dir: &Path, name: &str) -> Result<Model, Failure> {
     Model::load(&path).map_err(usage)
 }
 
+/// Refuse, before any search, an output place that cannot be written.
+fn writable(path: &Path) -> Result<(), Failure> {
+    trace::check_writable(path)
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Create an output folder and check it can be written, before any search.
+fn output_dir(d: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(d).map_err(|e| Failure::Usage(format!("{}: {e}", d.display())))?;
+    writable(&d.join("x.json"))
+}
+
 fn check_one(a: &CheckArgs, dir: &Path, name: &str) -> Result<u8, Failure> {
     let m = overridden(load_variant(dir, name)?, &a.overrides)?;
+    if let Some(path) = &a.trace_out {
+        writable(path)?;
+    }
     let sc = Scenario::new(&m);
     let r = explore::run(&sc, &a.engine.options(!a.quiet))?;
     let t = headline_trace(&sc, &r)?;
@@ -164,7 +182,7 @@ fn check_all(a: &CheckArgs, dir: &Path) -> Result<u8, Failure> {
         )));
     }
     if let Some(d) = &a.trace_dir {
-        std::fs::create_dir_all(d).map_err(|e| Failure::Usage(format!("{}: {e}", d.display())))?;
+        output_dir(d)?;
     }
     let opts = a.engine.options(!a.quiet);
     let mut rows = Vec::new();
@@ -286,7 +304,7 @@ pub fn matrix(
     let models = model::load_dir(dir).map_err(usage)?;
     let expect = mx::load_expectations(&mx::expectations_path(dir)).map_err(Failure::Usage)?;
     if let Some(d) = trace_dir {
-        std::fs::create_dir_all(d).map_err(|e| Failure::Usage(format!("{}: {e}", d.display())))?;
+        output_dir(d)?;
     }
     let opts = explore::Options {
         progress: false,

@@ -333,7 +333,7 @@ impl Clock {
         Clock {
             start: now,
             last_print: now,
-            max: max_seconds.map(Duration::from_secs_f64),
+            max: max_seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()),
             progress,
             bar: None,
         }
@@ -377,6 +377,16 @@ impl Clock {
             b.finish_and_clear();
         }
     }
+}
+
+/// Set when the user interrupts the run (Ctrl-C): every engine stops at its next step boundary
+/// (native: the next chunk of a level; loom, shuttle: the next execution) and reports what it
+/// explored as inconclusive.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the run was interrupted.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Why an engine could not produce a report.

@@ -250,6 +250,12 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
                 ));
                 break 'levels;
             }
+            if super::interrupted() {
+                incomplete = Some(format!(
+                    "interrupted (Ctrl-C) with {queued} states still queued"
+                ));
+                break 'levels;
+            }
             let rss = resident_bytes().unwrap_or(0);
             peak_rss = peak_rss.max(rss);
             if let Some(max) = opts.max_memory

@@ -31,6 +31,7 @@ pub struct Recorder {
     max_executions: Option<u64>,
     stop_at_first: bool,
     max_seconds: Option<f64>,
+    max_memory: Option<u64>,
 }
 
 impl Recorder {
@@ -48,6 +49,7 @@ impl Recorder {
             max_executions: opts.max_states,
             stop_at_first: opts.stop_at_first,
             max_seconds: opts.max_seconds,
+            max_memory: opts.max_memory,
         }
     }
 
@@ -69,6 +71,7 @@ impl Recorder {
     /// run without a panic (shuttle's scheduler) ask this instead of calling `begin`.
     pub fn should_stop(&self) -> bool {
         let (max_e, max_s, first) = (self.max_executions, self.max_seconds, self.stop_at_first);
+        let max_mem = self.max_memory;
         self.with(|s| {
             s.schedule.clear();
             if s.stop.is_none() {
@@ -76,6 +79,15 @@ impl Recorder {
                     s.stop = Some(format!("--max-executions {m} reached"));
                 } else if s.clock.expired() {
                     s.stop = Some(format!("--max-seconds {} reached", max_s.unwrap_or(0.0)));
+                } else if super::interrupted() {
+                    s.stop = Some("interrupted (Ctrl-C)".into());
+                } else if let Some(max) = max_mem.filter(|_| s.stats.executions % 64 == 0)
+                    && super::native::resident_bytes().is_some_and(|r| r >= max)
+                {
+                    s.stop = Some(format!(
+                        "--max-memory {} reached",
+                        super::native::human_bytes(max)
+                    ));
                 } else if first && s.collector.violated() {
                     s.stop =
                         Some("stopped at the first violation; --all-violations continues".into());
