@@ -168,6 +168,9 @@ pub struct Stats {
     /// Peak growth of the process's resident set size during the run, in bytes (native engine;
     /// 0 where the OS does not say).
     pub peak_bytes: u64,
+    /// Peak bytes of the native engine's own structures: the visited set, the parent links and
+    /// the packed frontier (a deterministic measure, unlike the resident set).
+    pub engine_bytes: u64,
 }
 
 impl Stats {

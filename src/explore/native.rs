@@ -53,6 +53,11 @@ enum Visited {
 /// A World in the frontier: its compact encoding.
 type Packed = Box<[u8]>;
 
+/// What a frontier entry takes: its bytes, the box's pointer and length, and its index.
+fn packed_size(p: &Packed) -> u64 {
+    p.len() as u64 + 16 + 4
+}
+
 fn pack(w: &World) -> Packed {
     postcard::to_allocvec(w)
         .expect("a World always encodes")
@@ -64,6 +69,14 @@ fn unpack(b: &[u8]) -> World {
 }
 
 impl Visited {
+    /// Bytes the set holds: per slot a fingerprint (or a World's inline size) and a control
+    /// byte (hashbrown's layout); an exact set's Worlds also own heap data, not counted.
+    fn bytes(&self) -> u64 {
+        match self {
+            Visited::Fingerprints(s) => s.capacity() as u64 * 9,
+            Visited::Exact(s) => s.capacity() as u64 * (std::mem::size_of::<World>() as u64 + 1),
+        }
+    }
     fn contains(&self, fp: u64, w: &World) -> bool {
         match self {
             Visited::Fingerprints(s) => s.contains(&fp),
@@ -159,6 +172,9 @@ struct Tree {
 }
 
 impl Tree {
+    fn bytes(&self) -> u64 {
+        (self.parent.capacity() * 4 + self.proc.capacity()) as u64
+    }
     fn push(&mut self, parent: u32, p: ProcId) -> u32 {
         let i = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
         self.parent.push(parent);
@@ -199,6 +215,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     let init = pack(&init);
     visited.insert(fingerprint(&unpack(&init)), &init);
     stats.states = 1;
+    let mut level_bytes = packed_size(&init);
     let mut level: Vec<(Packed, u32)> = vec![(init, 0)];
     let mut depth = 0u64;
     let mut incomplete: Option<String> = None;
@@ -208,6 +225,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     'levels: while !level.is_empty() {
         stats.max_depth = depth;
         let mut next: Vec<(Packed, u32)> = Vec::new();
+        let mut next_bytes = 0u64;
         let mut rest = std::mem::take(&mut level);
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(CHUNK * threads));
@@ -228,6 +246,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
                 for (p, fp, w) in e.successors {
                     if visited.insert(fp, &w) {
                         let i = tree.push(idx, p);
+                        next_bytes += packed_size(&w);
                         next.push((w, i));
                         stats.states += 1;
                     }
@@ -258,6 +277,9 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
             }
             let rss = resident_bytes().unwrap_or(0);
             peak_rss = peak_rss.max(rss);
+            stats.engine_bytes = stats
+                .engine_bytes
+                .max(visited.bytes() + tree.bytes() + level_bytes + next_bytes);
             if let Some(max) = opts.max_memory
                 && rss >= max
             {
@@ -278,6 +300,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
             });
         }
         level = next;
+        level_bytes = next_bytes;
         depth += 1;
     }
     clock.done();
@@ -294,9 +317,10 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         )
     };
     let rates = format!(
-        "{:.0} states/s, {} bytes/state (peak resident growth), {threads} thread{}",
+        "{:.0} states/s, {} bytes/state (visited set, parent links, frontier), {} peak resident growth, {threads} thread{}",
         stats.rate(),
-        stats.peak_bytes / stats.states.max(1),
+        stats.engine_bytes / stats.states.max(1),
+        human_bytes(stats.peak_bytes),
         if threads == 1 { "" } else { "s" }
     );
     let summary = if incomplete.is_some() {
