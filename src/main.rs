@@ -16,7 +16,20 @@ use cli::commands::{self, Failure};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and exit 0; a usage error is one line and exit 2.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad usage");
+            eprintln!(
+                "racecheck: {} (racecheck --help)",
+                first.trim_start_matches("error: ")
+            );
+            return ExitCode::from(2);
+        }
+    };
     // Ctrl-C: the engines stop at their next step boundary and report what they explored
     // (exit 3); a second Ctrl-C ends the process at once.
     let _ = ctrlc::set_handler(|| {

@@ -481,6 +481,11 @@ fn pinned_state_counts() {
         ("dropdb", Primary, 1, 2, 7970, 959),
         ("dropdb", Primary, 2, 2, 11395, 1259),
         ("dropdb", Standby, 1, 2, 2795, 169),
+        // The candidate fixes and the flag-after-unlock ablation, at their model files' K and P.
+        ("dropdb-lock", Primary, 2, 2, 234, 7),
+        ("dropdb-drop-first", Primary, 2, 2, 10537, 1021),
+        ("dropdb-flag", Primary, 2, 2, 8800, 937),
+        ("flag-after-unlock", Primary, 2, 2, 24668, 1659),
     ];
     for (name, source, files, pages, states, runs) in cases {
         let mut m = load(name);

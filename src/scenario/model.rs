@@ -388,6 +388,31 @@ mod tests {
     }
 
     #[test]
+    fn claims_are_checked() {
+        let with = |claims: &str| {
+            let text = OK.replace(
+                "description = \"d\"",
+                &format!("description = \"d\"\nunreachable = [{claims}]"),
+            );
+            Model::from_toml(&text, Path::new("x.toml"))
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(with("\"race-window\""), None);
+        let dup = with("\"race-window\", \"race-window\"").unwrap();
+        assert!(dup.contains("listed twice"), "{dup}");
+        let always = with("\"invalid-pages\"").unwrap();
+        assert!(always.contains("always-property"), "{always}");
+        let unknown = with("\"race-windwo\"").unwrap();
+        assert!(
+            unknown.contains("race-windwo") && unknown.contains("line 3"),
+            "{unknown}"
+        );
+        let scope = with("\"drop-window\"").unwrap();
+        assert!(scope.contains("does not apply"), "{scope}");
+    }
+
+    #[test]
     fn backend_action_parses_and_rejects() {
         assert_eq!(
             BackendAction::try_from("update 1 0".to_string()),
