@@ -13,10 +13,12 @@
 //! - [`trace`]: the JSON counterexample format, the engine identity it records, and replay;
 //! - [`explore`]: the engines (native BFS, loom, shuttle);
 //! - [`report`]: human and JSON rendering of results;
+//! - [`explain`]: views of a counterexample (text, Mermaid, happens-before DOT);
 //! - [`matrix`]: every model at every backup source and version, against expectations.
 //!
 //! The `racecheck` binary (`src/main.rs`, `src/cli/`) sits above them all.
 
+pub mod explain;
 pub mod explore;
 pub mod matrix;
 pub mod property;

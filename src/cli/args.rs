@@ -33,6 +33,8 @@ Examples:
   racecheck                                  check every variant in models/, print a table
   racecheck --variant baseline --trace-out /tmp/b.json
   racecheck replay /tmp/b.json               re-execute a counterexample step by step
+  racecheck explain /tmp/b.json --format mermaid
+                                             draw it (text, mermaid, dot)
   racecheck --variant dropdb                 DROP DATABASE during a backup
   racecheck --variant lockflag --files 3     a larger database
   racecheck --variant baseline --pg 15       follow PostgreSQL 15's redo
@@ -95,6 +97,16 @@ pub enum Command {
         /// No progress line per row on stderr.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Draw a counterexample: the timeline (text), a Mermaid sequence diagram (paste into
+    /// Markdown), or the happens-before graph of its steps (Graphviz DOT). The trace is replayed
+    /// first; exit 0 when drawn, 2 if the trace is broken or no longer reproduces.
+    Explain {
+        /// The trace file (JSON).
+        trace: PathBuf,
+        /// The view.
+        #[arg(long, value_enum, default_value_t = racecheck::explain::Format::Text)]
+        format: racecheck::explain::Format,
     },
     /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
     /// violation, 2 if the file is broken or the replay diverges.

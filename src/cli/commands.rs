@@ -293,6 +293,14 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
     Ok(1)
 }
 
+/// `racecheck explain TRACE --format F`.
+pub fn explain(path: &Path, format: racecheck::explain::Format) -> Result<u8, Failure> {
+    let t = trace::read(path).map_err(usage)?;
+    let ex = racecheck::explain::analyse(t, &path.display().to_string()).map_err(usage)?;
+    say(&racecheck::explain::render(&ex, format));
+    Ok(0)
+}
+
 /// `racecheck matrix`.
 pub fn matrix(
     dir: &Path,
