@@ -6,7 +6,7 @@ use super::Scenario;
 use super::model::BackupMethod;
 use super::ops::Op;
 use crate::world::{
-    BackupError, Hold, LockMode, LockObj, Page, ProcId, Rec, Scope, World, backup, ckpt_flags, ev,
+    BackupError, Hold, LockMode, LockObj, ProcId, Rec, Scope, World, backup, ckpt_flags, ev,
     standby, storage,
 };
 
@@ -223,88 +223,15 @@ impl Op {
                 w.ghost.drop_lsn = Some(lsn);
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
-            Op::StartBackup { flags } => {
-                w.backup.in_progress = true;
-                let s = w.request_checkpoint(flags);
-                w.procs[pi].ckpt_wait = Some(s);
-                ev!(
-                    e,
-                    "runningBackups++, forcePageWrites; RequestCheckpoint({})",
-                    ckpt_flags::describe(flags)
-                );
-            }
-            Op::WaitStartCheckpoint => {
-                w.procs[pi].ckpt_wait = None;
-                let start = w.ckpt.control_redo;
-                w.backup.start_lsn = Some(start);
-                w.backup.catalog_at_start = w.catalog;
-                ev!(
-                    e,
-                    "start WAL location {start} (redo of the checkpoint in pg_control)"
-                );
-            }
+            Op::StartBackup { flags } => backup::start(w, p, flags, &mut e),
+            Op::WaitStartCheckpoint => backup::start_point(w, p, &mut e),
             Op::SendTablespace { ts } => {
                 advance = backup::send_step(w, p, ts, &mut e);
             }
-            Op::StopBackup => {
-                let start = w.backup.start_lsn.unwrap_or(0);
-                let lsn = w.log(Rec::BackupEnd { start });
-                w.backup.end_lsn = Some(lsn);
-                w.ghost.stopped_during_removal = w.removal_begun();
-                w.backup.in_progress = false;
-                ev!(
-                    e,
-                    "WAL {lsn}: {}; stop WAL location {lsn}",
-                    w.wal[lsn as usize]
-                );
-            }
-            Op::StartBackupOnStandby => {
-                let Some(sb) = w.standby.as_mut() else {
-                    return;
-                };
-                sb.restartpoint = Some((sb.last_ckpt_redo, sb.last_ckpt_end));
-                ev!(
-                    e,
-                    "runningBackups++ (on the standby); RequestCheckpoint(FORCE|WAIT) -> CreateRestartPoint begins: lastCheckPoint has redo {} (replayed up to {})",
-                    sb.last_ckpt_redo,
-                    sb.replayed
-                );
-            }
-            Op::WaitRestartpoint => {
-                let Some(sb) = w.standby.as_mut() else {
-                    return;
-                };
-                let (redo, end) = sb.restartpoint.take().unwrap_or((sb.restart_redo, 0));
-                let newer = redo > sb.restart_redo;
-                if newer {
-                    sb.restart_redo = redo;
-                }
-                sb.min_recovery_point = sb.min_recovery_point.max(end);
-                let start = sb.restart_redo;
-                w.backup.start_lsn = Some(start);
-                w.backup.catalog_at_start = sb.redo.catalog;
-                ev!(
-                    e,
-                    "restartpoint {}; start WAL location {start} (checkPointCopy.redo), BACKUP FROM: standby",
-                    if newer {
-                        format!("complete at redo {redo}")
-                    } else {
-                        "skipped: already performed".to_string()
-                    }
-                );
-            }
-            Op::StopBackupOnStandby => {
-                let Some(sb) = w.standby.as_ref() else {
-                    return;
-                };
-                let end = sb.min_recovery_point;
-                w.backup.end_lsn = Some(end);
-                w.ghost.stopped_during_removal = w.removal_begun();
-                ev!(
-                    e,
-                    "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"
-                );
-            }
+            Op::StopBackup => backup::stop(w, &mut e),
+            Op::StartBackupOnStandby => standby::backup_start(w, &mut e),
+            Op::WaitRestartpoint => standby::restartpoint(w, &mut e),
+            Op::StopBackupOnStandby => standby::backup_stop(w, &mut e),
             Op::StartupRedo { lock } => {
                 advance = false;
                 standby::startup_step(w, &sc.sem, p, lock, &mut e);
@@ -339,55 +266,12 @@ impl Op {
                 );
             }
             Op::Visible { rel, blk } => {
-                let ts = w.procs[pi].db_ts;
-                let key = (ts, rel, blk);
-                let page = w.read_page(key).unwrap_or_default();
-                let image = (sc.sem.visible_images_heap() && page.lsn <= w.ckpt.redo_rec_ptr)
-                    .then_some(page.ver);
-                let lsn = w.log(Rec::Visible {
-                    ts,
-                    rel,
-                    blk,
-                    heap_image: image,
-                });
-                // PageSetAllVisible + MarkBufferDirty; the page LSN moves only when the record
-                // carries its image (hint bits WAL-logged).
-                w.dirty.insert(
-                    key,
-                    Page {
-                        ver: page.ver,
-                        all_visible: true,
-                        lsn: if image.is_some() { lsn + 1 } else { page.lsn },
-                    },
-                );
+                let key = (w.procs[pi].db_ts, rel, blk);
+                let lsn = w.heap_visible(key, sc.sem.visible_images_heap());
                 ev!(e, "VACUUM: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::Update { rel, blk } => {
-                let ts = w.procs[pi].db_ts;
-                let key = (ts, rel, blk);
-                let page = w.read_page(key).unwrap_or_default();
-                let ver = page.ver.saturating_add(1);
-                let rec = if page.lsn <= w.ckpt.redo_rec_ptr {
-                    Rec::Fpi {
-                        ts,
-                        rel,
-                        blk,
-                        ver,
-                        all_visible: false,
-                    }
-                } else {
-                    Rec::HeapUpdate { ts, rel, blk, ver }
-                };
-                let lsn = w.log(rec);
-                // heap_update clears PD_ALL_VISIBLE.
-                w.dirty.insert(
-                    key,
-                    Page {
-                        ver,
-                        all_visible: false,
-                        lsn: lsn + 1,
-                    },
-                );
+                let lsn = w.heap_update((w.procs[pi].db_ts, rel, blk));
                 ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::Crash { .. } => {

@@ -150,3 +150,43 @@ pub fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>)
     w.backup.stage = next_stage;
     done
 }
+
+/// `do_pg_backup_start` on a primary: `runningBackups++`, forcePageWrites, then
+/// `RequestCheckpoint(flags)` (the walsender waits for it next).
+pub fn start(w: &mut World, p: ProcId, flags: u8, e: &mut Option<&mut String>) {
+    w.backup.in_progress = true;
+    let s = w.request_checkpoint(flags);
+    w.procs[usize::from(p)].ckpt_wait = Some(s);
+    ev!(
+        e,
+        "runningBackups++, forcePageWrites; RequestCheckpoint({})",
+        super::ckpt_flags::describe(flags)
+    );
+}
+
+/// The start checkpoint is done: the start LSN is `ControlFile->checkPointCopy.redo`; the
+/// copied `pg_database` is the one at that moment.
+pub fn start_point(w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
+    w.procs[usize::from(p)].ckpt_wait = None;
+    let start = w.ckpt.control_redo;
+    w.backup.start_lsn = Some(start);
+    w.backup.catalog_at_start = w.catalog;
+    ev!(
+        e,
+        "start WAL location {start} (redo of the checkpoint in pg_control)"
+    );
+}
+
+/// `do_pg_backup_stop` on a primary: `XLOG_BACKUP_END(start)`, `runningBackups--`.
+pub fn stop(w: &mut World, e: &mut Option<&mut String>) {
+    let start = w.backup.start_lsn.unwrap_or(0);
+    let lsn = w.log(super::wal::Rec::BackupEnd { start });
+    w.backup.end_lsn = Some(lsn);
+    w.ghost.stopped_during_removal = w.removal_begun();
+    w.backup.in_progress = false;
+    ev!(
+        e,
+        "WAL {lsn}: {}; stop WAL location {lsn}",
+        w.wal[lsn as usize]
+    );
+}

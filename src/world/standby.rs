@@ -165,3 +165,61 @@ pub fn startup_step(
         }
     }
 }
+
+/// `do_pg_backup_start` on a standby: `runningBackups++` in the standby's shared memory
+/// (invisible to the primary); `RequestCheckpoint(FORCE|WAIT)` becomes a restartpoint, which
+/// begins by reading `lastCheckPoint`, the last checkpoint the startup process replayed.
+pub fn backup_start(w: &mut World, e: &mut Option<&mut String>) {
+    let Some(sb) = w.standby.as_mut() else {
+        return;
+    };
+    sb.restartpoint = Some((sb.last_ckpt_redo, sb.last_ckpt_end));
+    ev!(
+        e,
+        "runningBackups++ (on the standby); RequestCheckpoint(FORCE|WAIT) -> CreateRestartPoint begins: lastCheckPoint has redo {} (replayed up to {})",
+        sb.last_ckpt_redo,
+        sb.replayed
+    );
+}
+
+/// `CreateRestartPoint` completes: `checkPointCopy.redo` := the adopted checkpoint's redo if
+/// newer ("already performed" otherwise), `minRecoveryPoint` raised to that record's end; the
+/// backup's start LSN := `checkPointCopy.redo`.
+pub fn restartpoint(w: &mut World, e: &mut Option<&mut String>) {
+    let Some(sb) = w.standby.as_mut() else {
+        return;
+    };
+    let (redo, end) = sb.restartpoint.take().unwrap_or((sb.restart_redo, 0));
+    let newer = redo > sb.restart_redo;
+    if newer {
+        sb.restart_redo = redo;
+    }
+    sb.min_recovery_point = sb.min_recovery_point.max(end);
+    let start = sb.restart_redo;
+    w.backup.start_lsn = Some(start);
+    w.backup.catalog_at_start = sb.redo.catalog;
+    ev!(
+        e,
+        "restartpoint {}; start WAL location {start} (checkPointCopy.redo), BACKUP FROM: standby",
+        if newer {
+            format!("complete at redo {redo}")
+        } else {
+            "skipped: already performed".to_string()
+        }
+    );
+}
+
+/// The end of a standby backup: `global/pg_control` sent last, then `do_pg_backup_stop`, which
+/// writes no WAL: the stop point is the standby's `minRecoveryPoint`.
+pub fn backup_stop(w: &mut World, e: &mut Option<&mut String>) {
+    let Some(sb) = w.standby.as_ref() else {
+        return;
+    };
+    let end = sb.min_recovery_point;
+    w.backup.end_lsn = Some(end);
+    w.ghost.stopped_during_removal = w.removal_begun();
+    ev!(
+        e,
+        "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"
+    );
+}
