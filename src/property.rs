@@ -25,6 +25,78 @@ pub struct Verdicts {
     pub violations: Vec<Violation>,
     /// Sometimes-properties that hold here.
     pub reached: Vec<Prop>,
+    /// On a terminal state: the domain cell the run ended in (coverage).
+    pub cell: Option<Cell>,
+}
+
+/// Where a run ended, in the domain's terms: when the backup started relative to the command's
+/// WAL milestones (create record, commit, DROP record, in WAL order), whether its walk looked at
+/// a directory while it was being removed, and how the restore ended. A run's coverage is the
+/// set of cells its terminal states fall in, so that "holds" says what it held over.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Cell {
+    /// "before the create record", "before the commit", ..., "after the DROP record", or "no
+    /// backup start".
+    pub start: String,
+    /// "walk during removal" or "walk not during removal".
+    pub walk: &'static str,
+    /// "restored", "restored, data differ", "PANIC invalid pages", "FATAL/PANIC in redo",
+    /// "leaked directory", "never consistent", "no backup".
+    pub outcome: &'static str,
+}
+
+/// The cell of a terminal state, given its verdicts and its restore's outcome.
+fn cell(w: &World, v: &Verdicts, outcome: &RestoreOutcome) -> Cell {
+    use crate::world::Rec;
+    let mut milestones: Vec<(u32, &str)> = Vec::new();
+    for (i, rec) in w.wal.iter().enumerate() {
+        let lsn = u32::try_from(i).unwrap_or(u32::MAX);
+        match rec {
+            Rec::CreateFileCopy { .. } | Rec::CreateWalLog { .. } => {
+                milestones.push((lsn, "the create record"));
+            }
+            Rec::Commit { .. } => milestones.push((lsn, "the commit")),
+            Rec::Abort => milestones.push((lsn, "the abort")),
+            Rec::Drop { .. } => milestones.push((lsn, "the DROP record")),
+            _ => {}
+        }
+    }
+    let start = match w.backup.start_lsn {
+        None => "no backup start".to_string(),
+        Some(s) => match milestones.iter().find(|(lsn, _)| s <= *lsn) {
+            Some((_, m)) => format!("before {m}"),
+            None => match milestones.last() {
+                Some((_, m)) => format!("after {m}"),
+                None => "no command record".to_string(),
+            },
+        },
+    };
+    let walk = if w.ghost.walked_src_during_rmtree {
+        "walk during removal"
+    } else {
+        "walk not during removal"
+    };
+    let has = |p: Prop| v.violations.iter().any(|x| x.property == p);
+    let outcome = if has(Prop::InvalidPages) {
+        "PANIC invalid pages"
+    } else if has(Prop::RedoFatal) {
+        "FATAL/PANIC in redo"
+    } else if has(Prop::RestoreFidelity) {
+        "restored, data differ"
+    } else if has(Prop::NoLeakedDirectories) {
+        "leaked directory"
+    } else {
+        match outcome {
+            RestoreOutcome::Restored { .. } => "restored",
+            RestoreOutcome::NeverConsistent => "never consistent",
+            _ => "no backup",
+        }
+    };
+    Cell {
+        start,
+        walk,
+        outcome,
+    }
 }
 
 /// Evaluate the properties on a state. Restore-based properties are evaluated on terminal states
@@ -120,6 +192,7 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
             });
         }
     }
+    v.cell = Some(cell(w, &v, &r.outcome));
     v
 }
 

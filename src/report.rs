@@ -49,6 +49,26 @@ pub fn coverage(report: &Report) -> String {
     out
 }
 
+/// The domain cells a run reached (`--coverage`): when the backup started relative to the
+/// command's WAL milestones, whether its walk met a removal, how the restore ended, and how many
+/// terminal states (native) or executions (loom, shuttle) ended there. Cells not listed were not
+/// reached.
+pub fn cells(report: &Report) -> String {
+    let rows: Vec<[String; 4]> = report
+        .cells
+        .iter()
+        .map(|(c, n)| {
+            [
+                c.start.clone(),
+                c.walk.to_string(),
+                c.outcome.to_string(),
+                n.to_string(),
+            ]
+        })
+        .collect();
+    text_table(["backup start", "walk", "restore", "runs"], &rows)
+}
+
 /// The full human report of one variant's run; `trace` is the headline counterexample's trace.
 pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
     let m = &sc.model;
@@ -129,6 +149,8 @@ pub struct JsonResult<'a> {
     pub violated: Vec<JsonViolation>,
     /// Sometimes-property coverage.
     pub coverage: Vec<(crate::property::Prop, Reach)>,
+    /// The domain cells reached, with their run counts.
+    pub cells: Vec<(crate::property::Cell, u64)>,
     /// Statistics.
     pub stats: &'a crate::explore::Stats,
     /// Engine summary line.
@@ -181,6 +203,7 @@ impl<'a> JsonResult<'a> {
                 })
                 .collect(),
             coverage: r.coverage.clone(),
+            cells: r.cells.clone(),
             stats: &r.stats,
             summary: &r.summary,
             trace,

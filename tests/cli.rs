@@ -498,3 +498,37 @@ fn every_engine_honours_the_memory_budget() {
         );
     }
 }
+
+#[test]
+fn coverage_says_what_a_pass_held_over() {
+    // lockflag holds; its coverage shows backups that started before the create record (the
+    // race's precondition) all restored, and none walked the old directory during rmtree then.
+    let (code, stdout, _) = out(rc().args(["--variant", "lockflag", "--coverage"]));
+    assert_eq!(code, 0, "{stdout}");
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("coverage by domain cell:"))
+        .collect();
+    assert!(table.len() > 3, "{stdout}");
+    assert!(
+        table
+            .iter()
+            .any(|l| l.contains("before the create record") && l.contains("restored")),
+        "{stdout}"
+    );
+    assert!(
+        !table
+            .iter()
+            .any(|l| l.contains("before the create record") && l.contains("walk during removal")),
+        "{stdout}"
+    );
+    let (_, json, _) = out(rc().args(["--variant", "baseline", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let cells = v["cells"].as_array().unwrap();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c[0]["outcome"] == "PANIC invalid pages"),
+        "{json}"
+    );
+}

@@ -143,6 +143,11 @@ pub struct CheckArgs {
     /// Print machine-readable JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also print the domain cells the run reached: when the backup started relative to the
+    /// command's WAL records, whether its walk met a removal, and how the restore ended (always
+    /// in --json).
+    #[arg(long)]
+    pub coverage: bool,
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,

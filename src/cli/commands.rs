@@ -145,6 +145,9 @@ fn check_one(a: &CheckArgs, dir: &Path, name: &str) -> Result<u8, Failure> {
         return Ok(exit_code(&r.verdict));
     }
     let mut out = report::render(&sc, &r, t.as_ref());
+    if a.coverage {
+        out += &format!("\ncoverage by domain cell:\n{}", report::cells(&r));
+    }
     if t.is_some() {
         out += &match &written {
             Some(p) => format!("trace written to {p}; replay it with:\n  racecheck replay {p}\n"),

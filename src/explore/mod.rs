@@ -211,6 +211,9 @@ pub struct Report {
     pub counterexamples: Vec<Counterexample>,
     /// Sometimes-property coverage, in property order.
     pub coverage: Vec<(Prop, Reach)>,
+    /// The domain cells the run's terminal states fell in, with how many terminal states (native)
+    /// or executions (loom, shuttle) each.
+    pub cells: Vec<(crate::property::Cell, u64)>,
     /// Statistics.
     pub stats: Stats,
     /// The engine and its bound, in one line ("exhaustive: N states", ...).
@@ -226,12 +229,16 @@ pub struct Report {
 pub struct Collector {
     found: BTreeMap<Prop, Counterexample>,
     reached: BTreeMap<Prop, bool>,
+    cells: BTreeMap<crate::property::Cell, u64>,
 }
 
 impl Collector {
     /// Record a state's verdicts; `schedule` is called only if a new property is violated.
     /// Returns true if this added a new violated property.
     pub fn record(&mut self, v: Verdicts, schedule: impl FnOnce() -> Vec<ProcId>) -> bool {
+        if let Some(c) = v.cell {
+            *self.cells.entry(c).or_default() += 1;
+        }
         for r in v.reached {
             self.reached.insert(r, true);
         }
@@ -312,6 +319,7 @@ impl Collector {
             verdict,
             counterexamples,
             coverage,
+            cells: self.cells.into_iter().collect(),
             stats,
             summary,
             engine,
