@@ -37,7 +37,7 @@ use std::path::Path;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
-    /// Explicit-state BFS over hashed Worlds: exhaustive, shortest counterexamples.
+    /// Explicit-state BFS with hash compaction: exhaustive, shortest counterexamples.
     #[default]
     Native,
     /// loom: exhaustive DPOR over the process threads, to a preemption bound.

@@ -246,7 +246,7 @@ pub struct EngineArgs {
     /// exit 3.
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
     pub max_seconds: Option<f64>,
-    /// Budget (native engine): stop when the process's resident memory reaches SIZE (bytes, or
+    /// Budget: stop when the process's resident memory reaches SIZE (bytes, or
     /// with a unit: 512M, 4G, 1.5GB); exit 3 with the statistics so far. Default: 80% of the
     /// memory available when the run starts, so that a large run ends as inconclusive instead
     /// of being killed.

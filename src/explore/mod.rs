@@ -207,7 +207,8 @@ pub enum Reach {
 pub struct Report {
     /// The verdict.
     pub verdict: Verdict,
-    /// One counterexample per violated property (the shortest found), in property order.
+    /// One counterexample per violated property (native: a shortest one; loom, shuttle: the
+    /// first found), in property order.
     pub counterexamples: Vec<Counterexample>,
     /// Sometimes-property coverage, in property order.
     pub coverage: Vec<(Prop, Reach)>,
