@@ -98,12 +98,48 @@ pub fn happens_before(ex: &Explained) -> DiGraph<usize, &'static str> {
     g
 }
 
-/// Render a view.
-pub fn render(ex: &Explained, format: Format) -> String {
+/// Render a view; with `only`, just those steps (a slice), with their trace indexes.
+pub fn render(
+    ex: &Explained,
+    format: Format,
+    only: Option<&std::collections::BTreeSet<usize>>,
+) -> String {
+    let Some(keep) = only else {
+        return match format {
+            Format::Text => text(ex),
+            Format::Mermaid => mermaid(ex),
+            Format::Dot => dot(ex),
+        };
+    };
+    let part = Explained {
+        trace: ex.trace.clone(),
+        scenario: ex.scenario.clone(),
+        steps: keep.iter().map(|&i| ex.steps[i].clone()).collect(),
+        footprints: keep.iter().map(|&i| ex.footprints[i]).collect(),
+    };
+    let head = format!(
+        "causal slice: {} of {} steps; in any order that keeps these steps' order (and each process's), the others deferred or advanced, {} is still violated",
+        keep.len(),
+        ex.steps.len(),
+        ex.trace.violation.property
+    );
+    let body = match format {
+        Format::Text => text(&part),
+        Format::Mermaid => mermaid(&part),
+        Format::Dot => dot(&part),
+    };
     match format {
-        Format::Text => text(ex),
-        Format::Mermaid => mermaid(ex),
-        Format::Dot => dot(ex),
+        Format::Text => format!("{head}\n{body}"),
+        Format::Mermaid => body.replacen(
+            "sequenceDiagram\n",
+            &format!("sequenceDiagram\n    %% {}\n", head.replace('%', "")),
+            1,
+        ),
+        Format::Dot => body.replacen(
+            "digraph happens_before {\n",
+            &format!("digraph happens_before {{\n    // {head}\n"),
+            1,
+        ),
     }
 }
 
@@ -191,7 +227,7 @@ fn dot(ex: &Explained) -> String {
         let _ = writeln!(
             out,
             "    s{} [label=\"{} {}\\n{}\"];",
-            g[n],
+            s.index,
             s.index,
             s.proc,
             s.event.replace('\\', "\\\\").replace('"', "\\\"")
@@ -199,9 +235,139 @@ fn dot(ex: &Explained) -> String {
     }
     for e in g.edge_indices() {
         if let Some((a, b)) = g.edge_endpoints(e) {
-            let _ = writeln!(out, "    s{} -> s{} [label=\"{}\"];", g[a], g[b], g[e]);
+            let (i, j) = (ex.steps[g[a]].index, ex.steps[g[b]].index);
+            let _ = writeln!(out, "    s{i} -> s{j} [label=\"{}\"];", g[e]);
         }
     }
     out += "}\n";
     out
+}
+
+/// How the steps outside a slice are placed when only the slice's order is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// As late as the kept steps and each process's program order allow; among themselves, the
+    /// highest process id first.
+    Defer,
+    /// As early as they are enabled; among themselves, the lowest process id first.
+    Advance,
+}
+
+/// Re-execute the trace keeping only the order among the steps in `keep` (and each process's
+/// own order); the other steps are placed by `placement`. A process's k-th step in the trace is
+/// its k-th step here. Returns the final World, or None if that order cannot be executed (a kept
+/// step waits for a step that the order puts after it).
+pub fn linearize(
+    ex: &Explained,
+    keep: &std::collections::BTreeSet<usize>,
+    placement: Placement,
+) -> Option<crate::world::World> {
+    let sc = &ex.scenario;
+    let nprocs = sc.procs.len();
+    let proc_of: Vec<usize> = ex
+        .steps
+        .iter()
+        .map(|s| usize::from(sc.proc_id(&s.proc).unwrap_or(0)))
+        .collect();
+    // Each process's trace steps, in order.
+    let mut queue: Vec<Vec<usize>> = vec![Vec::new(); nprocs];
+    for (i, &p) in proc_of.iter().enumerate() {
+        queue[p].push(i);
+    }
+    let mut done = vec![0usize; nprocs];
+    let mut w = sc.initial();
+    let head = |done: &[usize], p: usize| queue[p].get(done[p]).copied();
+    let mut budget = ex.steps.len() * 8 + 64;
+    let step = |w: &mut crate::world::World, done: &mut [usize], p: usize| -> bool {
+        let id = crate::world::ProcId::try_from(p).unwrap_or(0);
+        if !sc.enabled(w, id) {
+            return false;
+        }
+        sc.step(w, id, None);
+        done[p] += 1;
+        true
+    };
+    // An enabled step outside the slice at the head of its process: the lowest process id
+    // first when advancing, the highest when deferring (an order unlike the trace's, so that
+    // only the kept steps' order carries over).
+    let free = |w: &crate::world::World, done: &[usize]| -> Option<usize> {
+        let mut ids: Vec<usize> = (0..nprocs).collect();
+        if placement == Placement::Defer {
+            ids.reverse();
+        }
+        ids.into_iter().find(|&q| {
+            head(done, q).is_some_and(|i| !keep.contains(&i))
+                && sc.enabled(w, crate::world::ProcId::try_from(q).unwrap_or(0))
+        })
+    };
+    for &t in keep {
+        let p = proc_of[t];
+        loop {
+            budget = budget.checked_sub(1)?;
+            if placement == Placement::Advance
+                && let Some(q) = free(&w, &done)
+            {
+                step(&mut w, &mut done, q);
+                continue;
+            }
+            match head(&done, p) {
+                Some(h) if h == t => {
+                    if step(&mut w, &mut done, p) {
+                        break;
+                    }
+                }
+                Some(_) => {
+                    // p's earlier steps outside the slice come first, in p's order.
+                    if step(&mut w, &mut done, p) {
+                        continue;
+                    }
+                }
+                None => return None,
+            }
+            // t (or p's earlier step) waits: let a step outside the slice run.
+            let q = free(&w, &done)?;
+            step(&mut w, &mut done, q);
+        }
+    }
+    // The rest, placed the same way, then until every process has finished.
+    while !sc.terminal(&w) {
+        budget = budget.checked_sub(1)?;
+        let next = free(&w, &done).or_else(|| {
+            (0..nprocs).find(|&q| sc.enabled(&w, crate::world::ProcId::try_from(q).unwrap_or(0)))
+        })?;
+        let id = crate::world::ProcId::try_from(next).unwrap_or(0);
+        sc.step(&mut w, id, None);
+        done[next] += 1;
+    }
+    Some(w)
+}
+
+/// Whether the trace's violation is reached when only `keep`'s order is kept, with the other
+/// steps both deferred and advanced.
+pub fn reproduces(ex: &Explained, keep: &std::collections::BTreeSet<usize>) -> bool {
+    [Placement::Defer, Placement::Advance]
+        .into_iter()
+        .all(|pl| {
+            linearize(ex, keep, pl).is_some_and(|w| {
+                crate::property::evaluate(&ex.scenario, &w)
+                    .violations
+                    .iter()
+                    .any(|v| v.property == ex.trace.violation.property)
+            })
+        })
+}
+
+/// The causal slice: a set of steps whose order alone reaches the violation (the other steps
+/// may be deferred or advanced, within their processes' order, and the same property is still
+/// violated). Found by removing steps one at a time, latest first, while the rest still
+/// reproduces; every step of the trace is re-executed for each candidate.
+pub fn slice(ex: &Explained) -> std::collections::BTreeSet<usize> {
+    let mut keep: std::collections::BTreeSet<usize> = (0..ex.steps.len()).collect();
+    for i in (0..ex.steps.len()).rev() {
+        keep.remove(&i);
+        if !reproduces(ex, &keep) {
+            keep.insert(i);
+        }
+    }
+    keep
 }

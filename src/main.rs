@@ -42,7 +42,11 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Some(Command::List { models: m }) => commands::list(&models(m)),
         Some(Command::Replay { trace, json }) => commands::replay(&trace, json),
-        Some(Command::Explain { trace, format }) => commands::explain(&trace, format),
+        Some(Command::Explain {
+            trace,
+            format,
+            slice,
+        }) => commands::explain(&trace, format, slice),
         Some(Command::Matrix {
             models: m,
             trace_dir,

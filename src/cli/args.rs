@@ -107,6 +107,10 @@ pub enum Command {
         /// The view.
         #[arg(long, value_enum, default_value_t = racecheck::explain::Format::Text)]
         format: racecheck::explain::Format,
+        /// Show only the causal slice: the steps whose order alone reaches the violation (the
+        /// others can run earlier or later, in their own process's order, and it still happens).
+        #[arg(long)]
+        slice: bool,
     },
     /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
     /// violation, 2 if the file is broken or the replay diverges.

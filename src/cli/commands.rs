@@ -297,10 +297,16 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
 }
 
 /// `racecheck explain TRACE --format F`.
-pub fn explain(path: &Path, format: racecheck::explain::Format) -> Result<u8, Failure> {
+pub fn explain(
+    path: &Path,
+    format: racecheck::explain::Format,
+    slice: bool,
+) -> Result<u8, Failure> {
+    use racecheck::explain;
     let t = trace::read(path).map_err(usage)?;
-    let ex = racecheck::explain::analyse(t, &path.display().to_string()).map_err(usage)?;
-    say(&racecheck::explain::render(&ex, format));
+    let ex = explain::analyse(t, &path.display().to_string()).map_err(usage)?;
+    let keep = slice.then(|| explain::slice(&ex));
+    say(&explain::render(&ex, format, keep.as_ref()));
     Ok(0)
 }
 
