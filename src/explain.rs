@@ -1,7 +1,8 @@
 //! Views of a counterexample for people: the text timeline, a Mermaid sequence diagram (pastes
-//! into Markdown that GitHub renders), and the happens-before graph of its steps in Graphviz
-//! DOT (petgraph). A trace is replayed first, so a view is only drawn for a trace that still
-//! reproduces its violation.
+//! into Markdown that GitHub renders), the happens-before graph of its steps in Graphviz DOT
+//! (petgraph), and one self-contained HTML page; and the causal slice, the steps whose order
+//! alone reaches the violation. A trace is replayed first, so a view is only drawn for a trace
+//! that still reproduces its violation.
 //!
 //! Happens-before: step j follows step i when they belong to the same process, or when i is the
 //! latest step before j that touched a shared resource j touches (the footprints loom's fine
@@ -24,6 +25,9 @@ pub enum Format {
     Mermaid,
     /// The happens-before graph in Graphviz DOT.
     Dot,
+    /// One self-contained HTML page (no network, no script): the swimlanes with the causal
+    /// slice highlighted, the WAL, the restore's log and the violation's pages.
+    Html,
 }
 
 /// A replayed trace with each step's footprint.
@@ -104,11 +108,16 @@ pub fn render(
     format: Format,
     only: Option<&std::collections::BTreeSet<usize>>,
 ) -> String {
+    if format == Format::Html {
+        let keep = only.cloned().unwrap_or_else(|| slice(ex));
+        return html(ex, &keep);
+    }
     let Some(keep) = only else {
         return match format {
             Format::Text => text(ex),
             Format::Mermaid => mermaid(ex),
             Format::Dot => dot(ex),
+            Format::Html => String::new(),
         };
     };
     let part = Explained {
@@ -126,7 +135,7 @@ pub fn render(
     let body = match format {
         Format::Text => text(&part),
         Format::Mermaid => mermaid(&part),
-        Format::Dot => dot(&part),
+        Format::Dot | Format::Html => dot(&part),
     };
     match format {
         Format::Text => format!("{head}\n{body}"),
@@ -135,7 +144,7 @@ pub fn render(
             &format!("sequenceDiagram\n    %% {}\n", head.replace('%', "")),
             1,
         ),
-        Format::Dot => body.replacen(
+        Format::Dot | Format::Html => body.replacen(
             "digraph happens_before {\n",
             &format!("digraph happens_before {{\n    // {head}\n"),
             1,
@@ -370,4 +379,95 @@ pub fn slice(ex: &Explained) -> std::collections::BTreeSet<usize> {
         }
     }
     keep
+}
+
+/// Escape text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The HTML page: self-contained (inline style, no script, no external resource).
+fn html(ex: &Explained, keep: &std::collections::BTreeSet<usize>) -> String {
+    let t = &ex.trace;
+    let m = &t.model;
+    let procs: Vec<&str> = ex
+        .scenario
+        .procs
+        .iter()
+        .map(|p| p.name)
+        .filter(|n| ex.steps.iter().any(|s| s.proc == *n))
+        .collect();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>racecheck: {prop} in {name}</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; color: #222; }}
+h1 {{ font-size: 1.3em; }} h2 {{ font-size: 1.1em; margin-top: 1.5em; }}
+.violation {{ background: #fde8e8; border-left: 5px solid #c0392b; padding: .6em 1em; }}
+.violation code {{ font-weight: bold; }}
+table {{ border-collapse: collapse; font-size: .85em; }}
+td, th {{ border: 1px solid #ddd; padding: 2px 6px; vertical-align: top; }}
+th {{ background: #f3f3f3; position: sticky; top: 0; }}
+td.idx {{ color: #888; text-align: right; }}
+tr.slice td.ev {{ background: #fff3c4; font-weight: bold; }}
+td.ev {{ background: #eef4fb; font-family: monospace; }}
+pre {{ background: #f7f7f7; padding: .6em; font-size: .85em; overflow-x: auto; }}
+.legend span {{ padding: 0 .4em; }}
+</style></head><body>
+<h1>racecheck: <code>{prop}</code> in variant <code>{name}</code></h1>
+<p>PostgreSQL {pg}, command {cmd}, backup from the {src}, {k} file(s) x {p} page(s); found by the {engine} engine; {n} steps, {ns} of them in the causal slice (highlighted).</p>
+<div class="violation" id="violation"><p>VIOLATED: <code>{prop}</code></p><p>{msg}</p><ul>
+"#,
+        prop = esc(t.violation.property.name()),
+        name = esc(&m.name),
+        pg = m.pg,
+        cmd = m.command.as_str(),
+        src = m.backup.source,
+        k = m.files,
+        p = m.pages,
+        engine = t.engine.name.as_str(),
+        n = ex.steps.len(),
+        ns = keep.len(),
+        msg = esc(&t.violation.message),
+    );
+    for d in &t.violation.details {
+        let _ = writeln!(out, "<li>{}</li>", esc(d));
+    }
+    out += "</ul></div>\n<h2>Schedule (one lane per process)</h2>\n<p class=\"legend\"><span style=\"background:#fff3c4\">slice step</span><span style=\"background:#eef4fb\">other step</span></p>\n<table id=\"lanes\"><tr><th>#</th>";
+    for p in &procs {
+        let _ = write!(out, "<th>{}</th>", esc(p));
+    }
+    out += "</tr>\n";
+    for (i, s) in ex.steps.iter().enumerate() {
+        let class = if keep.contains(&i) {
+            " class=\"slice\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<tr{class}><td class=\"idx\">{}</td>", s.index);
+        for p in &procs {
+            if *p == s.proc {
+                let _ = write!(out, "<td class=\"ev\">{}</td>", esc(&s.event));
+            } else {
+                out += "<td></td>";
+            }
+        }
+        out += "</tr>\n";
+    }
+    out += "</table>\n<h2>The primary's WAL</h2>\n<pre>";
+    for l in &t.wal {
+        let _ = writeln!(out, "{}", esc(l));
+    }
+    out += "</pre>\n<h2>Replay of the restored backup (startup process)</h2>\n<pre>";
+    for l in &t.restore_log {
+        let _ = writeln!(out, "{}", esc(l));
+    }
+    out += "</pre>\n<p>Generated by racecheck explain. The restored pages against the primary's are the violation's lines above.</p>\n</body></html>\n";
+    out
 }

@@ -174,3 +174,54 @@ fn the_slice_of_the_2015_race_is_small_and_still_breaks_the_restore() {
         );
     }
 }
+
+/// The HTML view in a real browser: Debian's `chromium` (installed by .ci/run, which runs this
+/// test with `--ignored`), headless, with the network unreachable. The page must load, and its
+/// DOM must show the violated property, the PANIC and the highlighted slice.
+#[test]
+#[ignore = "needs chromium (Debian package); .ci/run installs it and runs this test"]
+fn html_view_renders_in_headless_chromium() {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/baseline.json");
+    let ex = explain::analyse(trace::read(&p).unwrap(), "baseline").unwrap();
+    let page = explain::render(&ex, Format::Html, None);
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b.html");
+    std::fs::write(&file, &page).unwrap();
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--proxy-server=127.0.0.1:9",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("chromium runs (apt-get install chromium)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("id=\"violation\""), "{dom}");
+    assert!(
+        dom.contains("VIOLATED: <code>invalid-pages</code>"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("PANIC: WAL contains references to invalid pages"),
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("class=\"slice\"").count(),
+        explain::slice(&ex).len(),
+        "{dom}"
+    );
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !errors.contains("Uncaught") && !errors.contains("Failed to load resource"),
+        "{errors}"
+    );
+}

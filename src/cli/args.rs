@@ -99,8 +99,9 @@ pub enum Command {
         quiet: bool,
     },
     /// Draw a counterexample: the timeline (text), a Mermaid sequence diagram (paste into
-    /// Markdown), or the happens-before graph of its steps (Graphviz DOT). The trace is replayed
-    /// first; exit 0 when drawn, 2 if the trace is broken or no longer reproduces.
+    /// Markdown), the happens-before graph of its steps (Graphviz DOT), or one self-contained
+    /// HTML page. The trace is replayed first; exit 0 when drawn, 2 if the trace is broken or no
+    /// longer reproduces.
     Explain {
         /// The trace file (JSON).
         trace: PathBuf,
