@@ -507,21 +507,29 @@ fn coverage_says_what_a_pass_held_over() {
     assert_eq!(code, 0, "{stdout}");
     let table: Vec<&str> = stdout
         .lines()
-        .skip_while(|l| !l.starts_with("coverage by domain cell:"))
+        .skip_while(|l| !l.starts_with("coverage by domain cell"))
         .collect();
     assert!(table.len() > 3, "{stdout}");
-    assert!(
-        table
+    // Columns: start, walk, then the outcomes (restored first); "." where not reached.
+    let row = |start: &str, walk: &str| -> Vec<String> {
+        let l = table
             .iter()
-            .any(|l| l.contains("before the create record") && l.contains("restored")),
-        "{stdout}"
-    );
+            .find(|l| l.starts_with(start) && l.contains(walk))
+            .unwrap_or_else(|| panic!("no row {start} / {walk}: {stdout}"));
+        l.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let reached = row("before the create record", "walk not during removal");
     assert!(
-        !table
-            .iter()
-            .any(|l| l.contains("before the create record") && l.contains("walk during removal")),
-        "{stdout}"
+        reached[2] != ".",
+        "restored, before the create record: {reached:?}"
     );
+    assert!(reached[3..].iter().all(|c| c == "."), "{reached:?}");
+    let unreached = row("before the create record", "walk during removal");
+    assert!(unreached[2..].iter().all(|c| c == "."), "{unreached:?}");
     let (_, json, _) = out(rc().args(["--variant", "baseline", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let cells = v["cells"].as_array().unwrap();

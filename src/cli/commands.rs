@@ -146,7 +146,10 @@ fn check_one(a: &CheckArgs, dir: &Path, name: &str) -> Result<u8, Failure> {
     }
     let mut out = report::render(&sc, &r, t.as_ref());
     if a.coverage {
-        out += &format!("\ncoverage by domain cell:\n{}", report::cells(&r));
+        out += &format!(
+            "\ncoverage by domain cell (runs per cell; . = not reached):\n{}",
+            report::cells(&sc, &r)
+        );
     }
     if t.is_some() {
         out += &match &written {
