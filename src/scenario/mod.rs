@@ -274,6 +274,19 @@ fn second_checkpoint() -> [Op; 2] {
     ]
 }
 
+/// The flag check of fix 1 (movedb) or of candidate fix (c) (dropdb), if the knob asks for it.
+fn refuse_during_backup(r: Refuse) -> Option<Op> {
+    match r {
+        Refuse::Never => None,
+        Refuse::Exclusive => Some(Op::RefuseDuringBackup {
+            exclusive_only: true,
+        }),
+        Refuse::Any => Some(Op::RefuseDuringBackup {
+            exclusive_only: false,
+        }),
+    }
+}
+
 fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
     let mut v = vec![
         Op::Lock {
@@ -292,15 +305,7 @@ fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
             scope: Scope::Session,
         },
     ];
-    match m.movedb.refuse_during_backup {
-        Refuse::Never => {}
-        Refuse::Exclusive => v.push(Op::RefuseDuringBackup {
-            exclusive_only: true,
-        }),
-        Refuse::Any => v.push(Op::RefuseDuringBackup {
-            exclusive_only: false,
-        }),
-    }
+    v.extend(refuse_during_backup(m.movedb.refuse_during_backup));
     v.extend(first_checkpoint(m));
     v.extend([Op::DropDatabaseBuffers, Op::TargetCheck { dst }]);
     match m.movedb.copy {
@@ -382,15 +387,7 @@ fn dropdb_program(m: &Model, dir: Loc) -> Vec<Op> {
             scope: Scope::Xact,
         },
     ];
-    match m.dropdb.refuse_during_backup {
-        Refuse::Never => {}
-        Refuse::Exclusive => v.push(Op::RefuseDuringBackup {
-            exclusive_only: true,
-        }),
-        Refuse::Any => v.push(Op::RefuseDuringBackup {
-            exclusive_only: false,
-        }),
-    }
+    v.extend(refuse_during_backup(m.dropdb.refuse_during_backup));
     // 15.4+ (and the 11-14 minor releases of August 2023): the in-place invalid mark, flushed,
     // then the transactional delete of the row. The model's 15 and 18 are current minors.
     if m.pg >= V::V15 {
