@@ -286,7 +286,9 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
         );
         out += &report::timeline(&r.scenario, &r.steps);
         out += &format!(
-            "\nreplayed {} steps; every step matched.\nVIOLATED: {}\n  {}\n",
+            "\nreplayed {} steps; every step, the WAL, the restore log and the violation matched \
+             (not recomputable, so not checked: model.name, model.description, model.expect, \
+             engine, racecheck-version).\nVIOLATED: {}\n  {}\n",
             r.steps.len(),
             r.violation.property,
             r.violation.message
