@@ -33,63 +33,113 @@ pub struct Verdicts {
 /// WAL milestones (create record, commit, DROP record, in WAL order), whether its walk looked at
 /// a directory while it was being removed, and how the restore ended. A run's coverage is the
 /// set of cells its terminal states fall in, so that "holds" says what it held over.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Cell {
-    /// "before the create record", "before the commit", ..., "after the DROP record", or "no
+    /// One of [`starts`]: "before the create record", ..., "after the DROP record", or "no
     /// backup start".
-    pub start: String,
-    /// "walk during removal" or "walk not during removal".
+    pub start: &'static str,
+    /// One of [`WALKS`].
     pub walk: &'static str,
-    /// "restored", "restored, data differ", "PANIC invalid pages", "FATAL/PANIC in redo",
-    /// "leaked directory", "never consistent", "no backup".
+    /// One of [`OUTCOMES`].
     pub outcome: &'static str,
+}
+
+/// A command's WAL milestones, by record, with the start phases they delimit: (record's name,
+/// "before" it, "after" it).
+const MILESTONES: [(&str, &str, &str); 4] = [
+    (
+        "the create record",
+        "before the create record",
+        "after the create record",
+    ),
+    ("the commit", "before the commit", "after the commit"),
+    ("the abort", "before the abort", "after the abort"),
+    (
+        "the DROP record",
+        "before the DROP record",
+        "after the DROP record",
+    ),
+];
+
+/// The start phase when a backup never started.
+pub const NO_START: &str = "no backup start";
+
+/// The walk column of the coverage grid.
+pub const WALKS: [&str; 2] = ["walk during removal", "walk not during removal"];
+
+/// The restore outcomes, the coverage grid's columns.
+pub const OUTCOMES: [&str; 7] = [
+    "restored",
+    "restored, data differ",
+    "PANIC invalid pages",
+    "FATAL/PANIC in redo",
+    "leaked directory",
+    "never consistent",
+    "no backup",
+];
+
+/// Which milestone (index into [`MILESTONES`]) a record is, if any.
+fn milestone(rec: &crate::world::Rec) -> Option<usize> {
+    use crate::world::Rec;
+    match rec {
+        Rec::CreateFileCopy { .. } | Rec::CreateWalLog { .. } => Some(0),
+        Rec::Commit { .. } => Some(1),
+        Rec::Abort => Some(2),
+        Rec::Drop { .. } => Some(3),
+        _ => None,
+    }
+}
+
+/// The start phases of a command's runs without error, in WAL order, then "no backup start":
+/// the coverage grid's rows.
+pub fn starts(command: crate::scenario::model::Command) -> Vec<&'static str> {
+    use crate::scenario::model::Command;
+    let order: &[usize] = match command {
+        Command::Movedb => &[0, 1, 3],
+        Command::Createdb => &[0, 1],
+        Command::Dropdb => &[3, 1],
+    };
+    let mut v: Vec<&'static str> = order.iter().map(|&i| MILESTONES[i].1).collect();
+    if let Some(&last) = order.last() {
+        v.push(MILESTONES[last].2);
+    }
+    v.push(NO_START);
+    v
 }
 
 /// The cell of a terminal state, given its verdicts and its restore's outcome.
 fn cell(w: &World, v: &Verdicts, outcome: &RestoreOutcome) -> Cell {
-    use crate::world::Rec;
-    let mut milestones: Vec<(u32, &str)> = Vec::new();
-    for (i, rec) in w.wal.iter().enumerate() {
-        let lsn = u32::try_from(i).unwrap_or(u32::MAX);
-        match rec {
-            Rec::CreateFileCopy { .. } | Rec::CreateWalLog { .. } => {
-                milestones.push((lsn, "the create record"));
-            }
-            Rec::Commit { .. } => milestones.push((lsn, "the commit")),
-            Rec::Abort => milestones.push((lsn, "the abort")),
-            Rec::Drop { .. } => milestones.push((lsn, "the DROP record")),
-            _ => {}
-        }
-    }
+    let mut last = None;
     let start = match w.backup.start_lsn {
-        None => "no backup start".to_string(),
-        Some(s) => match milestones.iter().find(|(lsn, _)| s <= *lsn) {
-            Some((_, m)) => format!("before {m}"),
-            None => match milestones.last() {
-                Some((_, m)) => format!("after {m}"),
-                None => "no command record".to_string(),
-            },
-        },
+        None => NO_START,
+        Some(s) => {
+            let mut phase = None;
+            for (i, rec) in w.wal.iter().enumerate() {
+                if let Some(m) = milestone(rec) {
+                    if phase.is_none() && s as usize <= i {
+                        phase = Some(MILESTONES[m].1);
+                    }
+                    last = Some(m);
+                }
+            }
+            phase.unwrap_or_else(|| last.map_or("no command record", |m| MILESTONES[m].2))
+        }
     };
-    let walk = if w.ghost.walked_src_during_rmtree {
-        "walk during removal"
-    } else {
-        "walk not during removal"
-    };
+    let walk = WALKS[usize::from(!w.ghost.walked_src_during_rmtree)];
     let has = |p: Prop| v.violations.iter().any(|x| x.property == p);
     let outcome = if has(Prop::InvalidPages) {
-        "PANIC invalid pages"
+        OUTCOMES[2]
     } else if has(Prop::RedoFatal) {
-        "FATAL/PANIC in redo"
+        OUTCOMES[3]
     } else if has(Prop::RestoreFidelity) {
-        "restored, data differ"
+        OUTCOMES[1]
     } else if has(Prop::NoLeakedDirectories) {
-        "leaked directory"
+        OUTCOMES[4]
     } else {
         match outcome {
-            RestoreOutcome::Restored { .. } => "restored",
-            RestoreOutcome::NeverConsistent => "never consistent",
-            _ => "no backup",
+            RestoreOutcome::Restored { .. } => OUTCOMES[0],
+            RestoreOutcome::NeverConsistent => OUTCOMES[5],
+            _ => OUTCOMES[6],
         }
     };
     Cell {
@@ -254,39 +304,31 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verd
 /// Directories of `D` that exist where they should not (primary after movedb; restored copy).
 fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec<String> {
     let mut out = Vec::new();
-    // After a crash the primary's leftovers are the accepted leaks (judged after its recovery).
-    let command = sc.model.command;
-    let dropdb = sc.proc_id("dropdb").filter(|_| !w.crashed);
-    if let Some(d) = dropdb
-        && !w.procs[usize::from(d)].failed
-        && sc.finished(w, d)
-        && w.fs.has_dir(sc.src)
-    {
-        out.push(format!(
+    // The primary after the command (after a crash its leftovers are the accepted leaks, judged
+    // after its recovery). The command's process is pid::MOVEDB whatever the command.
+    use crate::scenario::model::Command;
+    let cmd = crate::scenario::pid::MOVEDB;
+    let st = &w.procs[usize::from(cmd)];
+    let finished_ok = !st.failed && sc.finished(w, cmd);
+    let (s, t) = (w.fs.has_dir(sc.src), w.fs.has_dir(sc.dst));
+    match sc.model.command {
+        _ if w.crashed => {}
+        Command::Dropdb if finished_ok && s => out.push(format!(
             "primary: after DROP DATABASE, \"{}\" exists",
             sc.src.db_path()
-        ));
-    }
-    if let Some(m) = sc
-        .proc_id("movedb")
-        .filter(|_| !w.crashed && command == crate::scenario::model::Command::Movedb)
-    {
-        let st = &w.procs[usize::from(m)];
-        let (s, t) = (w.fs.has_dir(sc.src), w.fs.has_dir(sc.dst));
-        if st.failed && t {
-            out.push(format!(
-                "primary: \"{}\" left behind by a failed movedb",
-                sc.dst.db_path()
-            ));
-        } else if !st.failed && sc.finished(w, m) && s == t {
-            out.push(format!(
-                "primary: after movedb, \"{}\" {} and \"{}\" {}",
-                sc.src.db_path(),
-                if s { "exists" } else { "is missing" },
-                sc.dst.db_path(),
-                if t { "exists" } else { "is missing" }
-            ));
-        }
+        )),
+        Command::Movedb if st.failed && t => out.push(format!(
+            "primary: \"{}\" left behind by a failed movedb",
+            sc.dst.db_path()
+        )),
+        Command::Movedb if finished_ok && s == t => out.push(format!(
+            "primary: after movedb, \"{}\" {} and \"{}\" {}",
+            sc.src.db_path(),
+            if s { "exists" } else { "is missing" },
+            sc.dst.db_path(),
+            if t { "exists" } else { "is missing" }
+        )),
+        _ => {}
     }
     // After a crash the primary's directories are not a reference (they may hold accepted
     // leaks); D's data where pg_database says is still judged by restore-fidelity.

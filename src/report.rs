@@ -49,48 +49,29 @@ pub fn coverage(report: &Report) -> String {
     out
 }
 
-/// The outcomes a restore can have, as the coverage grid's columns.
-pub const OUTCOMES: [&str; 7] = [
-    "restored",
-    "restored, data differ",
-    "PANIC invalid pages",
-    "FATAL/PANIC in redo",
-    "leaked directory",
-    "never consistent",
-    "no backup",
-];
-
 /// The coverage grid (`--coverage`): one row per backup start (relative to the command's WAL
 /// records, in WAL order) and walk (during a removal or not), one column per restore outcome;
 /// each cell holds how many terminal states (native) or executions (loom, shuttle) ended there,
 /// or `.` where none did. Every cell of the domain is shown, reached or not.
 pub fn cells(sc: &Scenario, report: &Report) -> String {
-    use crate::scenario::model::Command;
-    let milestones: &[&str] = match sc.model.command {
-        Command::Movedb => &["the create record", "the commit", "the DROP record"],
-        Command::Createdb => &["the create record", "the commit"],
-        Command::Dropdb => &["the DROP record", "the commit"],
-    };
-    let mut starts: Vec<String> = milestones.iter().map(|m| format!("before {m}")).collect();
-    starts.push(format!("after {}", milestones[milestones.len() - 1]));
-    starts.push("no backup start".into());
+    use crate::property::{OUTCOMES, WALKS, starts};
+    let mut rows_of = starts(sc.model.command);
     for (c, _) in &report.cells {
-        if !starts.contains(&c.start) {
-            starts.push(c.start.clone());
+        if !rows_of.contains(&c.start) {
+            rows_of.push(c.start);
         }
     }
-    let walks = ["walk during removal", "walk not during removal"];
     let mut rows: Vec<[String; 9]> = Vec::new();
-    for st in &starts {
-        for wk in walks {
+    for st in rows_of {
+        for wk in WALKS {
             let mut row: [String; 9] = Default::default();
-            row[0] = st.clone();
+            row[0] = st.to_string();
             row[1] = wk.to_string();
             for (k, o) in OUTCOMES.iter().enumerate() {
                 row[k + 2] = report
                     .cells
                     .iter()
-                    .find(|(c, _)| c.start == *st && c.walk == wk && c.outcome == *o)
+                    .find(|(c, _)| c.start == st && c.walk == wk && c.outcome == *o)
                     .map_or(".".to_string(), |(_, n)| n.to_string());
             }
             rows.push(row);

@@ -278,10 +278,15 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
         });
         say(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
     } else {
+        let m = &t.model;
         let mut out = format!(
-            "replaying {p}: variant {} (PostgreSQL {}), found by the {} engine\n",
-            t.model.name,
-            t.model.pg,
+            "replaying {p}: its inline model (named {:?}: a label; the knobs are what is replayed) is {} on PostgreSQL {}, backup from the {}, {} file(s) x {} page(s); recorded as found by the {} engine\n",
+            m.name,
+            m.command.as_str(),
+            m.pg,
+            m.backup.source,
+            m.files,
+            m.pages,
             t.engine.name.as_str()
         );
         out += &report::timeline(&r.scenario, &r.steps);

@@ -421,3 +421,24 @@ pub fn run(sc: &Scenario, opts: &Options) -> Result<Report, ExploreError> {
         Engine::Shuttle => shuttle::explore(sc, opts),
     }
 }
+
+/// Resident set size of this process in bytes, where the OS says it (Linux).
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Bytes for people: 512 B, 1.5 MB, 2.0 GB.
+pub fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e9 {
+        format!("{:.1} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} MB", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.1} kB", n / 1e3)
+    } else {
+        format!("{n:.0} B")
+    }
+}

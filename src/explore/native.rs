@@ -17,7 +17,7 @@
 //! - **Budgets**: `--max-states`, `--max-seconds`, and `--max-memory` (resident set size, read
 //!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
-use super::{Clock, Collector, EngineInfo, Options, Report, Stats};
+use super::{Clock, Collector, EngineInfo, Options, Report, Stats, human_bytes, resident_bytes};
 use crate::property::{self, Verdicts};
 use crate::scenario::Scenario;
 use crate::trace::Engine;
@@ -122,13 +122,6 @@ pub fn collision_probability(n: u64) -> f64 {
     n * (n - 1.0) / 2.0 / 18_446_744_073_709_551_616.0
 }
 
-/// Resident set size of this process in bytes, where the OS says it (Linux).
-pub fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// What a worker computes for one state of the level: its index, verdicts, whether it is
 /// terminal, how many successors it has, and those not already visited before this chunk
 /// (process, fingerprint, World) in process-id order.
@@ -223,8 +216,9 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         proc: vec![0],
     };
     let init = sc.initial();
+    let init_fp = fingerprint(&init);
     let init = pack(&init);
-    visited.insert(fingerprint(&unpack(&init)), &init);
+    visited.insert(init_fp, &init);
     stats.states = 1;
     let mut level_bytes = packed_size(&init);
     let mut level: Vec<(Packed, u32)> = vec![(init, 0)];
@@ -409,18 +403,4 @@ fn expand_all(
         }
         out
     })
-}
-
-/// Bytes for people: 512 B, 1.5 MB, 2.0 GB.
-pub fn human_bytes(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1e9 {
-        format!("{:.1} GB", n / 1e9)
-    } else if n >= 1e6 {
-        format!("{:.1} MB", n / 1e6)
-    } else if n >= 1e3 {
-        format!("{:.1} kB", n / 1e3)
-    } else {
-        format!("{n:.0} B")
-    }
 }

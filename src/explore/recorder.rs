@@ -82,12 +82,9 @@ impl Recorder {
                 } else if super::interrupted() {
                     s.stop = Some("interrupted (Ctrl-C)".into());
                 } else if let Some(max) = max_mem.filter(|_| s.stats.executions % 64 == 0)
-                    && super::native::resident_bytes().is_some_and(|r| r >= max)
+                    && super::resident_bytes().is_some_and(|r| r >= max)
                 {
-                    s.stop = Some(format!(
-                        "--max-memory {} reached",
-                        super::native::human_bytes(max)
-                    ));
+                    s.stop = Some(format!("--max-memory {} reached", super::human_bytes(max)));
                 } else if first && s.collector.violated() {
                     s.stop =
                         Some("stopped at the first violation; --all-violations continues".into());

@@ -59,7 +59,8 @@ pub mod pid {
     use crate::world::ProcId;
     /// The checkpointer.
     pub const CHECKPOINTER: ProcId = 0;
-    /// The backend running `ALTER DATABASE D SET TABLESPACE T`.
+    /// The backend running the model's command (`ALTER DATABASE D SET TABLESPACE T`, `CREATE
+    /// DATABASE` or `DROP DATABASE`), whichever it is.
     pub const MOVEDB: ProcId = 1;
     /// The walsender taking the base backup.
     pub const WALSENDER: ProcId = 2;
@@ -274,6 +275,23 @@ fn second_checkpoint() -> [Op; 2] {
     ]
 }
 
+/// What movedb and dropdb take first: `table_open(pg_database, RowExclusiveLock)` until commit,
+/// then `LockSharedObject(D, AccessExclusiveLock)` for the transaction (`get_db_info`).
+fn database_command_locks() -> [Op; 2] {
+    [
+        Op::Lock {
+            obj: LockObj::PgDatabase,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        },
+        Op::Lock {
+            obj: LockObj::Database,
+            mode: LockMode::AccessExclusive,
+            scope: Scope::Xact,
+        },
+    ]
+}
+
 /// The flag check of fix 1 (movedb) or of candidate fix (c) (dropdb), if the knob asks for it.
 fn refuse_during_backup(r: Refuse) -> Option<Op> {
     match r {
@@ -288,23 +306,12 @@ fn refuse_during_backup(r: Refuse) -> Option<Op> {
 }
 
 fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
-    let mut v = vec![
-        Op::Lock {
-            obj: LockObj::PgDatabase,
-            mode: LockMode::RowExclusive,
-            scope: Scope::Xact,
-        },
-        Op::Lock {
-            obj: LockObj::Database,
-            mode: LockMode::AccessExclusive,
-            scope: Scope::Xact,
-        },
-        Op::Lock {
-            obj: LockObj::Database,
-            mode: LockMode::AccessExclusive,
-            scope: Scope::Session,
-        },
-    ];
+    let mut v = Vec::from(database_command_locks());
+    v.push(Op::Lock {
+        obj: LockObj::Database,
+        mode: LockMode::AccessExclusive,
+        scope: Scope::Session,
+    });
     v.extend(refuse_during_backup(m.movedb.refuse_during_backup));
     v.extend(first_checkpoint(m));
     v.extend([Op::DropDatabaseBuffers, Op::TargetCheck { dst }]);
@@ -375,18 +382,7 @@ fn dropdb_program(m: &Model, dir: Loc) -> Vec<Op> {
     // table_open(pg_database, RowExclusiveLock) until commit; LockSharedObject(D,
     // AccessExclusiveLock): the model waits for the ordinary backend's session to end where
     // PostgreSQL's CountOtherDBBackends raises "being accessed by other users".
-    let mut v = vec![
-        Op::Lock {
-            obj: LockObj::PgDatabase,
-            mode: LockMode::RowExclusive,
-            scope: Scope::Xact,
-        },
-        Op::Lock {
-            obj: LockObj::Database,
-            mode: LockMode::AccessExclusive,
-            scope: Scope::Xact,
-        },
-    ];
+    let mut v = Vec::from(database_command_locks());
     v.extend(refuse_during_backup(m.dropdb.refuse_during_backup));
     // 15.4+ (and the 11-14 minor releases of August 2023): the in-place invalid mark, flushed,
     // then the transactional delete of the row. The model's 15 and 18 are current minors.
