@@ -272,7 +272,19 @@ fn folder_of(path: &Path) -> &Path {
 /// Whether a file can be written at `path`: a temporary file can be created (and is removed) in
 /// its folder. Called before a search, so that a bad `--trace-out` costs nothing.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
-    tempfile::NamedTempFile::new_in(folder_of(path)).map(drop)
+    tempfile::NamedTempFile::new_in(folder_of(path))
+        .map(drop)
+        .map_err(without_temp_path)
+}
+
+/// The OS's reason alone: tempfile's errors also name the random temporary file, which says
+/// nothing to the user (the caller names the path they gave).
+fn without_temp_path(e: std::io::Error) -> std::io::Error {
+    // tempfile words its errors "<OS reason> at path <temporary file>" and keeps the OS error
+    // out of reach (its `source` skips it), so keep the reason only.
+    let text = e.to_string();
+    let reason = text.split(" at path ").next().unwrap_or(&text).to_string();
+    std::io::Error::new(e.kind(), reason)
 }
 
 /// Write a trace as pretty JSON, atomically: into a temporary file in the same folder, synced,
@@ -281,7 +293,7 @@ pub fn write(trace: &Trace, path: &Path) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut s = serde_json::to_string_pretty(trace).map_err(std::io::Error::other)?;
     s.push('\n');
-    let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path)).map_err(without_temp_path)?;
     tmp.write_all(s.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
