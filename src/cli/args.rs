@@ -3,7 +3,7 @@
 //! as flags (for the "to replay this" hints).
 
 use clap::{Args, Parser, Subcommand};
-use racecheck::explore::{Engine, LoomSync, Options, Strategy};
+use racecheck::explore::{Engine, LoomSync, Options, Reduction, Strategy};
 use racecheck::scenario::Model;
 use racecheck::scenario::model::{BackendAction, BackupSource};
 use racecheck::world::PgVersion;
@@ -266,6 +266,12 @@ pub struct EngineArgs {
     /// search).
     #[arg(long)]
     pub exact_states: bool,
+    /// Native engine: partial-order reduction. persistent (default): where one process's next
+    /// step touches nothing any other process may still touch, expand that step alone (same
+    /// terminal states, verdicts and counterexample lengths, fewer states; docs/reduction.md);
+    /// none: expand every enabled process, to compare.
+    #[arg(long, value_enum, default_value_t = Reduction::Persistent)]
+    pub reduction: Reduction,
     /// Stop at the first violation (native: the shortest of all). loom and shuttle always stop
     /// at their first violation unless --all-violations is given.
     #[arg(long, conflicts_with = "all_violations")]
@@ -313,6 +319,7 @@ impl EngineArgs {
                 usize::from,
             ),
             exact_states: self.exact_states,
+            reduction: self.reduction,
             stop_at_first: self.stop_at_first
                 || (self.engine != Engine::Native && !self.all_violations),
             progress,

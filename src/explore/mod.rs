@@ -64,6 +64,29 @@ impl LoomSync {
     }
 }
 
+/// The native engine's partial-order reduction (docs/reduction.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reduction {
+    /// Expand every enabled process in every state (the unreduced search).
+    None,
+    /// Where one process's step is a persistent set on its own (its footprint is disjoint from
+    /// everything the other processes may still do), expand that step alone. Same terminal
+    /// states, deadlocks, verdicts and counterexample lengths; fewer states and transitions.
+    #[default]
+    Persistent,
+}
+
+impl Reduction {
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reduction::None => "none",
+            Reduction::Persistent => "persistent",
+        }
+    }
+}
+
 /// Limits and engine settings of a run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -79,6 +102,8 @@ pub struct Options {
     pub threads: usize,
     /// Native engine: keep whole Worlds in the visited set instead of fingerprints.
     pub exact_states: bool,
+    /// Native engine: partial-order reduction.
+    pub reduction: Reduction,
     /// Stop at the first violation instead of finding each property's shortest counterexample.
     pub stop_at_first: bool,
     /// Print progress to stderr (at most once a second, after two seconds).
@@ -106,6 +131,7 @@ impl Default for Options {
             max_memory: None,
             threads: 1,
             exact_states: false,
+            reduction: Reduction::Persistent,
             stop_at_first: false,
             progress: false,
             preemptions: 2,

@@ -17,7 +17,9 @@
 //! - **Budgets**: `--max-states`, `--max-seconds`, and `--max-memory` (resident set size, read
 //!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
-use super::{Clock, Collector, EngineInfo, Options, Report, Stats, human_bytes, resident_bytes};
+use super::{
+    Clock, Collector, EngineInfo, Options, Reduction, Report, Stats, human_bytes, resident_bytes,
+};
 use crate::property::{self, Verdicts};
 use crate::scenario::Scenario;
 use crate::trace::Engine;
@@ -136,10 +138,16 @@ struct Expanded {
 /// Expand one state. `visited` is the visited set as it stood before this chunk (read-only
 /// while the workers run): a successor already in it would be rejected by the merge anyway, so
 /// it is dropped here, on the worker, instead of being carried to the merging thread.
-fn expand(sc: &Scenario, packed: Packed, idx: u32, visited: &Visited) -> Expanded {
+fn expand(
+    sc: &Scenario,
+    packed: Packed,
+    idx: u32,
+    visited: &Visited,
+    reduce: Reduction,
+) -> Expanded {
     let w = unpack(&packed);
     drop(packed);
-    let enabled = sc.enabled_procs(&w);
+    let mut enabled = sc.enabled_procs(&w);
     let verdicts = property::evaluate_with(sc, &w, &enabled);
     if sc.terminal(&w) {
         return Expanded {
@@ -149,6 +157,11 @@ fn expand(sc: &Scenario, packed: Packed, idx: u32, visited: &Visited) -> Expande
             generated: 0,
             successors: Vec::new(),
         };
+    }
+    if reduce == Reduction::Persistent
+        && let Some(p) = sc.persistent_step(&w, &enabled)
+    {
+        enabled = vec![p];
     }
     let generated = enabled.len() as u64;
     let successors = enabled
@@ -235,7 +248,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(CHUNK * threads));
             let chunk = std::mem::replace(&mut rest, tail);
-            for e in expand_all(sc, chunk, threads, &visited) {
+            for e in expand_all(sc, chunk, threads, &visited, opts.reduction) {
                 let idx = e.idx;
                 let new = col.record(e.verdicts, || tree.schedule(idx));
                 if new && opts.stop_at_first {
@@ -322,11 +335,12 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
         )
     };
     let rates = format!(
-        "{:.0} states/s, {} bytes/state (visited set, parent links, frontier), {} peak resident growth, {threads} thread{}",
+        "{:.0} states/s, {} bytes/state (visited set, parent links, frontier), {} peak resident growth, {threads} thread{}, reduction {}",
         stats.rate(),
         stats.engine_bytes / stats.states.max(1),
         human_bytes(stats.peak_bytes),
-        if threads == 1 { "" } else { "s" }
+        if threads == 1 { "" } else { "s" },
+        opts.reduction.as_str()
     );
     let summary = if incomplete.is_some() {
         format!(
@@ -368,11 +382,12 @@ fn expand_all(
     chunk: Vec<(Packed, u32)>,
     threads: usize,
     visited: &Visited,
+    reduce: Reduction,
 ) -> Vec<Expanded> {
     if threads == 1 || chunk.len() < 64 {
         return chunk
             .into_iter()
-            .map(|(w, i)| expand(sc, w, i, visited))
+            .map(|(w, i)| expand(sc, w, i, visited, reduce))
             .collect();
     }
     let per = chunk.len().div_ceil(threads);
@@ -389,7 +404,7 @@ fn expand_all(
             .map(|part| {
                 s.spawn(move || {
                     part.into_iter()
-                        .map(|(w, i)| expand(sc, w, i, visited))
+                        .map(|(w, i)| expand(sc, w, i, visited, reduce))
                         .collect::<Vec<Expanded>>()
                 })
             })

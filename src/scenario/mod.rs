@@ -7,6 +7,7 @@ pub mod knobs;
 pub mod model;
 pub mod ops;
 pub mod props;
+pub mod reduction;
 
 pub use model::Model;
 pub use ops::Op;
@@ -51,6 +52,9 @@ pub struct Scenario {
     /// `D`'s source and target (movedb), the template and the new database (createdb), `D`'s
     /// directory (dropdb). The properties compare the restored copy with the primary on these.
     pub dirs: Vec<Loc>,
+    /// For each process and place in its program, what the rest of the program may touch
+    /// (for the partial-order reduction, `reduction.rs`).
+    ahead: Vec<Vec<reduction::Ahead>>,
 }
 
 /// Process ids of the fixed processes (then, as the model asks, `postmaster`, which can crash the
@@ -138,7 +142,9 @@ impl Scenario {
         }
         let mut dirs = vec![src, dst];
         dirs.dedup();
+        let ahead = procs.iter().map(|d| reduction::ahead(&d.program)).collect();
         Scenario {
+            ahead,
             model: model.clone(),
             sem,
             procs,

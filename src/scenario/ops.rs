@@ -243,11 +243,9 @@ pub mod res {
 impl Op {
     /// The shared resources this op's next step may read or write (including its enabledness
     /// check), computed from the process's own state only. `last` says it is the program's last
-    /// op (finishing touches [`res::DONE`]).
+    /// op (finishing touches [`res::DONE`]). Always a subset of [`Op::footprint_bound`].
     pub fn footprint(&self, w: &World, p: ProcId, last: bool) -> u16 {
         use res::*;
-        let own = &w.procs[usize::from(p)];
-        let may_fail = LOCKS | DONE;
         let fp = match *self {
             Op::Checkpointer => match &w.ckpt.running {
                 None => WAL | CKPT | BUFFERS | DONE,
@@ -256,6 +254,29 @@ impl Op {
                     None => WAL | CKPT,
                 },
             },
+            Op::SendTablespace { ts } => {
+                let failing = matches!(w.backup.stage, WalkStage::OpenDb);
+                let walked = if w.standby.is_some() { STANDBY } else { fs(ts) };
+                walked | BACKUP | if failing { LOCKS | DONE } else { 0 }
+            }
+            Op::Visible { .. } | Op::Update { .. } => {
+                BUFFERS | fs(w.procs[usize::from(p)].db_ts) | WAL | CKPT
+            }
+            Op::FlushBuffer { .. } => BUFFERS | fs(w.procs[usize::from(p)].db_ts),
+            _ => return self.footprint_bound(last),
+        };
+        if last { fp | DONE } else { fp }
+    }
+
+    /// What this op may touch in any state: its [`Op::footprint`] with what depends on the
+    /// World (which buffer the checkpointer writes, which file system the walk reads, which
+    /// tablespace a backend's database is in) taken at its widest. The partial-order reduction
+    /// bounds what a process can still do with these (`scenario/reduction.rs`).
+    pub fn footprint_bound(&self, last: bool) -> u16 {
+        use res::*;
+        let may_fail = LOCKS | DONE;
+        let fp = match *self {
+            Op::Checkpointer => WAL | CKPT | BUFFERS | DONE | FS_BASE | FS_USER,
             Op::Lock { .. } | Op::Unlock { .. } => LOCKS,
             Op::RefuseDuringBackup { .. } => BACKUP | may_fail,
             Op::RequestCheckpoint { .. } | Op::WaitCheckpoint => CKPT,
@@ -273,18 +294,15 @@ impl Op {
             Op::Rmtree { src } => fs(src),
             Op::StartBackup { .. } => BACKUP | CKPT,
             Op::WaitStartCheckpoint => CKPT | CATALOG | BACKUP,
-            Op::SendTablespace { ts } => {
-                let failing = matches!(w.backup.stage, WalkStage::OpenDb);
-                let walked = if w.standby.is_some() { STANDBY } else { fs(ts) };
-                walked | BACKUP | if failing { may_fail } else { 0 }
-            }
-            Op::StopBackup => WAL | BACKUP,
+            Op::SendTablespace { ts } => fs(ts) | STANDBY | BACKUP | may_fail,
+            // Also reads the ghost fact that the removal of the walked directory began.
+            Op::StopBackup => WAL | BACKUP | FS_BASE | FS_USER,
             Op::StartBackupOnStandby | Op::WaitRestartpoint => STANDBY | BACKUP | CATALOG,
             Op::StopBackupOnStandby => STANDBY | BACKUP,
             Op::StartupRedo { .. } => WAL | STANDBY | LOCKS | BACKUP,
             Op::Connect => LOCKS | CATALOG,
-            Op::Visible { .. } | Op::Update { .. } => BUFFERS | fs(own.db_ts) | WAL | CKPT,
-            Op::FlushBuffer { .. } => BUFFERS | fs(own.db_ts),
+            Op::Visible { .. } | Op::Update { .. } => BUFFERS | FS_BASE | FS_USER | WAL | CKPT,
+            Op::FlushBuffer { .. } => BUFFERS | FS_BASE | FS_USER,
             Op::Disconnect => LOCKS,
             Op::Crash { .. } => {
                 WAL | LOCKS | CKPT | BUFFERS | CATALOG | FS_BASE | FS_USER | BACKUP | DONE

@@ -1,0 +1,121 @@
+//! Partial-order reduction: from a state, one process's step that is a *persistent set* on its
+//! own, found from the op footprints ([`super::ops::res`]). The native engine then expands that
+//! step alone instead of every enabled process. Why this keeps every verdict is argued in
+//! docs/reduction.md; `tests/reduction.rs` checks the footprints it relies on in every reachable
+//! state and compares reduced and unreduced searches of every model.
+
+use super::Scenario;
+use super::ops::{Op, res};
+use crate::world::{ProcId, World};
+
+/// What a process may still touch from a place in its program: the union of
+/// [`Op::footprint_bound`] over the op there and every op after it, and whether one of those
+/// asks the checkpointer for a checkpoint.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ahead {
+    /// Resources the rest of the program may touch.
+    pub footprint: u16,
+    /// The rest of the program requests a checkpoint (`RequestCheckpoint`, a backup start).
+    pub requests_checkpoint: bool,
+}
+
+/// For each program, [`Ahead`] from each of its ops (computed once per scenario).
+pub fn ahead(program: &[Op]) -> Vec<Ahead> {
+    let mut out = vec![Ahead::default(); program.len()];
+    let mut acc = Ahead::default();
+    for (i, op) in program.iter().enumerate().rev() {
+        acc.footprint |= op.footprint_bound(i + 1 == program.len());
+        acc.requests_checkpoint |=
+            matches!(op, Op::RequestCheckpoint { .. } | Op::StartBackup { .. });
+        out[i] = acc;
+    }
+    out
+}
+
+impl Scenario {
+    /// What process `q` may still touch, from this state on, in any schedule: nothing once it
+    /// has finished; for the checkpointer, nothing while it is idle with no request pending and
+    /// no other process left that will request one (it only runs on request); for the
+    /// postmaster's crash, nothing once it can no longer happen; otherwise the bound of the rest
+    /// of its program.
+    pub fn future_footprint(&self, w: &World, q: ProcId) -> u16 {
+        if self.finished(w, q) {
+            return 0;
+        }
+        let qi = usize::from(q);
+        let pc = usize::from(w.procs[qi].pc);
+        let Some(ahead) = self.ahead[qi].get(pc) else {
+            return 0;
+        };
+        match self.procs[qi].program[pc] {
+            Op::Checkpointer => {
+                let idle = w.ckpt.running.is_none() && w.ckpt.pending_flags == 0;
+                let requested = (0..self.procs.len()).any(|o| {
+                    let Ok(o) = ProcId::try_from(o) else {
+                        return false;
+                    };
+                    let opc = usize::from(w.procs[usize::from(o)].pc);
+                    o != q
+                        && !self.finished(w, o)
+                        && self.ahead[usize::from(o)]
+                            .get(opc)
+                            .is_some_and(|a| a.requests_checkpoint)
+                });
+                if idle && !requested {
+                    0
+                } else {
+                    ahead.footprint
+                }
+            }
+            Op::Crash { movedb_ops } => {
+                let m = &w.procs[usize::from(super::pid::MOVEDB)];
+                if w.crashed || m.failed || m.pc >= movedb_ops {
+                    0
+                } else {
+                    ahead.footprint
+                }
+            }
+            _ => ahead.footprint,
+        }
+    }
+
+    /// Whether steps of `p` and `q` with these footprints are dependent: they share a resource,
+    /// not counting [`res::DONE`] between two processes that are not daemons (one finishing
+    /// cannot end the run while the other has not finished, so it enables or disables
+    /// nothing of the other's; the checkpointer and the other daemons are stopped by the end
+    /// of the run, so for them `DONE` counts).
+    pub fn dependent(&self, p: ProcId, a: u16, q: ProcId, b: u16) -> bool {
+        let daemon = |x: ProcId| self.procs.get(usize::from(x)).is_none_or(|d| d.daemon);
+        let shared = a & b;
+        if daemon(p) || daemon(q) {
+            shared != 0
+        } else {
+            shared & !res::DONE != 0
+        }
+    }
+
+    /// A persistent set of one step, if there is one: the lowest-numbered enabled process,
+    /// not a daemon, whose next step's footprint is disjoint from what every other process may
+    /// still touch ([`Scenario::future_footprint`]). Every step any other process can take
+    /// before it is then independent of it, so exploring that step alone from this state
+    /// reaches every terminal state and every deadlock the full expansion reaches
+    /// (docs/reduction.md). `enabled` is [`Scenario::enabled_procs`] of `w`.
+    pub fn persistent_step(&self, w: &World, enabled: &[ProcId]) -> Option<ProcId> {
+        if enabled.len() < 2 {
+            return None;
+        }
+        let futures: Vec<u16> = (0..self.procs.len())
+            .map(|q| ProcId::try_from(q).map_or(u16::MAX, |q| self.future_footprint(w, q)))
+            .collect();
+        enabled.iter().copied().find(|&p| {
+            let pi = usize::from(p);
+            if self.procs[pi].daemon {
+                return false;
+            }
+            let fp = self.footprint(w, p);
+            futures.iter().enumerate().all(|(q, &f)| {
+                q == pi || !ProcId::try_from(q).is_ok_and(|q| self.dependent(p, fp, q, f))
+            })
+        })
+    }
+}
