@@ -40,11 +40,20 @@ pub struct Explained {
     pub steps: Vec<Step>,
     /// Each step's footprint (bits of [`res`]), taken just before it ran.
     pub footprints: Vec<u16>,
+    /// The violation explained.
+    pub violation: trace::TraceViolation,
 }
 
 /// Replay `t` and record each step's footprint.
 pub fn analyse(t: Trace, path: &str) -> Result<Explained, TraceError> {
     let r = trace::replay(&t, path)?;
+    let Some(violation) = t.violation.clone() else {
+        return Err(TraceError::Field {
+            path: path.into(),
+            field: "violation".into(),
+            message: "absent: a control schedule violates nothing, so there is nothing to explain (racecheck replay shows it)".into(),
+        });
+    };
     let sc = r.scenario;
     let mut w = sc.initial();
     let mut footprints = Vec::with_capacity(r.steps.len());
@@ -58,6 +67,7 @@ pub fn analyse(t: Trace, path: &str) -> Result<Explained, TraceError> {
         scenario: sc,
         steps: r.steps,
         footprints,
+        violation,
     })
 }
 
@@ -125,12 +135,13 @@ pub fn render(
         scenario: ex.scenario.clone(),
         steps: keep.iter().map(|&i| ex.steps[i].clone()).collect(),
         footprints: keep.iter().map(|&i| ex.footprints[i]).collect(),
+        violation: ex.violation.clone(),
     };
     let head = format!(
         "causal slice: {} of {} steps; in any order that keeps these steps' order (and each process's), the others deferred or advanced, {} is still violated",
         keep.len(),
         ex.steps.len(),
-        ex.trace.violation.property
+        ex.violation.property
     );
     let body = match format {
         Format::Text => text(&part),
@@ -156,11 +167,11 @@ fn text(ex: &Explained) -> String {
     let t = &ex.trace;
     let mut out = format!(
         "{} ({} steps): {}\n",
-        t.violation.property,
+        ex.violation.property,
         ex.steps.len(),
-        t.violation.message
+        ex.violation.message
     );
-    for d in &t.violation.details {
+    for d in &ex.violation.details {
         let _ = writeln!(out, "  {d}");
     }
     out += &report::timeline(&ex.scenario, &ex.steps);
@@ -220,8 +231,8 @@ fn mermaid(ex: &Explained) -> String {
     let _ = writeln!(
         out,
         "    Note over FS,WAL: VIOLATED {}<br/>{}",
-        t.violation.property,
-        mermaid_text(&t.violation.message)
+        ex.violation.property,
+        mermaid_text(&ex.violation.message)
     );
     out
 }
@@ -361,7 +372,7 @@ pub fn reproduces(ex: &Explained, keep: &std::collections::BTreeSet<usize>) -> b
                 crate::property::evaluate(&ex.scenario, &w)
                     .violations
                     .iter()
-                    .any(|v| v.property == ex.trace.violation.property)
+                    .any(|v| v.property == ex.violation.property)
             })
         })
 }
@@ -424,7 +435,7 @@ pre {{ background: #f7f7f7; padding: .6em; font-size: .85em; overflow-x: auto; }
 <p>PostgreSQL {pg}, command {cmd}, backup from the {src}, {k} file(s) x {p} page(s); found by the {engine} engine; {n} steps, {ns} of them in the causal slice (highlighted).</p>
 <div class="violation" id="violation"><p>VIOLATED: <code>{prop}</code></p><p>{msg}</p><ul>
 "#,
-        prop = esc(t.violation.property.name()),
+        prop = esc(ex.violation.property.name()),
         name = esc(&m.name),
         pg = m.pg,
         cmd = m.command.as_str(),
@@ -434,9 +445,9 @@ pre {{ background: #f7f7f7; padding: .6em; font-size: .85em; overflow-x: auto; }
         engine = t.engine.name.as_str(),
         n = ex.steps.len(),
         ns = keep.len(),
-        msg = esc(&t.violation.message),
+        msg = esc(&ex.violation.message),
     );
-    for d in &t.violation.details {
+    for d in &ex.violation.details {
         let _ = writeln!(out, "<li>{}</li>", esc(d));
     }
     out += "</ul></div>\n<h2>Schedule (one lane per process)</h2>\n<p class=\"legend\"><span style=\"background:#fff3c4\">slice step</span><span style=\"background:#eef4fb\">other step</span></p>\n<table id=\"lanes\"><tr><th>#</th>";

@@ -14,7 +14,8 @@
 //! - [`explore`]: the engines (native BFS, loom, shuttle);
 //! - [`report`]: human and JSON rendering of results;
 //! - [`explain`]: views of a counterexample (text, Mermaid, happens-before DOT);
-//! - [`matrix`]: every model at every backup source and version, against expectations.
+//! - [`matrix`]: every model at every backup source and version, against expectations;
+//! - [`reproduce`]: a trace driven through a real PostgreSQL 15 server (`racecheck reproduce`).
 //!
 //! The `racecheck` binary (`src/main.rs`, `src/cli/`) sits above them all.
 
@@ -23,6 +24,7 @@ pub mod explore;
 pub mod matrix;
 pub mod property;
 pub mod report;
+pub mod reproduce;
 pub mod scenario;
 pub mod trace;
 pub mod world;

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     // (exit 3); a second Ctrl-C ends the process at once.
     let _ = ctrlc::set_handler(|| {
         if racecheck::explore::INTERRUPTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            racecheck::reproduce::server::stop_all();
             std::process::exit(130);
         }
         eprintln!("\nracecheck: interrupted; stopping at the next step (Ctrl-C again to quit now)");
@@ -42,6 +43,19 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Some(Command::List { models: m }) => commands::list(&models(m)),
         Some(Command::Replay { trace, json }) => commands::replay(&trace, json),
+        Some(Command::Schedule {
+            variant,
+            models: m,
+            order,
+            trace_out,
+            overrides,
+        }) => commands::schedule(&models(m), &variant, &order, &trace_out, &overrides),
+        Some(Command::Reproduce {
+            trace,
+            pg_bin,
+            keep,
+            json,
+        }) => commands::reproduce(&trace, &pg_bin, keep.as_deref(), json),
         Some(Command::Explain {
             trace,
             format,
@@ -61,6 +75,10 @@ fn main() -> ExitCode {
         Err(Failure::Usage(msg)) => {
             eprintln!("racecheck: {msg}");
             ExitCode::from(2)
+        }
+        Err(Failure::Inconclusive(msg)) => {
+            eprintln!("racecheck: {msg}");
+            ExitCode::from(3)
         }
         Err(Failure::Internal(msg)) => {
             eprintln!("racecheck: internal error (a bug in racecheck; please report it): {msg}");

@@ -99,8 +99,9 @@ pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
         m.pages,
         report.engine.name.as_str()
     );
-    if let Some(t) = trace {
-        let v = &t.violation;
+    if let Some(t) = trace
+        && let Some(v) = &t.violation
+    {
         let _ = writeln!(out, "\nVIOLATED: {} ({} steps)", v.property, t.steps.len());
         let _ = writeln!(out, "  {}", v.message);
         for d in &v.details {

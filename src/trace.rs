@@ -25,6 +25,9 @@
 //! version that reproduces the steps is accepted), `engine` (which engine found the schedule
 //! does not change what it does), `model.name`, `model.description` and `model.expect` (labels:
 //! the knobs, which are all recomputed from, are checked through every step).
+//!
+//! A trace without `violation` is a *control schedule* (`racecheck schedule`): a schedule under
+//! which nothing is violated; replay checks that nothing is.
 
 use crate::property::{self, Prop, Violation};
 use crate::scenario::{Model, Scenario};
@@ -124,8 +127,9 @@ pub struct Trace {
     pub model: Model,
     /// The engine that found it.
     pub engine: EngineInfo,
-    /// The violated property.
-    pub violation: TraceViolation,
+    /// The violated property; absent in a control schedule (nothing violated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation: Option<TraceViolation>,
     /// The schedule.
     pub steps: Vec<Step>,
     /// The primary's WAL at the end, one record per line.
@@ -222,6 +226,62 @@ fn wal_lines(w: &World) -> Vec<String> {
         .collect()
 }
 
+/// A control schedule: the processes run one after another in `order` (names; a process not
+/// named runs after those named; a daemon steps only when no other process can), each as far as
+/// it can before the next. The end state is judged: the trace records the first violation, or
+/// none (a control schedule).
+pub fn serial(sc: &Scenario, order: &[ProcId]) -> Result<Trace, String> {
+    let mut prio: Vec<ProcId> = order.to_vec();
+    for i in 0..sc.procs.len() {
+        let p = ProcId::try_from(i).map_err(|e| e.to_string())?;
+        if !prio.contains(&p) && !sc.procs[i].daemon {
+            prio.push(p);
+        }
+    }
+    for i in 0..sc.procs.len() {
+        let p = ProcId::try_from(i).map_err(|e| e.to_string())?;
+        if !prio.contains(&p) {
+            prio.push(p);
+        }
+    }
+    let mut w = sc.initial();
+    let mut schedule = Vec::new();
+    while !sc.terminal(&w) {
+        let Some(&p) = prio.iter().find(|&&p| sc.enabled(&w, p)) else {
+            return Err("the serial schedule deadlocks".into());
+        };
+        sc.step(&mut w, p, None);
+        schedule.push(p);
+    }
+    let verdicts = property::evaluate(sc, &w);
+    let (w, steps) = run_schedule(sc, &schedule)?;
+    Ok(Trace {
+        schema: SCHEMA.into(),
+        racecheck_version: env!("CARGO_PKG_VERSION").into(),
+        model: sc.model.clone(),
+        engine: EngineInfo {
+            name: Engine::Native,
+            seed: None,
+            bound: Some("serial schedule".into()),
+            schedule: Some(
+                order
+                    .iter()
+                    .map(|&p| sc.procs[usize::from(p)].name)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        },
+        violation: verdicts.violations.first().map(|v| TraceViolation {
+            property: v.property,
+            message: v.message.clone(),
+            details: v.details.clone(),
+        }),
+        steps,
+        wal: wal_lines(&w),
+        restore_log: restore_log(sc, &w),
+    })
+}
+
 /// Build the trace of a counterexample.
 pub fn build(sc: &Scenario, cx: &Counterexample, engine: &EngineInfo) -> Result<Trace, String> {
     let (w, steps) = run_schedule(sc, &cx.schedule)?;
@@ -231,11 +291,11 @@ pub fn build(sc: &Scenario, cx: &Counterexample, engine: &EngineInfo) -> Result<
         racecheck_version: env!("CARGO_PKG_VERSION").into(),
         model: sc.model.clone(),
         engine: engine.clone(),
-        violation: TraceViolation {
+        violation: Some(TraceViolation {
             property: cx.violation.property,
             message: cx.violation.message.clone(),
             details: cx.violation.details.clone(),
-        },
+        }),
         steps,
         wal: wal_lines(&w),
         restore_log,
@@ -343,8 +403,8 @@ pub fn read(path: &Path) -> Result<Trace, TraceError> {
 pub struct Replayed {
     /// The scenario rebuilt from the inline model.
     pub scenario: Scenario,
-    /// The violation reproduced (same property as recorded).
-    pub violation: Violation,
+    /// The violation reproduced (same property as recorded); `None` for a control schedule.
+    pub violation: Option<Violation>,
     /// Steps re-executed.
     pub steps: Vec<Step>,
 }
@@ -430,34 +490,50 @@ pub fn replay(t: &Trace, path: &str) -> Result<Replayed, TraceError> {
         ));
     }
     let verdicts = property::evaluate(&sc, &w);
+    let Some(tv) = &t.violation else {
+        if let Some(v) = verdicts.violations.first() {
+            return Err(field(
+                "violation",
+                format!(
+                    "is absent (a control schedule), but the schedule violates {}: {}",
+                    v.property, v.message
+                ),
+            ));
+        }
+        return Ok(Replayed {
+            scenario: sc,
+            violation: None,
+            steps,
+        });
+    };
     let Some(v) = verdicts
         .violations
         .into_iter()
-        .find(|v| v.property == t.violation.property)
+        .find(|v| v.property == tv.property)
     else {
         return Err(field(
             "violation.property",
             format!(
                 "{} is not violated at the end of the replayed schedule",
-                t.violation.property
+                tv.property
             ),
         ));
     };
-    if v.message != t.violation.message {
+    if v.message != tv.message {
         return Err(field(
             "violation.message",
-            format!("is {:?}; replay says {:?}", t.violation.message, v.message),
+            format!("is {:?}; replay says {:?}", tv.message, v.message),
         ));
     }
-    if v.details != t.violation.details {
+    if v.details != tv.details {
         return Err(field(
             "violation.details",
-            format!("are {:?}; replay says {:?}", t.violation.details, v.details),
+            format!("are {:?}; replay says {:?}", tv.details, v.details),
         ));
     }
     Ok(Replayed {
         scenario: sc,
-        violation: v,
+        violation: Some(v),
         steps,
     })
 }

@@ -91,7 +91,10 @@ fn shuttle_finds_the_createdb_standby_finding() {
     assert_eq!(violated(&r), ["restore-fidelity"]);
     let t = trace::build(&sc, &r.counterexamples[0], &r.engine).unwrap();
     let rep = trace::replay(&t, "shuttle").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(rep.violation.property.name(), "restore-fidelity");
+    assert_eq!(
+        rep.violation.as_ref().expect("a violation").property.name(),
+        "restore-fidelity"
+    );
 }
 
 fn violated(r: &explore::Report) -> Vec<&'static str> {
@@ -180,7 +183,10 @@ fn agree_on(m: Model) {
             for cx in &r.counterexamples {
                 let t = trace::build(&sc, cx, &r.engine).unwrap();
                 let rep = trace::replay(&t, "agreement").unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(rep.violation.property, cx.violation.property);
+                assert_eq!(
+                    rep.violation.as_ref().expect("a violation").property,
+                    cx.violation.property
+                );
             }
         }
     }
@@ -201,7 +207,10 @@ fn every_backend_counterexample_for_baseline_replays() {
         let back = trace::parse(&text, "mem").unwrap();
         let rep =
             trace::replay(&back, "mem").unwrap_or_else(|e| panic!("{}: {e}", backend.as_str()));
-        assert_eq!(rep.violation.property, cx.violation.property);
+        assert_eq!(
+            rep.violation.as_ref().expect("a violation").property,
+            cx.violation.property
+        );
     }
 }
 

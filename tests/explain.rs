@@ -168,10 +168,7 @@ fn the_slice_of_the_2015_race_is_small_and_still_breaks_the_restore() {
             shown.starts_with(&format!("causal slice: {} of", keep.len())),
             "{shown}"
         );
-        assert!(
-            shown.contains(ex.trace.violation.property.name()),
-            "{shown}"
-        );
+        assert!(shown.contains(ex.violation.property.name()), "{shown}");
     }
 }
 

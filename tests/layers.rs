@@ -1,5 +1,5 @@
 //! The library's layers import only downward (docs/architecture.md): world < scenario <
-//! property < trace < explore < report < explain < matrix. Every `crate::MODULE` path in a source file
+//! property < trace < explore < report < explain < matrix < reproduce. Every `crate::MODULE` path in a source file
 //! is an import edge from the file's top-level module; an edge that goes up, or a cycle, fails
 //! here with the file and line that made it.
 
@@ -8,8 +8,16 @@ use petgraph::graph::DiGraph;
 use std::path::{Path, PathBuf};
 
 /// The library's top-level modules, lowest first.
-const LAYERS: [&str; 8] = [
-    "world", "scenario", "property", "trace", "explore", "report", "explain", "matrix",
+const LAYERS: [&str; 9] = [
+    "world",
+    "scenario",
+    "property",
+    "trace",
+    "explore",
+    "report",
+    "explain",
+    "matrix",
+    "reproduce",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -113,6 +113,57 @@ pub enum Command {
         #[arg(long)]
         slice: bool,
     },
+    /// Write a control schedule: the processes run one after another (the order given, then
+    /// the others; daemons only when nothing else can step), the end state judged. With
+    /// --order movedb,backend,walsender the backup starts after the command has finished: the
+    /// control of `racecheck reproduce`. The trace records the violation, if the schedule has
+    /// one (exit 1), or none (exit 0).
+    Schedule {
+        /// The variant (a file NAME.toml in the models directory).
+        #[arg(long, value_name = "NAME")]
+        variant: String,
+        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+        /// Process names in the order they run, comma-separated (e.g. movedb,backend,walsender;
+        /// the command's process is movedb, createdb or dropdb).
+        #[arg(long, value_name = "P,P,...", value_delimiter = ',', required = true)]
+        order: Vec<String>,
+        /// Write the trace here (JSON).
+        #[arg(long, value_name = "FILE")]
+        trace_out: PathBuf,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// Drive a real PostgreSQL 15 server through a trace's schedule and compare its restore
+    /// with the model's prediction. racecheck builds a primary like the trace's model (a
+    /// tablespace, database d with K tables of P pages; wal_level=replica, archiving, no
+    /// autovacuum), holds the command's backend under gdb at the trace's pause points (entries of
+    /// copydir, rmtree, XLogInsert of the DBASE records, RequestCheckpoint, ...), takes the
+    /// backup with pg_backup_start/pg_backup_stop while copying the files itself in the trace's
+    /// walk order, runs the backend's VACUUM/UPDATE where the trace has them, restores the copy
+    /// from the WAL archive and classifies the outcome (invalid-pages PANIC, startup failure,
+    /// silent loss, database left invalid, OK). Servers run as `nobody` when racecheck is root,
+    /// on unix sockets in a temporary folder, and are stopped by pid at the end, on failure and
+    /// on Ctrl-C. Exit 0: the real outcome is the model's; 1: it differs; 2: bad trace or a
+    /// schedule a real server cannot follow (the message names the step); 3: PostgreSQL 15 or
+    /// gdb missing (scripts/install-reproduce-deps.sh installs them), a server that would not
+    /// start, or Ctrl-C. Example: racecheck --variant baseline --pg 15 --trace-out b.json;
+    /// racecheck reproduce b.json
+    Reproduce {
+        /// The trace file (JSON), of a model of PostgreSQL 15 with a backup from the primary.
+        trace: PathBuf,
+        /// Folder with PostgreSQL 15's postgres, initdb and psql.
+        #[arg(long, value_name = "DIR", default_value = racecheck::reproduce::DEFAULT_PG_BIN)]
+        pg_bin: PathBuf,
+        /// Keep the servers' folders (data directories, backup, WAL archive, server logs) in DIR
+        /// (new or empty) instead of removing them.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
     /// violation, 2 if the file is broken or the replay diverges.
     Replay {

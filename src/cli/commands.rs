@@ -16,6 +16,8 @@ pub enum Failure {
     Usage(String),
     /// A racecheck bug: exit 4.
     Internal(String),
+    /// Missing tools, a server that would not start, or Ctrl-C: exit 3.
+    Inconclusive(String),
 }
 
 impl From<ExploreError> for Failure {
@@ -269,13 +271,20 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
     let p = path.display().to_string();
     let r = trace::replay(&t, &p).map_err(usage)?;
     if json {
-        let v = serde_json::json!({
-            "trace": p,
-            "steps": r.steps.len(),
-            "property": r.violation.property,
-            "message": r.violation.message,
-            "details": r.violation.details,
-        });
+        let v = match &r.violation {
+            Some(v) => serde_json::json!({
+                "trace": p,
+                "steps": r.steps.len(),
+                "property": v.property,
+                "message": v.message,
+                "details": v.details,
+            }),
+            None => serde_json::json!({
+                "trace": p,
+                "steps": r.steps.len(),
+                "property": null,
+            }),
+        };
         say(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
     } else {
         let m = &t.model;
@@ -293,17 +302,21 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
         out += &format!(
             "\nreplayed {} steps; every step, the WAL, the restore log and the violation matched \
              (not recomputable, so not checked: model.name, model.description, model.expect, \
-             engine, racecheck-version).\nVIOLATED: {}\n  {}\n",
+             engine, racecheck-version).\n",
             r.steps.len(),
-            r.violation.property,
-            r.violation.message
         );
-        for d in &r.violation.details {
-            out += &format!("  {d}\n");
+        match &r.violation {
+            Some(v) => {
+                out += &format!("VIOLATED: {}\n  {}\n", v.property, v.message);
+                for d in &v.details {
+                    out += &format!("  {d}\n");
+                }
+            }
+            None => out += "a control schedule: nothing is violated at its end, as recorded\n",
         }
         say(&out);
     }
-    Ok(1)
+    Ok(if r.violation.is_some() { 1 } else { 0 })
 }
 
 /// `racecheck explain TRACE --format F`.
@@ -372,4 +385,151 @@ pub fn matrix(
         );
         Ok(1)
     }
+}
+
+/// `racecheck reproduce TRACE`.
+pub fn reproduce(
+    path: &Path,
+    pg_bin: &Path,
+    keep: Option<&Path>,
+    json: bool,
+) -> Result<u8, Failure> {
+    use racecheck::reproduce::{self, plan, server::RunError};
+    let t = trace::read(path).map_err(usage)?;
+    let p = path.display().to_string();
+    trace::replay(&t, &p).map_err(usage)?;
+    let planned = plan::plan(&t)
+        .map_err(|e| Failure::Usage(format!("{p}: cannot run on a real server: {e}")))?;
+    let opts = reproduce::Options {
+        pg_bin: pg_bin.to_path_buf(),
+        keep: keep.map(Path::to_path_buf),
+    };
+    if !json {
+        let mut out = format!(
+            "reproducing {p} on a real PostgreSQL 15 ({} on PostgreSQL {}, {} file(s) x {} page(s))\n",
+            t.model.command.as_str(),
+            t.model.pg,
+            t.model.files,
+            t.model.pages
+        );
+        for s in &planned.steps {
+            let acts: Vec<String> = s.actions.iter().map(|a| format!("{a:?}")).collect();
+            out += &format!(
+                "  {:>3} {:<52} {}\n",
+                s.step,
+                s.what,
+                if acts.is_empty() {
+                    "-".to_string()
+                } else {
+                    acts.join(", ")
+                }
+            );
+            if let Some(n) = &s.note {
+                out += &format!("      (merged: {n})\n");
+            }
+        }
+        say(&out);
+    }
+    let o = match reproduce::run(planned, &opts) {
+        Ok(o) => o,
+        Err(RunError::Tools(m)) => return Err(Failure::Inconclusive(m)),
+        Err(RunError::Interrupted) => {
+            return Err(Failure::Inconclusive(RunError::Interrupted.to_string()));
+        }
+        Err(RunError::Unrealisable(m)) => return Err(Failure::Usage(format!("{p}: {m}"))),
+        Err(RunError::Failed(m)) => {
+            return Err(Failure::Inconclusive(format!(
+                "{p}: the real run failed: {m}"
+            )));
+        }
+    };
+    let matches = o.matches();
+    if json {
+        let v = serde_json::json!({
+            "trace": p,
+            "model": {"command": t.model.command.as_str(), "pg": t.model.pg.as_str(), "files": t.model.files, "pages": t.model.pages},
+            "violated": o.plan.violated,
+            "predicted": o.plan.predicted.class(),
+            "real": o.real.class,
+            "evidence": o.real.evidence,
+            "notes": o.notes,
+            "merged": o.plan.steps.iter().filter_map(|s| s.note.as_ref().map(|n| format!("step {}: {n}", s.step))).collect::<Vec<_>>(),
+            "match": matches,
+        });
+        say(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
+    } else {
+        let mut out = String::new();
+        for n in &o.notes {
+            out += &format!("note: {n}\n");
+        }
+        out += &format!(
+            "\nmodel (violated: {}): {}\nreal server: {}\n",
+            if o.plan.violated.is_empty() {
+                "none".to_string()
+            } else {
+                o.plan.violated.join(", ")
+            },
+            o.plan.predicted.class(),
+            o.real.class
+        );
+        for l in &o.real.evidence {
+            out += &format!("  {l}\n");
+        }
+        if let Some(k) = &o.kept {
+            out += &format!("servers' folders kept in {}\n", k.display());
+        }
+        out += if matches {
+            "MATCH: the real server did what the model predicts for this schedule\n"
+        } else {
+            "DIFFERENT: the real outcome is not the model's: a fidelity bug in the model, or a new finding\n"
+        };
+        say(&out);
+    }
+    Ok(if matches { 0 } else { 1 })
+}
+
+/// `racecheck schedule --variant V --order P,P,... --trace-out F`.
+pub fn schedule(
+    dir: &Path,
+    name: &str,
+    order: &[String],
+    out: &Path,
+    o: &Overrides,
+) -> Result<u8, Failure> {
+    let m = overridden(load_variant(dir, name)?, o)?;
+    writable(out)?;
+    let sc = Scenario::new(&m);
+    let mut ids = Vec::new();
+    for n in order {
+        let Some(p) = sc.proc_id(n) else {
+            let known: Vec<&str> = sc.procs.iter().map(|p| p.name).collect();
+            return Err(Failure::Usage(format!(
+                "--order: no process {n:?} in variant {name}; its processes: {}",
+                known.join(", ")
+            )));
+        };
+        ids.push(p);
+    }
+    let t = trace::serial(&sc, &ids).map_err(Failure::Usage)?;
+    let written = write_trace(&t, out)?;
+    let mut text = report::timeline(&sc, &t.steps);
+    match &t.violation {
+        Some(v) => {
+            text += &format!(
+                "\nVIOLATED: {} ({} steps)\n  {}\n",
+                v.property,
+                t.steps.len(),
+                v.message
+            )
+        }
+        None => {
+            text += &format!(
+                "\nnothing violated at the end of this schedule ({} steps): a control\n",
+                t.steps.len()
+            )
+        }
+    }
+    text += &format!("trace written to {written}\n");
+    say(&text);
+    Ok(if t.violation.is_some() { 1 } else { 0 })
 }

@@ -1,0 +1,438 @@
+//! From a trace to what a real server does: the trace's schedule re-executed in the model, each
+//! step turned into a real action (a SQL statement, a file copied by racecheck, or moving the
+//! command's backend to a pause point under the debugger), and every place where the real
+//! server cannot be held where the model is (the step is merged into the nearest pause point)
+//! written down. Pure: no server is touched here.
+
+use crate::property;
+use crate::scenario::model::{BackendAction, BackupSource, Command, CopyMethod};
+use crate::scenario::{Model, Op, Scenario};
+use crate::trace::Trace;
+use crate::world::{Loc, PgVersion, World, redo};
+
+/// Where the command's backend (ALTER DATABASE's or DROP DATABASE's) is held: before the
+/// statement, at the entry of a function the stripped `postgres` binary exports (the op the
+/// model runs next there), or after the statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hold {
+    /// The statement has not been sent.
+    NotStarted,
+    /// Held at the entry of the function that runs the command's op number `pc` (see
+    /// [`breakpoint`]).
+    Before {
+        /// Index of the op in the command's program.
+        pc: usize,
+    },
+    /// The statement has returned.
+    Done,
+}
+
+/// The gdb breakpoints (function entries, with a condition on the arguments, read from the
+/// x86-64 argument registers) of which the first hit stops the backend where `op` begins, if
+/// the real server can be held there. Every function named is in the dynamic symbol table of
+/// Debian's stripped `postgres` binary.
+pub fn breakpoint(op: &Op) -> Option<&'static [&'static str]> {
+    Some(match op {
+        Op::RequestCheckpoint { .. } => &["*RequestCheckpoint"],
+        Op::Copydir { .. } => &["*copydir"],
+        // XLogInsert(rmid, info): RM_DBASE_ID is 4; the record type is info & 0xF0
+        // (XLOG_DBASE_CREATE_FILE_COPY 0x00, XLOG_DBASE_DROP 0x20 in 15; XLR_SPECIAL_REL_UPDATE
+        // is or-ed in).
+        Op::LogCreateFileCopy { .. } => &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x00"],
+        Op::LogDrop { .. } => &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x20"],
+        Op::UpdateCatalog { .. } => &["*heap_update"],
+        // The invalid mark: heap_inplace_update up to 15.8, systable_inplace_update_begin
+        // from 15.9 (the in-place update rework).
+        Op::MarkDatabaseInvalid => &["*systable_inplace_update_begin", "*heap_inplace_update"],
+        Op::Commit { .. } => &["*CommitTransactionCommand"],
+        Op::Rmtree { .. } => &["*rmtree"],
+        _ => return None,
+    })
+}
+
+/// Ops with no effect another process or the restore can see before the next pause point
+/// (locks taken at the start are the exception: see [`place`]).
+fn rounds_up(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::WaitCheckpoint
+            | Op::DropDatabaseBuffers
+            | Op::TargetCheck { .. }
+            | Op::DeleteCatalogRow
+            | Op::Unlock { .. }
+    )
+}
+
+/// One thing the real run does, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Move the command's backend to this pause point (or let the statement finish).
+    Command(Hold),
+    /// `pg_backup_start('racecheck', fast => true)` in the backup's session (the model's
+    /// `do_pg_backup_start` and its wait for the checkpoint, as one call).
+    BackupStart,
+    /// The walk lists `D`'s directory at this location: racecheck lists the real directory,
+    /// creates it in the copy, and copies the files the model does not have (catalogs,
+    /// `PG_VERSION`, ...) at once.
+    WalkOpen(Loc),
+    /// The walk copies the model's relation file `rel` at this location (the real table's
+    /// relation file with its forks), if the real directory listed it and it still exists.
+    WalkCopy(Loc, u8),
+    /// The walk reaches the main data directory: everything but `D`'s directory, `pg_wal` and
+    /// `pg_control` is copied (once).
+    WalkRest,
+    /// `pg_control` is copied, then `pg_backup_stop()`; backup_label and tablespace_map written.
+    BackupStop,
+    /// The backend connects to `D`.
+    Connect,
+    /// `VACUUM t<rel>` (the model's `log_heap_visible` of one page; the real VACUUM marks every
+    /// page of the table).
+    Vacuum(u8),
+    /// `UPDATE t<rel>` of a row on block `blk`.
+    Update(u8, u8),
+    /// The backend disconnects.
+    Disconnect,
+}
+
+/// A realised step: the trace step it comes from, and the real actions it needs.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// Index of the trace step.
+    pub step: usize,
+    /// `proc: op` of the step.
+    pub what: String,
+    /// Real actions (none: the step happens inside another action).
+    pub actions: Vec<Action>,
+    /// Why the real server does this step elsewhere than the model, if it does.
+    pub note: Option<String>,
+}
+
+/// What the model says the restore of the trace's backup gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Predicted {
+    /// `PANIC: WAL contains references to invalid pages`, with this many WARNINGs in the model
+    /// (one per model page; a real VACUUM touches every page of the table).
+    InvalidPages(usize),
+    /// The startup process dies otherwise (FATAL or another PANIC).
+    StartupFails(String),
+    /// The restore comes up but `D`'s data differs or is unreadable.
+    SilentLoss(String),
+    /// The restore comes up with `D` marked invalid (`datconnlimit = -2`).
+    DatabaseInvalid,
+    /// The restore comes up with `D` as on the primary.
+    Ok,
+}
+
+impl Predicted {
+    /// One word for the comparison with the real outcome.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Predicted::InvalidPages(_) => "invalid-pages PANIC",
+            Predicted::StartupFails(_) => "startup failure",
+            Predicted::SilentLoss(_) => "silent loss",
+            Predicted::DatabaseInvalid => "database left invalid",
+            Predicted::Ok => "OK",
+        }
+    }
+}
+
+/// The whole plan of a trace.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The trace's model.
+    pub model: Model,
+    /// The steps.
+    pub steps: Vec<Planned>,
+    /// The model's prediction for the trace's end state.
+    pub predicted: Predicted,
+    /// The always-properties the model finds violated at the end of the schedule.
+    pub violated: Vec<String>,
+}
+
+/// Why a trace cannot be run on a real server (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unrealisable(pub String);
+
+/// Check that the trace's model is what a stock PostgreSQL 15 does (a fix or an ablation
+/// cannot run on an unpatched server).
+fn check_stock(m: &Model) -> Result<(), Unrealisable> {
+    let bad = |what: String| Err(Unrealisable(what));
+    if m.pg != PgVersion::V15 {
+        return bad(format!(
+            "the trace models PostgreSQL {}; the real server is 15 (rebuild the trace with --pg 15)",
+            m.pg.as_str()
+        ));
+    }
+    if m.backup.source != BackupSource::Primary {
+        return bad(
+            "the trace's backup is taken from a standby; reproduce drives a primary only".into(),
+        );
+    }
+    if m.command == Command::Createdb {
+        return bad("CREATE DATABASE traces are not supported by reproduce yet".into());
+    }
+    use crate::scenario::model::{BackupKnobs, CreatedbKnobs, DropdbKnobs, MovedbKnobs};
+    let differs: Vec<&str> = [
+        ("[movedb]", m.movedb != MovedbKnobs::default()),
+        ("[createdb]", m.createdb != CreatedbKnobs::default()),
+        ("[dropdb]", m.dropdb != DropdbKnobs::default()),
+        ("[backup]", m.backup != BackupKnobs::default()),
+    ]
+    .iter()
+    .filter(|(_, d)| *d)
+    .map(|(n, _)| *n)
+    .collect();
+    if !differs.is_empty() {
+        return bad(format!(
+            "the trace's model changes PostgreSQL ({} differ from the released server's): a stock server cannot run it",
+            differs.join(", ")
+        ));
+    }
+    if m.movedb.copy != CopyMethod::FileCopy {
+        return bad("only movedb's file copy is what PostgreSQL does".into());
+    }
+    Ok(())
+}
+
+/// The command's pause point once it has taken the steps the model says (`w` after the step).
+fn place(sc: &Scenario, w: &World) -> (Hold, Option<&'static str>) {
+    let cmd = crate::scenario::pid::MOVEDB;
+    let prog = &sc.procs[usize::from(cmd)].program;
+    let st = &w.procs[usize::from(cmd)];
+    if sc.finished(w, cmd) {
+        return (Hold::Done, None);
+    }
+    let mut pc = usize::from(st.pc);
+    let mut note = None;
+    // Inside a multi-step op (copydir, rmtree): the real function cannot be held between two
+    // files; it finishes first.
+    if st.cursor.is_some() {
+        pc += 1;
+        note = Some(match prog.get(pc - 1) {
+            Some(Op::Rmtree { .. }) => {
+                "rmtree cannot be held between its unlinks: it finishes first"
+            }
+            _ => "copydir cannot be held between two files: it finishes first",
+        });
+    }
+    // Ops with no visible effect: held at the next pause point.
+    while let Some(op) = prog.get(pc)
+        && breakpoint(op).is_none()
+        && rounds_up(op)
+    {
+        pc += 1;
+    }
+    match prog.get(pc) {
+        None => (Hold::Done, note),
+        Some(op) if breakpoint(op).is_some() => (Hold::Before { pc }, note),
+        // Locks at the start: the statement is not sent yet (it takes them when it is).
+        Some(_) => {
+            let earlier = (0..pc).rev().find(|&i| breakpoint(&prog[i]).is_some());
+            (
+                earlier.map_or(Hold::NotStarted, |i| Hold::Before { pc: i }),
+                Some("the locks are taken when the statement runs to its next pause point"),
+            )
+        }
+    }
+}
+
+/// Plan a trace.
+pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
+    check_stock(&t.model)?;
+    let sc = Scenario::new(&t.model);
+    let mut w = sc.initial();
+    let mut steps = Vec::new();
+    let mut held = Hold::NotStarted;
+    for (i, s) in t.steps.iter().enumerate() {
+        let Some(p) = sc.proc_id(&s.proc) else {
+            return Err(Unrealisable(format!(
+                "step {i}: unknown process {:?}",
+                s.proc
+            )));
+        };
+        let Some(op) = sc.next_op(&w, p).cloned() else {
+            return Err(Unrealisable(format!(
+                "step {i}: {} has already finished",
+                s.proc
+            )));
+        };
+        if !sc.enabled(&w, p) {
+            return Err(Unrealisable(format!(
+                "step {i}: {} cannot step here",
+                s.proc
+            )));
+        }
+        let copy_before = w.backup.copy.clone();
+        sc.step(&mut w, p, None);
+        let what = format!("{}: {}", s.proc, s.op);
+        let mut note = None;
+        let actions = match sc.procs[usize::from(p)].name {
+            "checkpointer" => {
+                note = Some("the real checkpointer runs on its own: this checkpoint is the one the request made".into());
+                vec![]
+            }
+            "walsender" => match op {
+                Op::StartBackup { .. } => vec![Action::BackupStart],
+                Op::WaitStartCheckpoint => {
+                    note = Some(
+                        "pg_backup_start returns after its checkpoint: merged with the start"
+                            .into(),
+                    );
+                    vec![]
+                }
+                Op::SendTablespace { ts } => {
+                    let mut a = Vec::new();
+                    if ts == Loc::Base {
+                        a.push(Action::WalkRest);
+                    }
+                    for &loc in &[Loc::User, Loc::Base, Loc::NewDb] {
+                        if !copy_before.has_dir(loc) && w.backup.copy.has_dir(loc) {
+                            a.push(Action::WalkOpen(loc));
+                        }
+                        for rel in w.backup.copy.names(loc) {
+                            if copy_before.file(loc, rel).is_none() {
+                                a.push(Action::WalkCopy(loc, rel));
+                            }
+                        }
+                    }
+                    a
+                }
+                Op::StopBackup => vec![Action::BackupStop],
+                other => {
+                    return Err(Unrealisable(format!(
+                        "step {i}: the walsender's {} has no real counterpart here",
+                        other.name()
+                    )));
+                }
+            },
+            "backend" => match op {
+                Op::Connect => vec![Action::Connect],
+                Op::Visible { rel, .. } => vec![Action::Vacuum(rel)],
+                Op::Update { rel, blk } => vec![Action::Update(rel, blk)],
+                Op::Disconnect => vec![Action::Disconnect],
+                Op::FlushBuffer { .. } => {
+                    note = Some(
+                        "a buffer eviction cannot be forced: the page stays in shared buffers"
+                            .into(),
+                    );
+                    vec![]
+                }
+                other => {
+                    return Err(Unrealisable(format!(
+                        "step {i}: the backend's {} has no real counterpart",
+                        other.name()
+                    )));
+                }
+            },
+            _ if p == crate::scenario::pid::MOVEDB => {
+                let (h, n) = place(&sc, &w);
+                if h < held {
+                    return Err(Unrealisable(format!(
+                        "step {i}: the command would have to go back to an earlier pause point"
+                    )));
+                }
+                held = h;
+                note = n.map(str::to_string);
+                vec![Action::Command(h)]
+            }
+            other => {
+                return Err(Unrealisable(format!(
+                    "step {i}: process {other} has no real counterpart"
+                )));
+            }
+        };
+        steps.push(Planned {
+            step: i,
+            what,
+            actions,
+            note,
+        });
+    }
+    if !sc.terminal(&w) {
+        return Err(Unrealisable(
+            "the schedule ends before every process has finished".into(),
+        ));
+    }
+    let verdicts = property::evaluate(&sc, &w);
+    let violated: Vec<String> = verdicts
+        .violations
+        .iter()
+        .map(|v| v.property.name().to_string())
+        .collect();
+    let r = redo::restore(&w, &sc.sem, false);
+    let predicted = match r.outcome {
+        redo::RestoreOutcome::NoBackup { reason } => {
+            return Err(Unrealisable(format!("the model's backup fails: {reason}")));
+        }
+        redo::RestoreOutcome::InvalidPages { warnings, .. } => {
+            Predicted::InvalidPages(warnings.len())
+        }
+        redo::RestoreOutcome::Fatal { message, .. } => Predicted::StartupFails(message),
+        redo::RestoreOutcome::NeverConsistent => {
+            Predicted::StartupFails("replay never reaches a consistent state".into())
+        }
+        redo::RestoreOutcome::Restored { catalog, .. } => {
+            let fidelity = verdicts
+                .violations
+                .iter()
+                .find(|v| v.property == crate::scenario::props::Prop::RestoreFidelity);
+            if catalog.invalid && !catalog.dropped {
+                Predicted::DatabaseInvalid
+            } else if let Some(v) = fidelity {
+                Predicted::SilentLoss(v.message.clone())
+            } else {
+                Predicted::Ok
+            }
+        }
+    };
+    Ok(Plan {
+        model: t.model.clone(),
+        steps,
+        predicted,
+        violated,
+    })
+}
+
+/// The actions of a plan in order, with the command's moves that are already where it is
+/// dropped.
+pub fn actions(p: &Plan) -> Vec<(usize, Action)> {
+    let mut out = Vec::new();
+    let mut held = Hold::NotStarted;
+    for s in &p.steps {
+        for a in &s.actions {
+            if let Action::Command(h) = a {
+                if *h == held {
+                    continue;
+                }
+                held = *h;
+            }
+            out.push((s.step, a.clone()));
+        }
+    }
+    if held != Hold::Done {
+        out.push((p.steps.len(), Action::Command(Hold::Done)));
+    }
+    out
+}
+
+/// Which model relation files exist (for the real database's tables): `K`.
+pub fn tables(m: &Model) -> u8 {
+    m.files
+}
+
+/// The backend actions of a model, to size the real tables' pages.
+pub fn pages(m: &Model) -> u8 {
+    let max_blk = m
+        .backend
+        .actions
+        .iter()
+        .map(|a| match *a {
+            BackendAction::Visible { blk, .. }
+            | BackendAction::Update { blk, .. }
+            | BackendAction::Flush { blk, .. } => blk,
+        })
+        .max()
+        .unwrap_or(0);
+    m.pages.max(max_blk + 1)
+}
