@@ -1,0 +1,267 @@
+//! `racecheck reproduce` against a real PostgreSQL 15 (Debian's postgresql-15 and gdb, which
+//! `.ci/run` installs with scripts/install-reproduce-deps.sh): the baseline race at 15 with a
+//! VACUUM after the move (PANIC) and with UPDATEs only (silent loss), DROP DATABASE (PANIC), and
+//! a control schedule (the backup after the move: OK). Every run is bounded in time, and after
+//! every run (also a failed or interrupted one) no server, psql or gdb it started may be left.
+//! The tests take turns: each starts servers and a debugger. Without PostgreSQL 15 or gdb they
+//! fail (they are not skipped), naming the script that installs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static TURN: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn trace(rel: &str) -> PathBuf {
+    root().join("traces").join(rel)
+}
+
+/// Processes whose command line mentions `needle` (other than this test process).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let me = std::process::id().to_string();
+    for e in std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) || name == me {
+            continue;
+        }
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let zombie = std::fs::read_to_string(e.path().join("stat"))
+            .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')));
+        if cmd.contains(needle) && !zombie {
+            found.push(format!("{name}: {cmd}"));
+        }
+    }
+    found
+}
+
+/// Nothing this run started is still running: no process mentions its folder (the servers'
+/// `-D`, psql's socket), and no gdb attached by racecheck (`gdb -q -nx -p`) remains.
+fn assert_nothing_left(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut left = processes_mentioning(&dir.display().to_string());
+        left.extend(processes_mentioning("gdb -q -nx -p"));
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "left behind: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `racecheck reproduce TRACE --json --keep DIR`, killed after 180 s: exit code, parsed JSON (if
+/// any), stderr. The folder is checked for leftovers afterwards.
+fn reproduce(t: &Path) -> (i32, serde_json::Value, String) {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let keep = tempfile::tempdir().unwrap();
+    let dir = keep.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .arg("reproduce")
+        .arg(t)
+        .arg("--json")
+        .arg("--keep")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("racecheck reproduce {} took more than 180 s", t.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_nothing_left(&dir);
+    let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+fn evidence(v: &serde_json::Value) -> String {
+    v["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+fn expect_match(t: &str, class: &str, line: &str) {
+    let (code, v, stderr) = reproduce(&trace(t));
+    assert_eq!(
+        (code, v["predicted"].as_str(), v["real"].as_str()),
+        (0, Some(class), Some(class)),
+        "{t}: {v}\n{stderr}\n(PostgreSQL 15 and gdb: bash scripts/install-reproduce-deps.sh)"
+    );
+    assert_eq!(v["match"], true, "{v}");
+    assert!(evidence(&v).contains(line), "{t}: no {line:?} in {v}");
+}
+
+#[test]
+fn baseline_at_15_with_a_vacuum_after_the_move_panics_on_invalid_pages() {
+    expect_match(
+        "matrix/baseline@pg15-primary.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+fn baseline_at_15_with_updates_only_loses_the_database_silently() {
+    expect_match(
+        "matrix/baseline-update@pg15-primary.json",
+        "silent loss",
+        "is not a valid data directory",
+    );
+}
+
+#[test]
+fn dropdb_held_between_rmtree_and_its_drop_record_panics() {
+    expect_match(
+        "dropdb.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+fn control_backup_after_the_move_restores_the_database() {
+    expect_match(
+        "control/baseline@pg15-serial.json",
+        "OK",
+        "tables equal the primary's",
+    );
+}
+
+#[test]
+fn the_control_schedule_is_what_racecheck_schedule_writes_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.json");
+    let st = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .args(["schedule", "--variant", "baseline", "--pg", "15"])
+        .args(["--order", "movedb,backend,walsender", "--trace-out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0), "a control schedule holds: exit 0");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(trace("control/baseline@pg15-serial.json")).unwrap(),
+        "traces/control/baseline@pg15-serial.json is stale (racecheck schedule --variant baseline --pg 15 --order movedb,backend,walsender --trace-out ...)"
+    );
+}
+
+#[test]
+fn traces_a_stock_server_cannot_run_are_refused_before_any_server_starts() {
+    let cases = [
+        ("baseline.json", "rebuild the trace with --pg 15"),
+        ("matrix/flag-only@pg15-primary.json", "[movedb]"),
+        ("matrix/baseline@pg15-standby.json", "standby"),
+    ];
+    for (t, msg) in cases {
+        let p = trace(t);
+        if !p.exists() {
+            // A standby trace at 15 exists only if that configuration is violated.
+            assert!(t.contains("standby"), "{t} missing");
+            continue;
+        }
+        let (code, _, stderr) = reproduce(&p);
+        assert_eq!(code, 2, "{t}: {stderr}");
+        assert!(stderr.contains(msg), "{t}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn missing_postgresql_exits_3_naming_the_install_script() {
+    let out = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .arg("reproduce")
+        .arg(trace("dropdb.json"))
+        .args(["--pg-bin", "/nonexistent/pg/bin"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("install-reproduce-deps.sh"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_that_fails_after_the_servers_started_stops_them_all() {
+    // DROP DATABASE first, then the backend connects to the dropped database: the model lets
+    // it (its backend only names D), the real connection fails: exit 2 naming the step, after
+    // the primary and the sessions were started.
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.json");
+    let st = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .args(["schedule", "--variant", "dropdb"])
+        .args(["--order", "dropdb,backend,walsender", "--trace-out"])
+        .arg(&t)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.code().is_some_and(|c| c <= 1));
+    let (code, _, stderr) = reproduce(&t);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("step ") && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let keep = tempfile::tempdir().unwrap();
+    let dir = keep.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .arg("reproduce")
+        .arg(trace("dropdb.json"))
+        .arg("--keep")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until racecheck's gdb is attached, then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processes_mentioning("gdb -q -nx -p").is_empty() {
+        assert!(Instant::now() < deadline, "gdb never attached");
+        assert!(child.try_wait().unwrap().is_none(), "racecheck ended first");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "racecheck did not stop after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_nothing_left(&dir);
+}
