@@ -34,8 +34,11 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
             continue;
         };
         let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        let zombie = std::fs::read_to_string(e.path().join("stat"))
-            .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')));
+        let zombie = std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        });
         if cmd.contains(needle) && !zombie {
             found.push(format!("{name}: {cmd}"));
         }
@@ -199,10 +202,7 @@ fn missing_postgresql_exits_3_naming_the_install_script() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("install-reproduce-deps.sh"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("install-reproduce-deps.sh"), "{stderr}");
 }
 
 #[test]
@@ -256,7 +256,10 @@ fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
     assert!(st.success());
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "racecheck did not stop after Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "racecheck did not stop after Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
