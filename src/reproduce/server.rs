@@ -92,19 +92,30 @@ fn signal(pid: u32, sig: &str) {
         .status();
 }
 
+/// SIGKILL through the registered `Child` (no kill(1) needed).
+fn kill_now(pid: u32) {
+    if let Ok(mut l) = LIVE.lock()
+        && let Some((_, c)) = l.iter_mut().find(|(_, c)| c.id() == pid)
+    {
+        let _ = c.kill();
+    }
+}
+
 /// Stop one registered process: `sig` (if any), up to `grace` for it to exit, then SIGKILL;
 /// reaped either way.
 fn finish(pid: u32, sig: Option<&str>, grace: Duration) {
     if exited(pid) {
         return;
     }
-    if let Some(sig) = sig {
-        signal(pid, sig);
+    match sig {
+        Some("KILL") => kill_now(pid),
+        Some(sig) => signal(pid, sig),
+        None => {}
     }
     let deadline = Instant::now() + grace;
     while !exited(pid) {
         if Instant::now() > deadline {
-            signal(pid, "KILL");
+            kill_now(pid);
             let deadline = Instant::now() + Duration::from_secs(5);
             while !exited(pid) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
