@@ -268,3 +268,40 @@ fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert_nothing_left(&dir);
 }
+
+#[test]
+fn the_dropdb_plan_stops_the_backup_while_drop_database_is_held_after_rmtree() {
+    use racecheck::reproduce::plan::{self, Action, Hold};
+    let t = racecheck::trace::read(&trace("dropdb.json")).unwrap();
+    let p = plan::plan(&t).unwrap();
+    let acts = plan::actions(&p);
+    let held_before = |name: &str| {
+        acts.iter().position(|(_, a)| {
+            matches!(a, Action::Command(Hold::Before { pc }) if p.command_ops[*pc].starts_with(name))
+        })
+    };
+    let stop = acts
+        .iter()
+        .position(|(_, a)| *a == Action::BackupStop)
+        .expect("the backup stops");
+    let drop_record = held_before("XLogInsert(DBASE_DROP)").expect("held before the DROP record");
+    let after = acts
+        .iter()
+        .position(|(_, a)| {
+            matches!(a, Action::Command(Hold::Done))
+                || matches!(a, Action::Command(Hold::Before { pc }) if p.command_ops[*pc].starts_with("Commit"))
+        })
+        .expect("the command goes on after");
+    assert!(
+        drop_record < stop && stop < after,
+        "the backup must stop while DROP DATABASE is held between rmtree and its record: {acts:?}"
+    );
+    assert_eq!(p.predicted, plan::Predicted::InvalidPages(1));
+    assert!(
+        p.steps.iter().any(|s| s
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("rmtree cannot be held"))),
+        "the merge of rmtree's steps is said"
+    );
+}

@@ -413,7 +413,7 @@ pub fn reproduce(
             t.model.pages
         );
         for s in &planned.steps {
-            let acts: Vec<String> = s.actions.iter().map(|a| format!("{a:?}")).collect();
+            let acts: Vec<String> = s.actions.iter().map(|a| a.describe(&planned)).collect();
             out += &format!(
                 "  {:>3} {:<52} {}\n",
                 s.step,

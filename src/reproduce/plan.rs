@@ -94,6 +94,38 @@ pub enum Action {
     Disconnect,
 }
 
+impl Action {
+    /// The action in words (a pause point named by the op the command runs next there).
+    pub fn describe(&self, p: &Plan) -> String {
+        let stmt = match p.model.command {
+            Command::Dropdb => "DROP DATABASE",
+            _ => "ALTER DATABASE SET TABLESPACE",
+        };
+        let rel = |r: &u8| format!("t{r}");
+        let at = |l: &Loc| match l {
+            Loc::Base => "base/<d>",
+            _ => "pg_tblspc/<ts>/PG_15_*/<d>",
+        };
+        match self {
+            Action::Command(Hold::NotStarted) => format!("{stmt}: not sent yet"),
+            Action::Command(Hold::Before { pc }) => format!(
+                "{stmt}: held before {}",
+                p.command_ops.get(*pc).map_or("?", String::as_str)
+            ),
+            Action::Command(Hold::Done) => format!("{stmt}: runs to its end"),
+            Action::BackupStart => "pg_backup_start('racecheck', fast)".into(),
+            Action::WalkOpen(l) => format!("walk: list {} (copy its other files)", at(l)),
+            Action::WalkCopy(l, r) => format!("walk: copy {}'s files in {}", rel(r), at(l)),
+            Action::WalkRest => "walk: the rest of the data directory".into(),
+            Action::BackupStop => "copy pg_control; pg_backup_stop()".into(),
+            Action::Connect => "backend: connect to d".into(),
+            Action::Vacuum(r) => format!("backend: VACUUM {}", rel(r)),
+            Action::Update(r, b) => format!("backend: UPDATE {} (a row of block {b})", rel(r)),
+            Action::Disconnect => "backend: disconnect".into(),
+        }
+    }
+}
+
 /// A realised step: the trace step it comes from, and the real actions it needs.
 #[derive(Clone, Debug)]
 pub struct Planned {
@@ -147,6 +179,8 @@ pub struct Plan {
     pub predicted: Predicted,
     /// The always-properties the model finds violated at the end of the schedule.
     pub violated: Vec<String>,
+    /// The names of the command's ops (a pause point is "before" one of them).
+    pub command_ops: Vec<String>,
 }
 
 /// Why a trace cannot be run on a real server (exit 2).
@@ -387,6 +421,11 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         }
     };
     Ok(Plan {
+        command_ops: sc.procs[usize::from(crate::scenario::pid::MOVEDB)]
+            .program
+            .iter()
+            .map(Op::name)
+            .collect(),
         model: t.model.clone(),
         steps,
         predicted,
