@@ -61,22 +61,27 @@ fn assert_nothing_left(dir: &Path) {
     }
 }
 
+/// Start `racecheck reproduce TRACE --keep DIR ARGS`.
+fn spawn_reproduce(t: &Path, dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .arg("reproduce")
+        .arg(t)
+        .arg("--keep")
+        .arg(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// `racecheck reproduce TRACE --json --keep DIR`, killed after 180 s: exit code, parsed JSON (if
 /// any), stderr. The folder is checked for leftovers afterwards.
 fn reproduce(t: &Path) -> (i32, serde_json::Value, String) {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let keep = tempfile::tempdir().unwrap();
     let dir = keep.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_racecheck"))
-        .arg("reproduce")
-        .arg(t)
-        .arg("--json")
-        .arg("--keep")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_reproduce(t, &dir, &["--json"]);
     let deadline = Instant::now() + Duration::from_secs(180);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
@@ -233,15 +238,7 @@ fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let keep = tempfile::tempdir().unwrap();
     let dir = keep.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_racecheck"))
-        .arg("reproduce")
-        .arg(trace("dropdb.json"))
-        .arg("--keep")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_reproduce(&trace("dropdb.json"), &dir, &[]);
     // Wait until racecheck's gdb is attached, then interrupt.
     let deadline = Instant::now() + Duration::from_secs(120);
     while processes_mentioning("gdb -q -nx -p").is_empty() {

@@ -342,36 +342,34 @@ impl Cluster {
             return Ok(());
         }
         self.rest_copied = true;
-        let skip: BTreeSet<PathBuf> = [
-            "postmaster.pid",
-            "postmaster.opts",
+        // Folders a base backup sends empty (basebackup.c's excludeDirContents) and files it
+        // leaves out; pg_wal comes from the archive, the tablespace link from tablespace_map.
+        const EMPTY: [&str; 8] = [
             "pg_wal",
             "pg_tblspc",
-            "global/pg_control",
             "pg_replslot",
             "pg_stat_tmp",
             "pg_dynshmem",
             "pg_notify",
             "pg_serial",
             "pg_snapshots",
-            "pg_subtrans",
-        ]
-        .iter()
-        .map(PathBuf::from)
-        .chain([PathBuf::from("base").join(self.db_oid.to_string())])
-        .collect();
+        ];
+        let skip: BTreeSet<PathBuf> = EMPTY
+            .iter()
+            .chain(&[
+                "pg_subtrans",
+                "postmaster.pid",
+                "postmaster.opts",
+                "global/pg_control",
+            ])
+            .map(PathBuf::from)
+            .chain([PathBuf::from("base").join(self.db_oid.to_string())])
+            .collect();
         copy_tree(&self.primary.data, &self.backup, Path::new(""), &skip)?;
-        for d in [
-            "pg_wal/archive_status",
-            "pg_tblspc",
-            "pg_replslot",
-            "pg_stat_tmp",
-            "pg_dynshmem",
-            "pg_notify",
-            "pg_serial",
-            "pg_snapshots",
-            "pg_subtrans",
-        ] {
+        for d in EMPTY
+            .iter()
+            .chain(&["pg_subtrans", "pg_wal/archive_status"])
+        {
             mkdir(&self.backup.join(d))?;
         }
         Ok(())
