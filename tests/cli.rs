@@ -540,3 +540,60 @@ fn coverage_says_what_a_pass_held_over() {
         "{json}"
     );
 }
+
+#[test]
+fn schedule_writes_a_control_that_replays_to_no_violation_and_refuses_unknown_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("c.json");
+    let (code, stdout, stderr) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "schedule",
+            "--variant",
+            "baseline",
+            "--order",
+            "movedb,backend,walsender",
+        ])
+        .arg("--trace-out")
+        .arg(&t));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("a control"), "{stdout}");
+    let (code, stdout, _) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .arg("replay")
+        .arg(&t));
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("nothing is violated"), "{stdout}");
+    // The walk first, the move after: the race, so exit 1 and a violation recorded.
+    let (code, stdout, _) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "schedule",
+            "--variant",
+            "baseline",
+            "--order",
+            "walsender,movedb,backend",
+        ])
+        .arg("--trace-out")
+        .arg(&t));
+    assert!(code == 0 || code == 1, "{stdout}");
+    let (code, _, stderr) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "schedule",
+            "--variant",
+            "baseline",
+            "--order",
+            "movedb,nosuch",
+        ])
+        .arg("--trace-out")
+        .arg(&t));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("nosuch") && stderr.contains("walsender"),
+        "{stderr}"
+    );
+}

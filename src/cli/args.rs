@@ -113,11 +113,13 @@ pub enum Command {
         #[arg(long)]
         slice: bool,
     },
-    /// Write a control schedule: the processes run one after another (the order given, then
-    /// the others; daemons only when nothing else can step), the end state judged. With
-    /// --order movedb,backend,walsender the backup starts after the command has finished: the
-    /// control of `racecheck reproduce`. The trace records the violation, if the schedule has
-    /// one (exit 1), or none (exit 0).
+    /// Write a control schedule: the processes run one after another, the end state judged.
+    ///
+    /// The processes named in --order run first, in that order, each as far as it can, then
+    /// the others; daemons (the checkpointer) step only when nothing else can. With --order
+    /// movedb,backend,walsender the backup starts after the command has finished: the control
+    /// for `racecheck reproduce`. The trace records the schedule's violation if it has one
+    /// (exit 1), or none (exit 0; `racecheck replay` then checks that nothing is violated).
     Schedule {
         /// The variant (a file NAME.toml in the models directory).
         #[arg(long, value_name = "NAME")]
@@ -136,20 +138,29 @@ pub enum Command {
         overrides: Overrides,
     },
     /// Drive a real PostgreSQL 15 server through a trace's schedule and compare its restore
-    /// with the model's prediction. racecheck builds a primary like the trace's model (a
-    /// tablespace, database d with K tables of P pages; wal_level=replica, archiving, no
-    /// autovacuum), holds the command's backend under gdb at the trace's pause points (entries of
-    /// copydir, rmtree, XLogInsert of the DBASE records, RequestCheckpoint, ...), takes the
-    /// backup with pg_backup_start/pg_backup_stop while copying the files itself in the trace's
-    /// walk order, runs the backend's VACUUM/UPDATE where the trace has them, restores the copy
-    /// from the WAL archive and classifies the outcome (invalid-pages PANIC, startup failure,
-    /// silent loss, database left invalid, OK). Servers run as `nobody` when racecheck is root,
-    /// on unix sockets in a temporary folder, and are stopped by pid at the end, on failure and
-    /// on Ctrl-C. Exit 0: the real outcome is the model's; 1: it differs; 2: bad trace or a
-    /// schedule a real server cannot follow (the message names the step); 3: PostgreSQL 15 or
-    /// gdb missing (scripts/install-reproduce-deps.sh installs them), a server that would not
-    /// start, or Ctrl-C. Example: racecheck --variant baseline --pg 15 --trace-out b.json;
-    /// racecheck reproduce b.json
+    /// with the model's prediction.
+    ///
+    /// racecheck builds a primary like the trace's model (a tablespace, database d with K
+    /// tables of P pages; wal_level=replica, archiving, no autovacuum), holds the command's
+    /// backend under gdb at the trace's pause points (entries of copydir, rmtree, XLogInsert of
+    /// the DBASE records, RequestCheckpoint, ...), takes the backup with pg_backup_start and
+    /// pg_backup_stop while copying the files itself in the trace's walk order, runs the
+    /// backend's VACUUM or UPDATE where the trace has them, restores the copy from the WAL
+    /// archive and classifies the outcome: invalid-pages PANIC, startup failure, silent loss,
+    /// database left invalid, or OK. Steps a real server cannot be held at are merged into the
+    /// nearest pause point and listed (docs/reproduce.md).
+    ///
+    /// Servers run as `nobody` when racecheck is root, on unix sockets in a temporary folder,
+    /// and are stopped by pid at the end, on failure and on Ctrl-C.
+    ///
+    /// Exit 0: the real outcome is the model's; 1: it differs (a fidelity bug in the model, or a
+    /// new finding); 2: a bad trace, or a schedule a stock server cannot follow (the message
+    /// says why and names the step); 3: PostgreSQL 15 or gdb missing
+    /// (scripts/install-reproduce-deps.sh installs them), a server that would not start, or
+    /// Ctrl-C.
+    ///
+    /// Example: racecheck --variant baseline --pg 15 --trace-out b.json && racecheck reproduce
+    /// b.json
     Reproduce {
         /// The trace file (JSON), of a model of PostgreSQL 15 with a backup from the primary.
         trace: PathBuf,
@@ -164,8 +175,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Re-execute a trace written by --trace-out step by step; exit 1 if it reproduces its
-    /// violation, 2 if the file is broken or the replay diverges.
+    /// Re-execute a trace written by --trace-out (or `racecheck schedule`) step by step; exit 1
+    /// if it reproduces its violation, 0 if it is a control schedule and nothing is violated, 2
+    /// if the file is broken or the replay diverges.
     Replay {
         /// The trace file (JSON).
         trace: PathBuf,
