@@ -30,7 +30,10 @@ fn per_state(states: &[World], mut f: impl FnMut(&World)) -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let variant = args.first().map_or("wallog", String::as_str);
     let limit: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60_000);
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -74,48 +77,84 @@ fn main() {
     });
     let rows = [
         ("decode a frontier entry (postcard)", decode),
-        ("encode a new state (postcard)", per_state(&states, |w| {
-            black_box(postcard::to_allocvec(w).expect("encodes"));
-        })),
-        ("fingerprint (foldhash over Hash)", per_state(&states, |w| {
-            black_box(fingerprint(w));
-        })),
-        ("enabled processes", per_state(&states, |w| {
-            black_box(sc.enabled_procs(w));
-        })),
-        ("properties (non-terminal: deadlock check)", per_state(&states, |w| {
-            let e = sc.enabled_procs(w);
-            black_box(racecheck::property::evaluate_with(&sc, w, &e));
-        })),
-        ("reduction: persistent step choice", per_state(&states, |w| {
-            let e = sc.enabled_procs(w);
-            black_box(sc.persistent_step(w, &e));
-        })),
-        ("every successor: clone, step, drop", per_state(&states, |w| {
-            for p in sc.enabled_procs(w) {
-                let mut n = w.clone();
-                sc.step(&mut n, p, None);
-                black_box(&n);
-            }
-        })),
-        ("clone + drop of a whole World", per_state(&states, |w| {
-            black_box(w.clone());
-        })),
-        ("  of which the primary's files", per_state(&states, |w| {
-            black_box(w.fs.clone());
-        })),
-        ("  of which the backup (with its copy)", per_state(&states, |w| {
-            black_box(w.backup.clone());
-        })),
-        ("  of which the WAL", per_state(&states, |w| {
-            black_box(w.wal.clone());
-        })),
-        ("  of which dirty buffers", per_state(&states, |w| {
-            black_box(w.dirty.clone());
-        })),
-        ("  of which the processes", per_state(&states, |w| {
-            black_box(w.procs.clone());
-        })),
+        (
+            "encode a new state (postcard)",
+            per_state(&states, |w| {
+                black_box(postcard::to_allocvec(w).expect("encodes"));
+            }),
+        ),
+        (
+            "fingerprint (foldhash over Hash)",
+            per_state(&states, |w| {
+                black_box(fingerprint(w));
+            }),
+        ),
+        (
+            "enabled processes",
+            per_state(&states, |w| {
+                black_box(sc.enabled_procs(w));
+            }),
+        ),
+        (
+            "properties (non-terminal: deadlock check)",
+            per_state(&states, |w| {
+                let e = sc.enabled_procs(w);
+                black_box(racecheck::property::evaluate_with(&sc, w, &e));
+            }),
+        ),
+        (
+            "reduction: persistent step choice",
+            per_state(&states, |w| {
+                let e = sc.enabled_procs(w);
+                black_box(sc.persistent_step(w, &e));
+            }),
+        ),
+        (
+            "every successor: clone, step, drop",
+            per_state(&states, |w| {
+                for p in sc.enabled_procs(w) {
+                    let mut n = w.clone();
+                    sc.step(&mut n, p, None);
+                    black_box(&n);
+                }
+            }),
+        ),
+        (
+            "clone + drop of a whole World",
+            per_state(&states, |w| {
+                black_box(w.clone());
+            }),
+        ),
+        (
+            "  of which the primary's files",
+            per_state(&states, |w| {
+                black_box(w.fs.clone());
+            }),
+        ),
+        (
+            "  of which the backup (with its copy)",
+            per_state(&states, |w| {
+                black_box(w.backup.clone());
+            }),
+        ),
+        (
+            "  of which the WAL",
+            per_state(&states, |w| {
+                black_box(w.wal.clone());
+            }),
+        ),
+        (
+            "  of which dirty buffers",
+            per_state(&states, |w| {
+                black_box(w.dirty.clone());
+            }),
+        ),
+        (
+            "  of which the processes",
+            per_state(&states, |w| {
+                black_box(w.procs.clone());
+            }),
+        ),
     ];
     println!("| operation | ns per state |\n|---|---|");
     for (name, ns) in rows {

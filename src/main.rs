@@ -47,9 +47,10 @@ fn main() -> ExitCode {
             variant,
             models: m,
             order,
+            seed,
             trace_out,
             overrides,
-        }) => commands::schedule(&models(m), &variant, &order, &trace_out, &overrides),
+        }) => commands::schedule(&models(m), &variant, &order, seed, &trace_out, &overrides),
         Some(Command::Reproduce {
             trace,
             pg_bin,

@@ -226,50 +226,86 @@ fn wal_lines(w: &World) -> Vec<String> {
         .collect()
 }
 
-/// A control schedule: the processes run one after another in `order` (names; a process not
-/// named runs after those named; a daemon steps only when no other process can), each as far as
-/// it can before the next. The end state is judged: the trace records the first violation, or
+/// How [`schedule`] picks the next process.
+#[derive(Clone, Debug)]
+pub enum Pick {
+    /// One after another: the processes in this order first (a process not named after those
+    /// named; a daemon only when no other process can step), each as far as it can.
+    Serial(Vec<ProcId>),
+    /// At random among the enabled processes, from this seed (splitmix64, written out here so
+    /// that a seed gives the same schedule in every version of racecheck).
+    Random(u64),
+}
+
+/// One schedule run to its end, judged: the trace records the first violation at the end, or
 /// none (a control schedule).
-pub fn serial(sc: &Scenario, order: &[ProcId]) -> Result<Trace, String> {
-    let mut prio: Vec<ProcId> = order.to_vec();
-    for i in 0..sc.procs.len() {
-        let p = ProcId::try_from(i).map_err(|e| e.to_string())?;
-        if !prio.contains(&p) && !sc.procs[i].daemon {
-            prio.push(p);
+pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
+    let ids = || (0..sc.procs.len()).filter_map(|i| ProcId::try_from(i).ok());
+    let prio: Vec<ProcId> = match pick {
+        Pick::Serial(order) => {
+            let mut prio = order.clone();
+            prio.extend(ids().filter(|p| !order.contains(p) && !sc.procs[usize::from(*p)].daemon));
+            prio.extend(ids().filter(|p| sc.procs[usize::from(*p)].daemon));
+            prio
         }
-    }
-    for i in 0..sc.procs.len() {
-        let p = ProcId::try_from(i).map_err(|e| e.to_string())?;
-        if !prio.contains(&p) {
-            prio.push(p);
-        }
-    }
+        Pick::Random(_) => ids().collect(),
+    };
+    let mut rng = match pick {
+        Pick::Random(seed) => *seed,
+        Pick::Serial(_) => 0,
+    };
     let mut w = sc.initial();
     let mut schedule = Vec::new();
     while !sc.terminal(&w) {
-        let Some(&p) = prio.iter().find(|&&p| sc.enabled(&w, p)) else {
-            return Err("the serial schedule deadlocks".into());
+        let enabled: Vec<ProcId> = prio
+            .iter()
+            .copied()
+            .filter(|&p| sc.enabled(&w, p))
+            .collect();
+        let Some(&first) = enabled.first() else {
+            return Err("the schedule deadlocks".into());
+        };
+        let p = match pick {
+            Pick::Serial(_) => first,
+            Pick::Random(_) => {
+                // splitmix64
+                rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = rng;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+                let n = u64::try_from(enabled.len()).unwrap_or(1);
+                enabled[usize::try_from(z % n).unwrap_or(0)]
+            }
         };
         sc.step(&mut w, p, None);
         schedule.push(p);
     }
     let verdicts = property::evaluate(sc, &w);
     let (w, steps) = run_schedule(sc, &schedule)?;
+    let (seed, described) = match pick {
+        Pick::Serial(order) => (
+            None,
+            order
+                .iter()
+                .map(|&p| sc.procs[usize::from(p)].name)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        Pick::Random(seed) => (Some(*seed), "random".to_string()),
+    };
     Ok(Trace {
         schema: SCHEMA.into(),
         racecheck_version: env!("CARGO_PKG_VERSION").into(),
         model: sc.model.clone(),
         engine: EngineInfo {
             name: Engine::Native,
-            seed: None,
-            bound: Some("serial schedule".into()),
-            schedule: Some(
-                order
-                    .iter()
-                    .map(|&p| sc.procs[usize::from(p)].name)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            seed,
+            bound: Some(match pick {
+                Pick::Serial(_) => "serial schedule".into(),
+                Pick::Random(_) => "random schedule".into(),
+            }),
+            schedule: Some(described),
         },
         violation: verdicts.violations.first().map(|v| TraceViolation {
             property: v.property,

@@ -113,13 +113,15 @@ pub enum Command {
         #[arg(long)]
         slice: bool,
     },
-    /// Write a control schedule: the processes run one after another, the end state judged.
+    /// Write one schedule as a trace: serial (--order) or random (--seed), the end state judged.
     ///
-    /// The processes named in --order run first, in that order, each as far as it can, then
+    /// With --order, the processes named run first, in that order, each as far as it can, then
     /// the others; daemons (the checkpointer) step only when nothing else can. With --order
     /// movedb,backend,walsender the backup starts after the command has finished: the control
-    /// for `racecheck reproduce`. The trace records the schedule's violation if it has one
-    /// (exit 1), or none (exit 0; `racecheck replay` then checks that nothing is violated).
+    /// for `racecheck reproduce`. With --seed, each step picks one of the enabled processes at
+    /// random (the same seed, the same schedule). The trace records the schedule's violation if
+    /// it has one (exit 1), or none (exit 0: a control schedule; `racecheck replay` then checks
+    /// that nothing is violated).
     Schedule {
         /// The variant (a file NAME.toml in the models directory).
         #[arg(long, value_name = "NAME")]
@@ -129,8 +131,17 @@ pub enum Command {
         models: Option<PathBuf>,
         /// Process names in the order they run, comma-separated (e.g. movedb,backend,walsender;
         /// the command's process is movedb, createdb or dropdb).
-        #[arg(long, value_name = "P,P,...", value_delimiter = ',', required = true)]
+        #[arg(
+            long,
+            value_name = "P,P,...",
+            value_delimiter = ',',
+            required_unless_present = "seed",
+            conflicts_with = "seed"
+        )]
         order: Vec<String>,
+        /// A random schedule from this seed instead of a serial one.
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
         /// Write the trace here (JSON).
         #[arg(long, value_name = "FILE")]
         trace_out: PathBuf,

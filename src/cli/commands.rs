@@ -493,6 +493,7 @@ pub fn schedule(
     dir: &Path,
     name: &str,
     order: &[String],
+    seed: Option<u64>,
     out: &Path,
     o: &Overrides,
 ) -> Result<u8, Failure> {
@@ -510,7 +511,11 @@ pub fn schedule(
         };
         ids.push(p);
     }
-    let t = trace::serial(&sc, &ids).map_err(Failure::Usage)?;
+    let pick = match seed {
+        Some(s) => trace::Pick::Random(s),
+        None => trace::Pick::Serial(ids),
+    };
+    let t = trace::schedule(&sc, &pick).map_err(Failure::Usage)?;
     let written = write_trace(&t, out)?;
     let mut text = report::timeline(&sc, &t.steps);
     match &t.violation {

@@ -81,6 +81,7 @@ struct Cluster {
     /// Files of the model's relations listed by the walk's open of each location.
     listed: BTreeMap<Loc, BTreeSet<String>>,
     rest_copied: bool,
+    tablespace_copied: bool,
 }
 
 fn write(path: &Path, text: &str) -> Result<(), RunError> {
@@ -207,6 +208,7 @@ fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, RunError> {
         relfiles: Vec::new(),
         listed: BTreeMap::new(),
         rest_copied: false,
+        tablespace_copied: false,
     };
     let mut s = c.session("postgres")?;
     s.query(
@@ -333,6 +335,18 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// The tablespace's folder but `D`'s directory in it.
+    fn walk_tablespace(&mut self) -> Result<(), RunError> {
+        if self.tablespace_copied {
+            return Ok(());
+        }
+        self.tablespace_copied = true;
+        let skip: BTreeSet<PathBuf> =
+            [PathBuf::from(&self.ts_version_dir).join(self.db_oid.to_string())].into();
+        copy_tree(&self.ts_dir, &self.backup_ts, Path::new(""), &skip)?;
+        mkdir(&self.backup_ts.join(&self.ts_version_dir))
     }
 
     /// Everything of the data directory but `D`'s folder, `pg_wal`, `pg_control`, the
@@ -557,7 +571,9 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
             Action::WalkOpen(loc) => c.walk_open(loc, &mut notes)?,
             Action::WalkCopy(loc, rel) => c.walk_copy(loc, rel, &mut notes)?,
             Action::WalkRest => c.walk_rest()?,
+            Action::WalkTablespace => c.walk_tablespace()?,
             Action::BackupStop => {
+                c.walk_tablespace()?;
                 c.walk_rest()?;
                 mkdir(&c.backup.join("global"))?;
                 std::fs::copy(

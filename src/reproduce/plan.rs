@@ -81,6 +81,9 @@ pub enum Action {
     /// The walk reaches the main data directory: everything but `D`'s directory, `pg_wal` and
     /// `pg_control` is copied (once).
     WalkRest,
+    /// The walk reaches the user tablespace: its `PG_15_<catversion>` folder and everything in
+    /// it but `D`'s directory is copied (once), as `pg_basebackup` always sends it.
+    WalkTablespace,
     /// `pg_control` is copied, then `pg_backup_stop()`; backup_label and tablespace_map written.
     BackupStop,
     /// The backend connects to `D`.
@@ -117,6 +120,7 @@ impl Action {
             Action::WalkOpen(l) => format!("walk: list {} (copy its other files)", at(l)),
             Action::WalkCopy(l, r) => format!("walk: copy {}'s files in {}", rel(r), at(l)),
             Action::WalkRest => "walk: the rest of the data directory".into(),
+            Action::WalkTablespace => "walk: the tablespace's PG_15_* folder".into(),
             Action::BackupStop => "copy pg_control; pg_backup_stop()".into(),
             Action::Connect => "backend: connect to d".into(),
             Action::Vacuum(r) => format!("backend: VACUUM {}", rel(r)),
@@ -278,6 +282,8 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
     let mut w = sc.initial();
     let mut steps = Vec::new();
     let mut held = Hold::NotStarted;
+    // The walk's first step in each tablespace (its folder copied once).
+    let mut reached: Vec<Action> = Vec::new();
     for (i, s) in t.steps.iter().enumerate() {
         let Some(p) = sc.proc_id(&s.proc) else {
             return Err(Unrealisable(format!(
@@ -316,9 +322,15 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     vec![]
                 }
                 Op::SendTablespace { ts } => {
+                    let first = if ts == Loc::Base {
+                        Action::WalkRest
+                    } else {
+                        Action::WalkTablespace
+                    };
                     let mut a = Vec::new();
-                    if ts == Loc::Base {
-                        a.push(Action::WalkRest);
+                    if !reached.contains(&first) {
+                        reached.push(first.clone());
+                        a.push(first);
                     }
                     for &loc in &[Loc::User, Loc::Base, Loc::NewDb] {
                         if !copy_before.has_dir(loc) && w.backup.copy.has_dir(loc) {
