@@ -595,13 +595,28 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                     &format!("{} {}\n", c.ts_oid, c.backup_ts.display()),
                 )?;
             }
-            Action::Connect => {
-                backend = Some(c.session("d").map_err(|e| {
-                    RunError::Unrealisable(format!(
+            Action::Connect { refused } => match (c.session("d"), refused) {
+                (Ok(s), false) => backend = Some(s),
+                (Err(e), true) => notes.push(format!(
+                    "step {step}: the backend's connection to d is refused, as in the model: {}",
+                    e.to_string()
+                        .rsplit("FATAL:")
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                )),
+                (Err(e), false) => {
+                    return Err(RunError::Unrealisable(format!(
                         "step {step}: the backend cannot connect to d: {e}"
-                    ))
-                })?);
-            }
+                    )));
+                }
+                (Ok(s), true) => {
+                    s.close()?;
+                    return Err(RunError::Unrealisable(format!(
+                        "step {step}: the model refuses the backend's connection to d (dropped or invalid), the real server accepts it"
+                    )));
+                }
+            },
             Action::Vacuum(rel) => {
                 let s = backend
                     .as_mut()

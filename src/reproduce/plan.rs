@@ -86,8 +86,12 @@ pub enum Action {
     WalkTablespace,
     /// `pg_control` is copied, then `pg_backup_stop()`; backup_label and tablespace_map written.
     BackupStop,
-    /// The backend connects to `D`.
-    Connect,
+    /// The backend connects to `D`; `refused`: the model's connection fails (`D` dropped or
+    /// marked invalid: FATAL), and the real one must fail too.
+    Connect {
+        /// The model refuses the connection.
+        refused: bool,
+    },
     /// `VACUUM t<rel>` (the model's `log_heap_visible` of one page; the real VACUUM marks every
     /// page of the table).
     Vacuum(u8),
@@ -122,7 +126,10 @@ impl Action {
             Action::WalkRest => "walk: the rest of the data directory".into(),
             Action::WalkTablespace => "walk: the tablespace's PG_15_* folder".into(),
             Action::BackupStop => "copy pg_control; pg_backup_stop()".into(),
-            Action::Connect => "backend: connect to d".into(),
+            Action::Connect { refused: false } => "backend: connect to d".into(),
+            Action::Connect { refused: true } => {
+                "backend: connect to d (refused, as in the model)".into()
+            }
             Action::Vacuum(r) => format!("backend: VACUUM {}", rel(r)),
             Action::Update(r, b) => format!("backend: UPDATE {} (a row of block {b})", rel(r)),
             Action::Disconnect => "backend: disconnect".into(),
@@ -353,7 +360,9 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 }
             },
             "backend" => match op {
-                Op::Connect => vec![Action::Connect],
+                Op::Connect => vec![Action::Connect {
+                    refused: w.procs[usize::from(p)].failed,
+                }],
                 Op::Visible { rel, .. } => vec![Action::Vacuum(rel)],
                 Op::Update { rel, blk } => vec![Action::Update(rel, blk)],
                 Op::Disconnect => vec![Action::Disconnect],
