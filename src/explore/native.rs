@@ -14,6 +14,9 @@
 //!   properties of its states and computes their successors); the results are merged in level
 //!   order on one thread, so the states, their indexes, the counterexamples and the statistics
 //!   are the same whatever the thread count.
+//! - **Reduction** (`--reduction persistent`, the default): where one process's step is a
+//!   persistent set on its own (`Scenario::persistent_step`), only it is expanded; every end
+//!   state is still reached at its shortest depth (docs/reduction.md).
 //! - **Budgets**: `--max-states`, `--max-seconds`, and `--max-memory` (resident set size, read
 //!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
@@ -213,7 +216,8 @@ impl Tree {
 /// States expanded per chunk handed to the workers (bounds the successors held at once).
 const CHUNK: usize = 4096;
 
-/// Explore every reachable state of the scenario (within the budgets).
+/// Explore the scenario (within the budgets): every reachable state with `--reduction none`,
+/// with the reduction every end state at its shortest depth (docs/reduction.md).
 pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     let threads = opts.threads.max(1);
     let mut clock = Clock::new(opts.max_seconds, opts.progress);
