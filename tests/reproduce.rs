@@ -337,7 +337,7 @@ fn the_dropdb_plan_stops_the_backup_while_drop_database_is_held_after_rmtree() {
     let acts = plan::actions(&p);
     let held_before = |name: &str| {
         acts.iter().position(|(_, a)| {
-            matches!(a, Action::Command(Hold::Before { pc }) if p.command_ops[*pc].starts_with(name))
+            matches!(a, Action::Command(Hold::Before { pc }) if p.command_ops[*pc].0.starts_with(name))
         })
     };
     let stop = acts
@@ -349,7 +349,7 @@ fn the_dropdb_plan_stops_the_backup_while_drop_database_is_held_after_rmtree() {
         .iter()
         .position(|(_, a)| {
             matches!(a, Action::Command(Hold::Done))
-                || matches!(a, Action::Command(Hold::Before { pc }) if p.command_ops[*pc].starts_with("Commit"))
+                || matches!(a, Action::Command(Hold::Before { pc }) if p.command_ops[*pc].0.starts_with("Commit"))
         })
         .expect("the command goes on after");
     assert!(

@@ -433,23 +433,15 @@ struct CommandBackend {
     at: Hold,
 }
 
-fn move_command(
-    c: &Cluster,
-    cb: &mut CommandBackend,
-    p: &Plan,
-    to: Hold,
-    step: usize,
-) -> Result<(), RunError> {
-    let sc_prog = crate::scenario::Scenario::new(&p.model).procs
-        [usize::from(crate::scenario::pid::MOVEDB)]
-    .program
-    .clone();
+fn move_command(cb: &mut CommandBackend, p: &Plan, to: Hold, step: usize) -> Result<(), RunError> {
     match to {
         Hold::NotStarted => {}
         Hold::Before { pc } => {
-            let op = &sc_prog[pc];
-            let bp = plan::breakpoint(op)
-                .ok_or_else(|| failed(format!("no breakpoint for {}", op.name())))?;
+            let (name, bp) = p
+                .command_ops
+                .get(pc)
+                .and_then(|(n, b)| Some((n, (*b)?)))
+                .ok_or_else(|| failed(format!("step {step}: no pause point at op {pc}")))?;
             if cb.gdb.is_none() {
                 let pid = cb.session.backend_pid()?;
                 cb.gdb = Some(server::Gdb::attach(pid)?);
@@ -460,7 +452,7 @@ fn move_command(
                 cb.session.send(command_sql(p))?;
                 cb.sent = true;
             }
-            let what = format!("step {step}: {} held before {}", command_sql(p), op.name());
+            let what = format!("step {step}: {} held before {name}", command_sql(p));
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
             loop {
                 if let Some(stopped) = g.poll_stop(std::time::Duration::from_millis(200))? {
@@ -508,7 +500,6 @@ fn move_command(
             })?;
         }
     }
-    let _ = c;
     cb.at = to;
     Ok(())
 }
@@ -564,7 +555,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
     let mut backend: Option<Session> = None;
     for (step, a) in plan::actions(p) {
         match a {
-            Action::Command(h) => move_command(&c, &mut cb, p, h, step)?,
+            Action::Command(h) => move_command(&mut cb, p, h, step)?,
             Action::BackupStart => {
                 backup.query("SELECT pg_backup_start('racecheck', true)", 120)?;
             }
@@ -640,7 +631,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
         }
     }
     if cb.at != Hold::Done {
-        move_command(&c, &mut cb, p, Hold::Done, p.steps.len())?;
+        move_command(&mut cb, p, Hold::Done, p.steps.len())?;
     }
     let real = restore_and_classify(&mut c, backup, cb.session)?;
     Ok((real, notes))

@@ -117,7 +117,7 @@ impl Action {
             Action::Command(Hold::NotStarted) => format!("{stmt}: not sent yet"),
             Action::Command(Hold::Before { pc }) => format!(
                 "{stmt}: held before {}",
-                p.command_ops.get(*pc).map_or("?", String::as_str)
+                p.command_ops.get(*pc).map_or("?", |(n, _)| n.as_str())
             ),
             Action::Command(Hold::Done) => format!("{stmt}: runs to its end"),
             Action::BackupStart => "pg_backup_start('racecheck', fast)".into(),
@@ -190,8 +190,9 @@ pub struct Plan {
     pub predicted: Predicted,
     /// The always-properties the model finds violated at the end of the schedule.
     pub violated: Vec<String>,
-    /// The names of the command's ops (a pause point is "before" one of them).
-    pub command_ops: Vec<String>,
+    /// The command's ops: each one's name and, where the real server can be held before it,
+    /// its breakpoints (a pause point is "before" one of them).
+    pub command_ops: Vec<(String, Option<&'static [&'static str]>)>,
 }
 
 /// Why a trace cannot be run on a real server (exit 2).
@@ -445,7 +446,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         command_ops: sc.procs[usize::from(crate::scenario::pid::MOVEDB)]
             .program
             .iter()
-            .map(Op::name)
+            .map(|op| (op.name(), breakpoint(op)))
             .collect(),
         model: t.model.clone(),
         steps,
