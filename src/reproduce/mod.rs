@@ -633,7 +633,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
     if cb.at != Hold::Done {
         move_command(&mut cb, p, Hold::Done, p.steps.len())?;
     }
-    let real = restore_and_classify(&mut c, backup, cb.session)?;
+    let real = restore_and_classify(&mut c, p, backup, cb.session)?;
     Ok((real, notes))
 }
 
@@ -650,7 +650,12 @@ fn contents(s: &mut Session, tables: u8) -> Result<Vec<String>, RunError> {
     Ok(v)
 }
 
-fn restore_and_classify(c: &mut Cluster, backup: Session, cmd: Session) -> Result<Real, RunError> {
+fn restore_and_classify(
+    c: &mut Cluster,
+    p: &Plan,
+    backup: Session,
+    cmd: Session,
+) -> Result<Real, RunError> {
     backup.close()?;
     cmd.close()?;
     let mut s = c.session("postgres")?;
@@ -713,7 +718,7 @@ fn restore_and_classify(c: &mut Cluster, backup: Session, cmd: Session) -> Resul
     drop(logf);
     let mut restored = match Server::start(&c.bin, &c.backup, &sock, port, &log, c.user, &c.root) {
         Ok(s) => s,
-        Err(RunError::Tools(_)) => return Ok(classify_failed_start(&log)),
+        Err(RunError::Tools(_)) => return Ok(classify_failed_start(&log, p)),
         Err(e) => return Err(e),
     };
     let real = classify_running(c, &mut restored, primary_contents, files);
@@ -730,7 +735,7 @@ fn restore_and_classify(c: &mut Cluster, backup: Session, cmd: Session) -> Resul
     Ok(real)
 }
 
-fn classify_failed_start(log: &Path) -> Real {
+fn classify_failed_start(log: &Path, p: &Plan) -> Real {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let warnings: Vec<String> = text
         .lines()
@@ -742,9 +747,14 @@ fn classify_failed_start(log: &Path) -> Real {
         .find(|l| l.contains("PANIC:  WAL contains references to invalid pages"))
     {
         let mut evidence: Vec<String> = warnings.iter().take(2).cloned().collect();
-        if warnings.len() > 2 {
-            evidence.push(format!("... {} WARNING lines in all", warnings.len()));
-        }
+        evidence.push(format!(
+            "({} WARNING line(s) \"page ... does not exist\" in all; the model has {})",
+            warnings.len(),
+            match p.predicted {
+                plan::Predicted::InvalidPages(n) => n.to_string(),
+                _ => "none".into(),
+            }
+        ));
         evidence.push(panic.to_string());
         return Real {
             class: "invalid-pages PANIC",
