@@ -32,10 +32,10 @@ pub struct Options {
 /// The default PostgreSQL 15 programs (Debian's layout).
 pub const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
-/// The real restore's outcome, classified like [`Predicted`].
+/// The real restore's outcome, classified like [`plan::Predicted`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Real {
-    /// The class (as [`Predicted::class`]).
+    /// The class (as [`plan::Predicted::class`]).
     pub class: &'static str,
     /// The lines of the restored server's log (or of a query) that decided it.
     pub evidence: Vec<String>,
