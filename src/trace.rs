@@ -281,8 +281,6 @@ pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
         sc.step(&mut w, p, None);
         schedule.push(p);
     }
-    let verdicts = property::evaluate(sc, &w);
-    let (w, steps) = run_schedule(sc, &schedule)?;
     let (seed, described) = match pick {
         Pick::Serial(order) => (
             None,
@@ -294,47 +292,51 @@ pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
         ),
         Pick::Random(seed) => (Some(*seed), "random".to_string()),
     };
-    Ok(Trace {
-        schema: SCHEMA.into(),
-        racecheck_version: env!("CARGO_PKG_VERSION").into(),
-        model: sc.model.clone(),
-        engine: EngineInfo {
-            name: Engine::Native,
-            seed,
-            bound: Some(match pick {
-                Pick::Serial(_) => "serial schedule".into(),
-                Pick::Random(_) => "random schedule".into(),
-            }),
-            schedule: Some(described),
-        },
-        violation: verdicts.violations.first().map(|v| TraceViolation {
-            property: v.property,
-            message: v.message.clone(),
-            details: v.details.clone(),
+    let engine = EngineInfo {
+        name: Engine::Native,
+        seed,
+        bound: Some(match pick {
+            Pick::Serial(_) => "serial schedule".into(),
+            Pick::Random(_) => "random schedule".into(),
         }),
-        steps,
-        wal: wal_lines(&w),
-        restore_log: restore_log(sc, &w),
+        schedule: Some(described),
+    };
+    document(sc, &schedule, engine, |w| {
+        property::evaluate(sc, w).violations.into_iter().next()
     })
 }
 
 /// Build the trace of a counterexample.
 pub fn build(sc: &Scenario, cx: &Counterexample, engine: &EngineInfo) -> Result<Trace, String> {
-    let (w, steps) = run_schedule(sc, &cx.schedule)?;
-    let restore_log = restore_log(sc, &w);
+    document(sc, &cx.schedule, engine.clone(), |_| {
+        Some(cx.violation.clone())
+    })
+}
+
+/// The trace of a schedule: its steps re-executed with their events, the WAL and the restore
+/// log at its end, and the violation `violation` gives for the end state (none: a control
+/// schedule).
+fn document(
+    sc: &Scenario,
+    schedule: &[ProcId],
+    engine: EngineInfo,
+    violation: impl FnOnce(&World) -> Option<Violation>,
+) -> Result<Trace, String> {
+    let (w, steps) = run_schedule(sc, schedule)?;
+    let violation = violation(&w).map(|v| TraceViolation {
+        property: v.property,
+        message: v.message,
+        details: v.details,
+    });
     Ok(Trace {
         schema: SCHEMA.into(),
         racecheck_version: env!("CARGO_PKG_VERSION").into(),
         model: sc.model.clone(),
-        engine: engine.clone(),
-        violation: Some(TraceViolation {
-            property: cx.violation.property,
-            message: cx.violation.message.clone(),
-            details: cx.violation.details.clone(),
-        }),
+        engine,
+        violation,
         steps,
         wal: wal_lines(&w),
-        restore_log,
+        restore_log: restore_log(sc, &w),
     })
 }
 

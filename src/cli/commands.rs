@@ -449,8 +449,8 @@ pub fn reproduce(
             "trace": p,
             "model": {"command": t.model.command.as_str(), "pg": t.model.pg.as_str(), "files": t.model.files, "pages": t.model.pages},
             "violated": o.plan.violated,
-            "predicted": o.plan.predicted.class(),
-            "real": o.real.class,
+            "predicted": o.plan.predicted.class().as_str(),
+            "real": o.real.class.as_str(),
             "evidence": o.real.evidence,
             "notes": o.notes,
             "merged": o.plan.steps.iter().filter_map(|s| s.note.as_ref().map(|n| format!("step {}: {n}", s.step))).collect::<Vec<_>>(),
@@ -469,8 +469,8 @@ pub fn reproduce(
             } else {
                 o.plan.violated.join(", ")
             },
-            o.plan.predicted.class(),
-            o.real.class
+            o.plan.predicted.class().as_str(),
+            o.real.class.as_str()
         );
         for l in &o.real.evidence {
             out += &format!("  {l}\n");

@@ -164,7 +164,7 @@ fn expand(
     if reduce == Reduction::Persistent
         && let Some(p) = sc.persistent_step(&w, &enabled)
     {
-        enabled = vec![p];
+        enabled.retain(|&q| q == p);
     }
     let generated = enabled.len() as u64;
     let successors = enabled

@@ -36,7 +36,7 @@ pub const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Real {
     /// The class (as [`plan::Predicted::class`]).
-    pub class: &'static str,
+    pub class: plan::Class,
     /// The lines of the restored server's log (or of a query) that decided it.
     pub evidence: Vec<String>,
 }
@@ -757,7 +757,7 @@ fn classify_failed_start(log: &Path, p: &Plan) -> Real {
         ));
         evidence.push(panic.to_string());
         return Real {
-            class: "invalid-pages PANIC",
+            class: plan::Class::InvalidPages,
             evidence,
         };
     }
@@ -768,7 +768,7 @@ fn classify_failed_start(log: &Path, p: &Plan) -> Real {
         .map(str::to_string)
         .collect();
     Real {
-        class: "startup failure",
+        class: plan::Class::StartupFailure,
         evidence: fatal,
     }
 }
@@ -787,19 +787,19 @@ fn classify_running(
     s.close()?;
     let found = row.iter().find_map(|l| l.trim().parse::<i32>().ok());
     let loss = |evidence: String| Real {
-        class: "silent loss",
+        class: plan::Class::SilentLoss,
         evidence: vec![evidence],
     };
     match (found, primary) {
         (None, None) => Ok(Real {
-            class: "OK",
+            class: plan::Class::Ok,
             evidence: vec!["database d is gone, as on the primary".into()],
         }),
         (None, Some(_)) => Ok(loss(
             "database d is missing from the restored pg_database".into(),
         )),
         (Some(-2), _) => Ok(Real {
-            class: "database left invalid",
+            class: plan::Class::DatabaseInvalid,
             evidence: vec!["pg_database: d has datconnlimit = -2 (invalid)".into()],
         }),
         (Some(_), None) => Ok(loss(
@@ -818,7 +818,7 @@ fn classify_running(
                     "d's tables differ from the primary's (digests {got:?} vs {want:?})"
                 ))),
                 Ok(_) => Ok(Real {
-                    class: "OK",
+                    class: plan::Class::Ok,
                     evidence: vec![format!("d's {files} tables equal the primary's")],
                 }),
             }

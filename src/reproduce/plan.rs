@@ -166,15 +166,44 @@ pub enum Predicted {
     Ok,
 }
 
-impl Predicted {
-    /// One word for the comparison with the real outcome.
-    pub fn class(&self) -> &'static str {
+/// How a restore ends, as both the model's prediction and the real server's outcome are
+/// classified (their comparison is the verdict of `racecheck reproduce`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// `PANIC: WAL contains references to invalid pages`.
+    InvalidPages,
+    /// The startup process dies otherwise.
+    StartupFailure,
+    /// The restore comes up, `D` is lost or differs.
+    SilentLoss,
+    /// The restore comes up with `D` marked invalid.
+    DatabaseInvalid,
+    /// The restore comes up with `D` as on the primary.
+    Ok,
+}
+
+impl Class {
+    /// As printed (and in `--json`).
+    pub fn as_str(self) -> &'static str {
         match self {
-            Predicted::InvalidPages(_) => "invalid-pages PANIC",
-            Predicted::StartupFails(_) => "startup failure",
-            Predicted::SilentLoss(_) => "silent loss",
-            Predicted::DatabaseInvalid => "database left invalid",
-            Predicted::Ok => "OK",
+            Class::InvalidPages => "invalid-pages PANIC",
+            Class::StartupFailure => "startup failure",
+            Class::SilentLoss => "silent loss",
+            Class::DatabaseInvalid => "database left invalid",
+            Class::Ok => "OK",
+        }
+    }
+}
+
+impl Predicted {
+    /// The class, for the comparison with the real outcome.
+    pub fn class(&self) -> Class {
+        match self {
+            Predicted::InvalidPages(_) => Class::InvalidPages,
+            Predicted::StartupFails(_) => Class::StartupFailure,
+            Predicted::SilentLoss(_) => Class::SilentLoss,
+            Predicted::DatabaseInvalid => Class::DatabaseInvalid,
+            Predicted::Ok => Class::Ok,
         }
     }
 }
@@ -475,11 +504,6 @@ pub fn actions(p: &Plan) -> Vec<(usize, Action)> {
         out.push((p.steps.len(), Action::Command(Hold::Done)));
     }
     out
-}
-
-/// Which model relation files exist (for the real database's tables): `K`.
-pub fn tables(m: &Model) -> u8 {
-    m.files
 }
 
 /// The backend actions of a model, to size the real tables' pages.

@@ -101,12 +101,16 @@ impl Scenario {
     /// reaches every terminal state and every deadlock the full expansion reaches
     /// (docs/reduction.md). `enabled` is [`Scenario::enabled_procs`] of `w`.
     pub fn persistent_step(&self, w: &World, enabled: &[ProcId]) -> Option<ProcId> {
-        if enabled.len() < 2 {
+        // At most six processes (checkpointer, command, walsender, backend, postmaster,
+        // startup): their future footprints in a fixed array, no allocation per state.
+        let mut futures = [0u16; 8];
+        if enabled.len() < 2 || self.procs.len() > futures.len() {
             return None;
         }
-        let futures: Vec<u16> = (0..self.procs.len())
-            .map(|q| ProcId::try_from(q).map_or(u16::MAX, |q| self.future_footprint(w, q)))
-            .collect();
+        let futures = &mut futures[..self.procs.len()];
+        for (q, f) in futures.iter_mut().enumerate() {
+            *f = ProcId::try_from(q).map_or(u16::MAX, |q| self.future_footprint(w, q));
+        }
         enabled.iter().copied().find(|&p| {
             let pi = usize::from(p);
             if self.procs[pi].daemon {
