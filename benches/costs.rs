@@ -1,12 +1,12 @@
-//! Where the native engine's time goes, per operation, on a sample of reachable states: decoding
-//! a frontier entry, the enabled processes, the property check, the reduction's choice, one
-//! successor (clone, step, drop), its fingerprint, encoding a new state, and which parts of a
-//! World its clone spends on. `cargo bench --bench costs [-- VARIANT [STATES]]` (default:
+//! Where the native engine's time goes, per operation, on a sample of reachable states:
+//! decoding a frontier entry, encoding a state and fingerprinting it, the enabled processes, the
+//! property check, the reduction's choice, the successors (decoded and stepped, as the engine
+//! builds them), and a World's clone for comparison. `cargo bench --bench costs [-- VARIANT [STATES]]` (default:
 //! wallog, 60,000 states breadth-first). Nanoseconds per state, medians of 5 passes.
 
 use racecheck::explore::native::fingerprint;
 use racecheck::scenario::{Model, Scenario};
-use racecheck::world::World;
+use racecheck::world::{World, codec};
 use std::collections::{HashSet, VecDeque};
 use std::hint::black_box;
 use std::time::Instant;
@@ -60,7 +60,11 @@ fn main() {
     }
     let packed: Vec<Vec<u8>> = states
         .iter()
-        .map(|w| postcard::to_allocvec(w).expect("encodes"))
+        .map(|w| {
+            let mut b = Vec::new();
+            codec::encode(w, &mut b);
+            b
+        })
         .collect();
     let succ: usize = states.iter().map(|w| sc.enabled_procs(w).len()).sum();
     println!(
@@ -69,22 +73,37 @@ fn main() {
         succ as f64 / states.len() as f64,
         packed.iter().map(Vec::len).sum::<usize>() / packed.len()
     );
+    let mut scratch = World::default();
+    let mut buf = Vec::new();
     let mut i = 0;
     let decode = per_state(&states, |_| {
-        let w: World = postcard::from_bytes(&packed[i % packed.len()]).expect("decodes");
-        black_box(w);
+        codec::decode_into(&mut scratch, &packed[i % packed.len()]).expect("decodes");
+        black_box(&scratch);
+        i += 1;
+    });
+    let mut i = 0;
+    let successors = per_state(&states, |w| {
+        // As the engine builds them: each successor decoded from the state's encoding, stepped.
+        let b = &packed[i % packed.len()];
+        for p in sc.enabled_procs(w) {
+            codec::decode_into(&mut scratch, b).expect("decodes");
+            sc.step(&mut scratch, p, None);
+            black_box(&scratch);
+        }
         i += 1;
     });
     let rows = [
-        ("decode a frontier entry (postcard)", decode),
+        ("decode a state in place (world::codec)", decode),
         (
-            "encode a new state (postcard)",
+            "encode a state (world::codec, reused buffer)",
             per_state(&states, |w| {
-                black_box(postcard::to_allocvec(w).expect("encodes"));
+                buf.clear();
+                codec::encode(w, &mut buf);
+                black_box(&buf);
             }),
         ),
         (
-            "fingerprint (foldhash over Hash)",
+            "encode + fingerprint (foldhash over the encoding)",
             per_state(&states, |w| {
                 black_box(fingerprint(w));
             }),
@@ -109,50 +128,11 @@ fn main() {
                 black_box(sc.persistent_step(w, &e));
             }),
         ),
+        ("every successor: decode, step", successors),
         (
-            "every successor: clone, step, drop",
-            per_state(&states, |w| {
-                for p in sc.enabled_procs(w) {
-                    let mut n = w.clone();
-                    sc.step(&mut n, p, None);
-                    black_box(&n);
-                }
-            }),
-        ),
-        (
-            "clone + drop of a whole World",
+            "for comparison: clone + drop of a whole World",
             per_state(&states, |w| {
                 black_box(w.clone());
-            }),
-        ),
-        (
-            "  of which the primary's files",
-            per_state(&states, |w| {
-                black_box(w.fs.clone());
-            }),
-        ),
-        (
-            "  of which the backup (with its copy)",
-            per_state(&states, |w| {
-                black_box(w.backup.clone());
-            }),
-        ),
-        (
-            "  of which the WAL",
-            per_state(&states, |w| {
-                black_box(w.wal.clone());
-            }),
-        ),
-        (
-            "  of which dirty buffers",
-            per_state(&states, |w| {
-                black_box(w.dirty.clone());
-            }),
-        ),
-        (
-            "  of which the processes",
-            per_state(&states, |w| {
-                black_box(w.procs.clone());
             }),
         ),
     ];

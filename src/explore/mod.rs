@@ -1,7 +1,7 @@
 //! Engines and their common result types. An engine only chooses which process steps next; the
 //! World, the programs and the properties are shared. Each engine crate is imported in exactly one
-//! file here: `loom.rs` (loom), `shuttle.rs` (shuttle); `native.rs` needs none (it packs its
-//! frontier with postcard).
+//! file here: `loom.rs` (loom), `shuttle.rs` (shuttle); `native.rs` needs none (its frontier
+//! holds the World's own compact encoding, `world::codec`).
 
 pub mod loom;
 pub mod native;

@@ -1,19 +1,22 @@
 //! The native explicit-state engine: breadth-first search over Worlds with hash compaction.
 //!
+//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 170
+//!   bytes for wallog at K=2 P=2), decoded in place into a reused World when expanded; each
+//!   successor but the last is decoded afresh and stepped, the last steps the expanded World.
 //! - **Visited set**: one 64-bit fingerprint per state (foldhash, fixed seed, over the
-//!   World's `Hash`), in a hash set keyed by the fingerprint itself. Two distinct states with the
+//!   encoding), in a hash set keyed by the fingerprint itself. Two distinct states with the
 //!   same fingerprint would make the second look visited (SPIN's hash compaction); the run
 //!   summary states the probability of any such collision for the states explored.
 //! - **Parent links**: each state discovered gets an index; two compact arrays hold its parent's
 //!   index and the process that stepped. A counterexample is the path of processes from the root,
 //!   re-executed by `trace::build`; BFS makes it a shortest one.
-//! - **Frontier**: the BFS level being expanded and the next one, each World in a compact binary
-//!   encoding (postcard: a few hundred bytes against a few kilobytes of maps and vectors), decoded
-//!   only when its state is expanded.
-//! - **Threads**: a level is expanded in chunks by `threads` workers (each evaluates the
-//!   properties of its states and computes their successors); the results are merged in level
-//!   order on one thread, so the states, their indexes, the counterexamples and the statistics
-//!   are the same whatever the thread count.
+//! - **Frontier**: the BFS level being expanded and the next one, as queues of blocks of
+//!   [`CHUNK`] encodings stored back to back; an expanded block is emptied and refilled by the
+//!   next level (no allocation per state; a level's memory is reused as it is consumed).
+//! - **Threads**: `threads - 1` workers expand blocks while the main thread merges the expanded
+//!   blocks in level order (and expands blocks itself when the next one to merge is not ready).
+//!   The merge decides which successors are new, so the states, their indexes, the
+//!   counterexamples and the statistics are the same whatever the thread count.
 //! - **Reduction** (`--reduction persistent`, the default): where one process's step is a
 //!   persistent set on its own (`Scenario::persistent_step`), only it is expanded; every end
 //!   state is still reached at its shortest depth (docs/reduction.md).
@@ -26,9 +29,10 @@ use super::{
 use crate::property::{self, Verdicts};
 use crate::scenario::Scenario;
 use crate::trace::Engine;
-use crate::world::{ProcId, World};
-use std::collections::HashSet;
+use crate::world::{ProcId, World, codec};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, mpsc};
 
 /// A hasher for keys that are already uniform 64-bit hashes (the fingerprints).
 #[derive(Default)]
@@ -52,36 +56,88 @@ impl Hasher for Passthrough {
 /// compaction against the unreduced search: same states, same verdicts).
 enum Visited {
     Fingerprints(HashSet<u64, BuildHasherDefault<Passthrough>>),
-    Exact(HashSet<World, BuildHasherDefault<rustc_hash::FxHasher>>),
+    Exact(HashSet<Box<[u8]>, BuildHasherDefault<rustc_hash::FxHasher>>),
 }
 
-/// A World in the frontier: its compact encoding.
-type Packed = Box<[u8]>;
-
-/// What a frontier entry takes: its bytes, the box's pointer and length, and its index.
-fn packed_size(p: &Packed) -> u64 {
-    p.len() as u64 + 16 + 4
+/// Encodings of Worlds back to back (`world::codec`), with where each ends: a BFS level, or a
+/// worker's successors. One allocation for all, kept from level to level (no allocation, and no
+/// fresh pages to fault in, per state).
+#[derive(Default)]
+struct Arena {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    touched: usize,
 }
 
-fn pack(w: &World) -> Packed {
-    // Serialize into a per-thread buffer that keeps its capacity (postcard would otherwise grow
-    // a fresh vector byte by byte: 6-12% of the run in perf), then copy out the exact size.
-    thread_local! {
-        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(4096));
+impl Arena {
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
     }
-    BUF.with(|b| {
-        let mut buf = b.borrow_mut();
-        buf.clear();
-        let out =
-            postcard::to_extend(w, std::mem::take(&mut *buf)).expect("a World always encodes");
-        let packed: Packed = out.as_slice().into();
-        *buf = out;
-        packed
-    })
+    fn push(&mut self, b: &[u8]) {
+        self.bytes.extend_from_slice(b);
+        self.ends.push(self.bytes.len());
+        self.touched = self.touched.max(self.bytes.len());
+    }
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+    /// Bytes held: the encodings' high-water mark (capacity never written is not resident)
+    /// and the ends.
+    fn held(&self) -> u64 {
+        (self.touched + self.ends.capacity() * std::mem::size_of::<usize>()) as u64
+    }
 }
 
-fn unpack(b: &[u8]) -> World {
-    postcard::from_bytes(b).expect("a packed World decodes")
+/// A block of a BFS level: at most [`BLOCK`] states, their encodings and their indexes in the
+/// parent links. A level is a queue of blocks, expanded one block at a time; an expanded block
+/// is cleared and reused by the next level, so a level's memory is given back as it is
+/// consumed (without returning it to the system and faulting it in again).
+struct Block {
+    states: Arena,
+    idx: Vec<u32>,
+}
+
+impl Block {
+    /// An empty block for `states` states, with room for their encodings reserved once (a
+    /// block never reallocates: freed buffers would stay resident in the allocator's caches).
+    fn with_room(states: usize) -> Block {
+        Block {
+            states: Arena {
+                bytes: Vec::with_capacity(states * BLOCK_BYTES_PER_STATE),
+                ends: Vec::with_capacity(states),
+                touched: 0,
+            },
+            idx: Vec::with_capacity(states),
+        }
+    }
+    /// Whether `b` and its index fit without a reallocation.
+    fn fits(&self, b: &[u8]) -> bool {
+        self.idx.len() < self.idx.capacity()
+            && self.states.bytes.len() + b.len() <= self.states.bytes.capacity()
+    }
+    fn len(&self) -> usize {
+        self.idx.len()
+    }
+    fn push(&mut self, b: &[u8], idx: u32) {
+        self.states.push(b);
+        self.idx.push(idx);
+    }
+    fn clear(&mut self) {
+        self.states.clear();
+        self.idx.clear();
+    }
+    fn held(&self) -> u64 {
+        self.states.held() + self.idx.capacity() as u64 * 4
+    }
+}
+
+/// Encode `w` into `buf` (cleared first); its fingerprint.
+fn encode_into(w: &World, buf: &mut Vec<u8>) -> u64 {
+    buf.clear();
+    codec::encode(w, buf);
+    fingerprint_bytes(buf)
 }
 
 impl Visited {
@@ -90,22 +146,21 @@ impl Visited {
     fn bytes(&self) -> u64 {
         match self {
             Visited::Fingerprints(s) => s.capacity() as u64 * 9,
-            Visited::Exact(s) => s.capacity() as u64 * (std::mem::size_of::<World>() as u64 + 1),
+            Visited::Exact(s) => {
+                s.capacity() as u64 * (std::mem::size_of::<Box<[u8]>>() as u64 + 1)
+            }
         }
     }
-    fn contains(&self, fp: u64, w: &World) -> bool {
+    fn contains(&self, fp: u64, w: &[u8]) -> bool {
         match self {
             Visited::Fingerprints(s) => s.contains(&fp),
             Visited::Exact(s) => s.contains(w),
         }
     }
-    fn insert(&mut self, fp: u64, w: &Packed) -> bool {
+    fn insert(&mut self, fp: u64, w: &[u8]) -> bool {
         match self {
             Visited::Fingerprints(s) => s.insert(fp),
-            Visited::Exact(s) => {
-                let w = unpack(w);
-                !s.contains(&w) && s.insert(w)
-            }
+            Visited::Exact(s) => !s.contains(w) && s.insert(w.into()),
         }
     }
 }
@@ -114,10 +169,15 @@ impl Visited {
 const FINGERPRINT_SEED: u64 = 0x7261_6365_6368_6563; // "racechec"
 
 /// The fingerprint of a World: foldhash's quality variant (a 64-bit folded-multiply hash with a
-/// final avalanche, made for hash tables and fingerprints) with a fixed seed, over its `Hash`.
+/// final avalanche, made for hash tables and fingerprints) with a fixed seed, over its canonical
+/// encoding (`world::codec`).
 pub fn fingerprint(w: &World) -> u64 {
+    encode_into(w, &mut Vec::new())
+}
+
+fn fingerprint_bytes(b: &[u8]) -> u64 {
     use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(FINGERPRINT_SEED).hash_one(w)
+    foldhash::quality::FixedState::with_seed(FINGERPRINT_SEED).hash_one(b)
 }
 
 /// The probability that hash compaction merged two distinct states among `n` (birthday bound
@@ -127,62 +187,109 @@ pub fn collision_probability(n: u64) -> f64 {
     n * (n - 1.0) / 2.0 / 18_446_744_073_709_551_616.0
 }
 
-/// What a worker computes for one state of the level: its index, verdicts, whether it is
-/// terminal, how many successors it has, and those not already visited before this chunk
-/// (process, fingerprint, World) in process-id order.
+/// What a worker found for one state of its part of a chunk: the state's index, verdicts,
+/// whether it is terminal, how many successors it has, and where its successors not already
+/// visited before this chunk end in the worker's [`Out`] (they are in process-id order).
 struct Expanded {
     idx: u32,
     verdicts: Verdicts,
     terminal: bool,
     generated: u64,
-    successors: Vec<(ProcId, u64, Packed)>,
+    succ_end: usize,
 }
 
-/// Expand one state. `visited` is the visited set as it stood before this chunk (read-only
-/// while the workers run): a successor already in it would be rejected by the merge anyway, so
-/// it is dropped here, on the worker, instead of being carried to the merging thread.
+/// A worker's results for its part of a chunk, reused from chunk to chunk: per state an
+/// [`Expanded`], per successor kept the process that stepped, its fingerprint and encoding.
+#[derive(Default)]
+struct Out {
+    states: Vec<Expanded>,
+    procs: Vec<ProcId>,
+    fps: Vec<u64>,
+    found: Arena,
+}
+
+impl Out {
+    fn clear(&mut self) {
+        self.states.clear();
+        self.procs.clear();
+        self.fps.clear();
+        self.found.clear();
+    }
+    fn held(&self) -> u64 {
+        (self.states.capacity() * std::mem::size_of::<Expanded>()
+            + self.procs.capacity()
+            + self.fps.capacity() * 8) as u64
+            + self.found.held()
+    }
+}
+
+/// A worker's two Worlds, decoded into in place (no allocation or large move per state), and
+/// its encoding buffer.
+#[derive(Default)]
+struct Scratch {
+    w: World,
+    next: World,
+    buf: Vec<u8>,
+}
+
+/// Expand one state into `out`. `visited`, when given, is the visited set as it stood before
+/// this block (read-only while the workers run): a successor already in it would be rejected by
+/// the merge anyway, so it is dropped here, on the worker, instead of being carried to the
+/// merging thread.
+/// Each successor but the last is decoded afresh from `packed` (cheaper than cloning a World)
+/// and stepped; the last steps the expanded World itself.
+#[allow(clippy::too_many_arguments)]
 fn expand(
     sc: &Scenario,
-    packed: Packed,
+    scratch: &mut Scratch,
+    packed: &[u8],
     idx: u32,
-    visited: &Visited,
+    visited: Option<&Visited>,
     reduce: Reduction,
-) -> Expanded {
-    let w = unpack(&packed);
-    drop(packed);
-    let mut enabled = sc.enabled_procs(&w);
-    let verdicts = property::evaluate_with(sc, &w, &enabled);
-    if sc.terminal(&w) {
-        return Expanded {
+    out: &mut Out,
+) {
+    let Scratch { w, next, buf } = scratch;
+    codec::decode_into(w, packed).expect("a packed World decodes");
+    let mut enabled = sc.enabled_procs(w);
+    let verdicts = property::evaluate_with(sc, w, &enabled);
+    if sc.terminal(w) {
+        out.states.push(Expanded {
             idx,
             verdicts,
             terminal: true,
             generated: 0,
-            successors: Vec::new(),
-        };
+            succ_end: out.procs.len(),
+        });
+        return;
     }
     if reduce == Reduction::Persistent
-        && let Some(p) = sc.persistent_step(&w, &enabled)
+        && let Some(p) = sc.persistent_step(w, &enabled)
     {
         enabled.retain(|&q| q == p);
     }
-    let generated = enabled.len() as u64;
-    let successors = enabled
-        .into_iter()
-        .filter_map(|p| {
-            let mut next = w.clone();
-            sc.step(&mut next, p, None);
-            let fp = fingerprint(&next);
-            (!visited.contains(fp, &next)).then(|| (p, fp, pack(&next)))
-        })
-        .collect();
-    Expanded {
+    for (k, &p) in enabled.iter().enumerate() {
+        // The last successor is built from the expanded World itself (no longer needed).
+        let next: &mut World = if k + 1 == enabled.len() {
+            w
+        } else {
+            codec::decode_into(next, packed).expect("a packed World decodes");
+            next
+        };
+        sc.step(next, p, None);
+        let fp = encode_into(next, buf);
+        if !visited.is_some_and(|v| v.contains(fp, buf)) {
+            out.procs.push(p);
+            out.fps.push(fp);
+            out.found.push(buf);
+        }
+    }
+    out.states.push(Expanded {
         idx,
         verdicts,
         terminal: false,
-        generated,
-        successors,
-    }
+        generated: enabled.len() as u64,
+        succ_end: out.procs.len(),
+    });
 }
 
 /// The parent links of every discovered state.
@@ -213,70 +320,300 @@ impl Tree {
     }
 }
 
-/// States expanded per chunk handed to the workers (bounds the successors held at once).
+/// States per block of a level, per worker (a block is what the workers expand at once; bounds
+/// the successors held before the merge).
 const CHUNK: usize = 4096;
+
+/// Bytes reserved per state in a block (encodings are 100-300 bytes at the model's sizes; a
+/// block whose bytes fill up first simply holds fewer states).
+const BLOCK_BYTES_PER_STATE: usize = 256;
+
+/// What the merge owns: the visited set, the parent links, the next level being filled (and the
+/// pool of emptied blocks it is filled from), the statistics and the properties found.
+struct Merge {
+    visited: Visited,
+    tree: Tree,
+    next: VecDeque<Block>,
+    next_len: usize,
+    pool: Vec<Block>,
+    /// States per block.
+    block: usize,
+    stats: Stats,
+    col: Collector,
+}
+
+impl Merge {
+    /// Merge the results of one expanded block, in order (the states, their indexes and the
+    /// counterexamples are those of a one-thread search); true when the search is to stop at
+    /// this first violation (`--stop-at-first`).
+    fn merge(&mut self, out: &mut Out, stop_at_first: bool) -> bool {
+        {
+            let mut k = 0;
+            let mut states = std::mem::take(&mut out.states);
+            for e in states.drain(..) {
+                let idx = e.idx;
+                let tree = &self.tree;
+                let new = self.col.record(e.verdicts, || tree.schedule(idx));
+                if new && stop_at_first {
+                    return true;
+                }
+                if e.terminal {
+                    self.stats.executions += 1;
+                    self.stats.distinct_terminals += 1;
+                }
+                self.stats.transitions += e.generated;
+                for s in k..e.succ_end {
+                    let b = out.found.get(s);
+                    if self.visited.insert(out.fps[s], b) {
+                        let i = self.tree.push(idx, out.procs[s]);
+                        self.push_next(b, i);
+                    }
+                }
+                k = e.succ_end;
+            }
+            out.states = states;
+        }
+        false
+    }
+
+    /// Queue a new state for the next level.
+    fn push_next(&mut self, b: &[u8], i: u32) {
+        if self.next.back().is_none_or(|l| !l.fits(b)) {
+            let block = self.block;
+            let fresh = self
+                .pool
+                .pop()
+                .filter(|l| l.idx.capacity() >= block)
+                .unwrap_or_else(|| Block::with_room(block));
+            self.next.push_back(fresh);
+        }
+        if let Some(l) = self.next.back_mut() {
+            l.push(b, i);
+        }
+        self.next_len += 1;
+        self.stats.states += 1;
+    }
+
+    /// Give an expanded block back to the pool.
+    fn recycle(&mut self, mut b: Block) {
+        b.clear();
+        self.pool.push(b);
+    }
+}
+
+/// A block handed to a worker thread: its number in the level, the block, and the results
+/// buffer to fill.
+struct Job {
+    no: usize,
+    block: Block,
+    out: Out,
+}
+
+/// What a worker gives back: the block and its results, or the panic that stopped it.
+type Done = (usize, std::thread::Result<(Block, Out)>);
+
+/// A worker thread: expands the blocks it is given (without consulting the visited set, which
+/// only the merging thread touches) until the job channel closes.
+fn worker(
+    sc: &Scenario,
+    reduce: Reduction,
+    jobs: &Mutex<mpsc::Receiver<Job>>,
+    done: &mpsc::Sender<Done>,
+) {
+    let mut scratch = Scratch::default();
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(Job { no, block, mut out }) = job else {
+            return;
+        };
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            expand_block(sc, &mut scratch, &block, None, reduce, &mut out);
+            (block, out)
+        }));
+        if done.send((no, r)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The other threads of a multi-threaded search: where jobs go, where results come back.
+struct Pool<'a> {
+    jobs: mpsc::Sender<Job>,
+    job_queue: &'a Mutex<mpsc::Receiver<Job>>,
+    done: mpsc::Receiver<Done>,
+}
 
 /// Explore the scenario (within the budgets): every reachable state with `--reduction none`,
 /// with the reduction every end state at its shortest depth (docs/reduction.md).
+///
+/// With several threads, `threads - 1` workers expand blocks of the level while this thread
+/// merges the expanded blocks in level order (and expands blocks itself when it has nothing to
+/// merge); a worker does not consult the visited set (being written), the merge rejects what it
+/// would have dropped. The states, their order and indexes, the counterexamples and the
+/// statistics are those of the one-thread search.
 pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     let threads = opts.threads.max(1);
-    let mut clock = Clock::new(opts.max_seconds, opts.progress);
-    let mut col = Collector::default();
-    let mut stats = Stats::default();
-    let mut visited = if opts.exact_states {
-        Visited::Exact(HashSet::default())
-    } else {
-        Visited::Fingerprints(HashSet::default())
+    if threads == 1 {
+        return search(sc, opts, None);
+    }
+    let job_queue = {
+        let (tx, rx) = mpsc::channel::<Job>();
+        (tx, Mutex::new(rx))
     };
-    let mut tree = Tree {
-        parent: vec![0],
-        proc: vec![0],
+    let (jobs, job_rx) = job_queue;
+    let (done_tx, done) = mpsc::channel::<Done>();
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            s.spawn(move || worker(sc, opts.reduction, job_rx, &done_tx));
+        }
+        drop(done_tx);
+        // `search` drops the pool (closing the job channel) when it ends: the workers return.
+        search(
+            sc,
+            opts,
+            Some(Pool {
+                jobs,
+                job_queue: &job_rx,
+                done,
+            }),
+        )
+    })
+}
+
+/// The breadth-first search, on this thread alone or with a pool of workers.
+fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
+    let threads = opts.threads.max(1);
+    let mut clock = Clock::new(opts.max_seconds, opts.progress);
+    let mut m = Merge {
+        visited: if opts.exact_states {
+            Visited::Exact(HashSet::default())
+        } else {
+            Visited::Fingerprints(HashSet::default())
+        },
+        tree: Tree {
+            parent: vec![0],
+            proc: vec![0],
+        },
+        next: VecDeque::new(),
+        next_len: 0,
+        pool: Vec::new(),
+        block: CHUNK,
+        stats: Stats::default(),
+        col: Collector::default(),
     };
     let init = sc.initial();
-    let init_fp = fingerprint(&init);
-    let init = pack(&init);
-    visited.insert(init_fp, &init);
-    stats.states = 1;
-    let mut level_bytes = packed_size(&init);
-    let mut level: Vec<(Packed, u32)> = vec![(init, 0)];
+    let mut buf = Vec::new();
+    let init_fp = encode_into(&init, &mut buf);
+    m.visited.insert(init_fp, &buf);
+    m.stats.states = 1;
+    let mut level: VecDeque<Block> = VecDeque::from([Block::with_room(1)]);
+    level[0].push(&buf, 0);
+    let mut level_len = 1usize;
+    let mut scratch = Scratch::default();
+    // Results buffers not in use, and blocks expanded but not merged yet (by number).
+    let mut spare: Vec<Out> = Vec::new();
+    let mut expanded: BTreeMap<usize, (Block, Out)> = BTreeMap::new();
+    // What the blocks and results buffers handed to the workers held, by block number.
+    let mut lent: BTreeMap<usize, u64> = BTreeMap::new();
+    // Blocks handed out but not merged, at most: bounds the results held.
+    let in_flight = 4 * threads;
     let mut depth = 0u64;
     let mut incomplete: Option<String> = None;
     let mut stopped_early = false;
     let start_rss = resident_bytes().unwrap_or(0);
     let mut peak_rss = start_rss;
-    'levels: while !level.is_empty() {
-        stats.max_depth = depth;
-        let mut next: Vec<(Packed, u32)> = Vec::new();
-        let mut next_bytes = 0u64;
-        let mut rest = std::mem::take(&mut level);
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(CHUNK * threads));
-            let chunk = std::mem::replace(&mut rest, tail);
-            for e in expand_all(sc, chunk, threads, &visited, opts.reduction) {
-                let idx = e.idx;
-                let new = col.record(e.verdicts, || tree.schedule(idx));
-                if new && opts.stop_at_first {
-                    stopped_early = true;
-                    break 'levels;
-                }
-                if e.terminal {
-                    stats.executions += 1;
-                    stats.distinct_terminals += 1;
-                    continue;
-                }
-                stats.transitions += e.generated;
-                for (p, fp, w) in e.successors {
-                    if visited.insert(fp, &w) {
-                        let i = tree.push(idx, p);
-                        next_bytes += packed_size(&w);
-                        next.push((w, i));
-                        stats.states += 1;
+    'levels: while level_len > 0 {
+        m.stats.max_depth = depth;
+        let blocks = level.len();
+        let (mut handed, mut merged) = (0usize, 0usize);
+        while merged < blocks {
+            // Keep the workers supplied, in block order.
+            if let Some(p) = &pool {
+                while handed < blocks && handed - merged < in_flight {
+                    let block = level.pop_front().expect("a block per number");
+                    let out = spare.pop().unwrap_or_default();
+                    lent.insert(handed, block.held() + out.held());
+                    if p.jobs
+                        .send(Job {
+                            no: handed,
+                            block,
+                            out,
+                        })
+                        .is_err()
+                    {
+                        break;
                     }
+                    handed += 1;
+                }
+                while let Ok((no, r)) = p.done.try_recv() {
+                    match r {
+                        Ok(b) => expanded.insert(no, b),
+                        Err(e) => std::panic::resume_unwind(e),
+                    };
+                    lent.remove(&no);
                 }
             }
-            let queued = rest.len() + next.len();
+            let Some((block, mut out)) = expanded.remove(&merged) else {
+                // The next block to merge is not expanded yet: expand a block here (with
+                // the visited set: this thread is the only one writing it), or wait.
+                let job = match &pool {
+                    None => {
+                        let block = level.pop_front().expect("a block per number");
+                        handed += 1;
+                        Some(Job {
+                            no: handed - 1,
+                            block,
+                            out: spare.pop().unwrap_or_default(),
+                        })
+                    }
+                    // `try_lock`: a worker holds the lock while it waits for a job (the
+                    // queue is then empty).
+                    Some(p) => p
+                        .job_queue
+                        .try_lock()
+                        .ok()
+                        .and_then(|rx| rx.try_recv().ok()),
+                };
+                if let Some(Job { no, block, mut out }) = job {
+                    lent.remove(&no);
+                    expand_block(
+                        sc,
+                        &mut scratch,
+                        &block,
+                        Some(&m.visited),
+                        opts.reduction,
+                        &mut out,
+                    );
+                    expanded.insert(no, (block, out));
+                } else if let Some(p) = &pool {
+                    match p.done.recv() {
+                        Ok((no, Ok(b))) => {
+                            expanded.insert(no, b);
+                            lent.remove(&no);
+                        }
+                        Ok((_, Err(e))) => std::panic::resume_unwind(e),
+                        Err(_) => unreachable!("the workers outlive the search"),
+                    }
+                }
+                continue;
+            };
+            level_len -= block.len();
+            let stop = m.merge(&mut out, opts.stop_at_first);
+            m.recycle(block);
+            spare.push(out);
+            merged += 1;
+            if stop {
+                stopped_early = true;
+                break 'levels;
+            }
+            let queued = level_len + m.next_len;
+            let states = m.stats.states;
             if let Some(max) = opts.max_states
-                && stats.states >= max
+                && states >= max
                 && queued > 0
             {
                 incomplete = Some(format!(
@@ -299,9 +636,23 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
             }
             let rss = resident_bytes().unwrap_or(0);
             peak_rss = peak_rss.max(rss);
-            stats.engine_bytes = stats
-                .engine_bytes
-                .max(visited.bytes() + tree.bytes() + level_bytes + next_bytes);
+            let held = m.visited.bytes()
+                + m.tree.bytes()
+                + level
+                    .iter()
+                    .chain(&m.next)
+                    .chain(&m.pool)
+                    .chain(expanded.values().map(|(b, _)| b))
+                    .map(Block::held)
+                    .sum::<u64>()
+                + spare
+                    .iter()
+                    .chain(expanded.values().map(|(_, o)| o))
+                    .map(Out::held)
+                    .sum::<u64>()
+                // Blocks and results buffers with the workers, as they were handed out.
+                + lent.values().sum::<u64>();
+            m.stats.engine_bytes = m.stats.engine_bytes.max(held);
             if let Some(max) = opts.max_memory
                 && rss >= max
             {
@@ -312,19 +663,23 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
                 ));
                 break 'levels;
             }
-            let (s, secs) = (stats.states, clock.seconds());
+            let secs = clock.seconds();
             clock.tick(|| {
                 format!(
-                    "{s} states, depth {depth}, {queued} queued, {:.0} states/s, {} resident",
-                    s as f64 / secs.max(1e-9),
+                    "{states} states, depth {depth}, {queued} queued, {:.0} states/s, {} resident",
+                    states as f64 / secs.max(1e-9),
                     human_bytes(rss)
                 )
             });
         }
-        level = next;
-        level_bytes = next_bytes;
+        std::mem::swap(&mut level, &mut m.next);
+        level_len = std::mem::take(&mut m.next_len);
         depth += 1;
     }
+    // Stop the workers: the job channel closes; they finish the jobs still queued (after an
+    // early stop, at most `in_flight` blocks; their results are dropped) and return.
+    drop(pool);
+    let Merge { mut stats, col, .. } = m;
     clock.done();
     stats.seconds = clock.seconds();
     peak_rss = peak_rss.max(resident_bytes().unwrap_or(0));
@@ -379,47 +734,25 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     )
 }
 
-/// Expand a chunk of the level on `threads` workers, which take ownership of its Worlds (and
-/// drop them); results in the chunk's order.
-fn expand_all(
+/// Expand the states of a block, in order, into `out` (cleared first).
+fn expand_block(
     sc: &Scenario,
-    chunk: Vec<(Packed, u32)>,
-    threads: usize,
-    visited: &Visited,
+    scratch: &mut Scratch,
+    block: &Block,
+    visited: Option<&Visited>,
     reduce: Reduction,
-) -> Vec<Expanded> {
-    if threads == 1 || chunk.len() < 64 {
-        return chunk
-            .into_iter()
-            .map(|(w, i)| expand(sc, w, i, visited, reduce))
-            .collect();
+    out: &mut Out,
+) {
+    out.clear();
+    for i in 0..block.len() {
+        expand(
+            sc,
+            scratch,
+            block.states.get(i),
+            block.idx[i],
+            visited,
+            reduce,
+            out,
+        );
     }
-    let per = chunk.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    let mut rest = chunk;
-    while rest.len() > per {
-        let tail = rest.split_off(per);
-        parts.push(std::mem::replace(&mut rest, tail));
-    }
-    parts.push(rest);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| {
-                s.spawn(move || {
-                    part.into_iter()
-                        .map(|(w, i)| expand(sc, w, i, visited, reduce))
-                        .collect::<Vec<Expanded>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
 }

@@ -19,7 +19,7 @@ pub enum WalkStage {
     /// Next: `sendFile` of the listed files, from `next` on.
     Copy {
         /// Names listed when the directory was opened.
-        names: Vec<u8>,
+        names: super::Names,
         /// Index of the next name to send.
         next: u8,
     },

@@ -15,7 +15,7 @@ pub struct Checkpointer {
     /// `ckpt_done`: checkpoints completed.
     pub done: u8,
     /// The checkpoint in progress: its redo pointer and the buffers still to write.
-    pub running: Option<(Lsn, Vec<PageKey>)>,
+    pub running: Option<(Lsn, smallvec::SmallVec<[PageKey; 8]>)>,
     /// Shared `RedoRecPtr`: a page change needs a full-page image iff page LSN <= this.
     pub redo_rec_ptr: Lsn,
     /// `ControlFile->checkPointCopy.redo`.
@@ -47,7 +47,7 @@ impl World {
                 w.ckpt.pending_flags = 0;
                 w.ckpt.started = w.ckpt.started.wrapping_add(1);
                 w.ckpt.redo_rec_ptr = redo;
-                let to_flush: Vec<_> = w.dirty.keys().copied().collect();
+                let to_flush: smallvec::SmallVec<[PageKey; 8]> = w.dirty.keys().copied().collect();
                 ev!(
                     e,
                     "CreateCheckPoint({}) begins: redo = {redo} (RedoRecPtr), {} dirty buffer(s) to write",

@@ -1,8 +1,9 @@
 //! The abstract filesystem: tablespaces, the database directory of `D` in each, relation files
 //! and their pages. Pages are version numbers, not bytes (docs/simplifications.md).
 
+use super::small::SmallMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use smallvec::SmallVec;
 use std::fmt;
 
 /// A log sequence number: the index of a record in the WAL (the first record has LSN 0).
@@ -82,13 +83,16 @@ pub struct Page {
 }
 
 /// A relation file: its pages in block order.
-pub type RelFile = Vec<Page>;
+pub type RelFile = SmallVec<[Page; 4]>;
+
+/// File names (relation numbers) of a directory listing, in order.
+pub type Names = SmallVec<[u8; 8]>;
 
 /// The directory of database `D` in one tablespace: relation number to file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Dir {
     /// Relation files by relation number (0-based; relfilenode = `REL_OID_BASE + n`).
-    pub files: BTreeMap<u8, RelFile>,
+    pub files: SmallMap<u8, RelFile, 4>,
 }
 
 /// The filesystem as far as the model needs it: `D`'s directory in each tablespace, if present.
@@ -96,7 +100,7 @@ pub struct Dir {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Fs {
     /// `D`'s directory per tablespace.
-    pub dirs: BTreeMap<Loc, Dir>,
+    pub dirs: SmallMap<Loc, Dir, 3>,
 }
 
 impl Fs {
@@ -129,7 +133,7 @@ impl Fs {
         self.dirs.get(&ts).and_then(|d| d.files.get(&rel))
     }
     /// Sorted names (relation numbers) of the files in `ts`'s directory of `D`.
-    pub fn names(&self, ts: Loc) -> Vec<u8> {
+    pub fn names(&self, ts: Loc) -> Names {
         self.dirs
             .get(&ts)
             .map(|d| d.files.keys().copied().collect())

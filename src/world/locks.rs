@@ -99,7 +99,7 @@ pub struct Hold {
 /// The lock table: granted holds, kept sorted so that equal tables hash equally.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct LockTable {
-    holds: Vec<Hold>,
+    pub(super) holds: smallvec::SmallVec<[Hold; 8]>,
 }
 
 impl LockTable {

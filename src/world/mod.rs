@@ -8,9 +8,11 @@ pub mod backup;
 pub mod buffers;
 pub mod catalog;
 pub mod checkpointer;
+pub mod codec;
 pub mod fs;
 pub mod locks;
 pub mod redo;
+pub mod small;
 pub mod standby;
 pub mod storage;
 pub mod wal;
@@ -29,13 +31,13 @@ pub(crate) use ev;
 pub use backup::{Backup, BackupError, WalkStage};
 pub use catalog::Catalog;
 pub use checkpointer::Checkpointer;
-pub use fs::{Dir, Fs, Loc, Lsn, Page, RelFile};
+pub use fs::{Dir, Fs, Loc, Lsn, Names, Page, RelFile};
 pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
+pub use small::SmallMap;
 pub use standby::Standby;
 pub use wal::Rec;
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// A PostgreSQL major version whose behaviour the model follows (docs/simplifications.md, "version
@@ -148,7 +150,7 @@ pub struct ProcState {
     /// Index of the current op in the program.
     pub pc: u8,
     /// Cursor inside a multi-step op (file names listed at open, next index).
-    pub cursor: Option<(Vec<u8>, u8)>,
+    pub cursor: Option<(Names, u8)>,
     /// Checkpoint count seen at this process's last `RequestCheckpoint(WAIT)`.
     pub ckpt_wait: Option<u8>,
     /// Tablespace of `D` as this backend saw it at connection.
@@ -185,9 +187,9 @@ pub struct World {
     /// The primary's files.
     pub fs: Fs,
     /// Dirty shared buffers of `D` (clean buffers equal the disk and are not kept).
-    pub dirty: BTreeMap<PageKey, Page>,
+    pub dirty: SmallMap<PageKey, Page, 8>,
     /// The WAL; a record's LSN is its index.
-    pub wal: Vec<Rec>,
+    pub wal: smallvec::SmallVec<[Rec; 32]>,
     /// Heavyweight locks.
     pub locks: LockTable,
     /// `D`'s row in `pg_database`.
@@ -197,11 +199,11 @@ pub struct World {
     /// Base backup state.
     pub backup: Backup,
     /// The standby the backup is taken from, if the backup source is a standby.
-    pub standby: Option<Standby>,
+    pub standby: Option<Box<Standby>>,
     /// The primary crashed (every process on it stopped; crash recovery is then judged).
     pub crashed: bool,
     /// Per-process program state, indexed by [`ProcId`].
-    pub procs: Vec<ProcState>,
+    pub procs: smallvec::SmallVec<[ProcState; 5]>,
     /// Ghost state.
     pub ghost: Ghost,
 }
@@ -216,7 +218,7 @@ impl World {
         for r in 0..files {
             dir.files.insert(
                 r,
-                vec![
+                smallvec::smallvec![
                     Page {
                         ver: 1,
                         ..Page::default()
@@ -227,14 +229,18 @@ impl World {
         }
         w.wal.push(Rec::Checkpoint { redo: 0 });
         w.catalog = Catalog::new(ts);
-        w.procs = vec![ProcState::default(); nprocs];
+        w.procs = smallvec::smallvec![ProcState::default(); nprocs];
         w
     }
 
     /// Add a standby that has replayed the WAL so far (its files equal the primary's on disk).
     pub fn with_standby(mut self) -> World {
         let replayed = self.insert_lsn();
-        self.standby = Some(Standby::new(self.fs.clone(), self.catalog, replayed));
+        self.standby = Some(Box::new(Standby::new(
+            self.fs.clone(),
+            self.catalog,
+            replayed,
+        )));
         self
     }
 

@@ -4,10 +4,10 @@
 //! end of the WAL), the primary's crash recovery ([`crash_recovery`]), and a live standby's
 //! startup process (`world/standby.rs`), which takes one [`Redo::step`] per model step.
 
+use super::SmallMap;
 use super::fs::{Dir, Fs, Loc, Lsn, Page, copy_file};
 use super::wal::Rec;
 use super::{Catalog, Semantics, World};
-use std::collections::BTreeMap;
 
 /// How replay of the restored backup ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum RestoreOutcome {
         /// LSN of the record after which consistency was reached.
         consistent_at: Lsn,
         /// The restored files.
-        fs: Fs,
+        fs: Box<Fs>,
         /// `D`'s row in the restored `pg_database`.
         catalog: Catalog,
     },
@@ -69,11 +69,11 @@ pub struct Redo {
     /// `D`'s row in `pg_database`, as replayed.
     pub catalog: Catalog,
     /// `invalid_page_tab`: (tablespace, relation, block) → `present` (an all-zero page).
-    pub invalid: BTreeMap<(Loc, u8, u8), bool>,
+    pub invalid: SmallMap<(Loc, u8, u8), bool, 4>,
     /// `reachedConsistency`: an invalid page PANICs at once.
     pub consistent: bool,
     /// Cursor of a multi-step record.
-    pub cursor: Option<(Vec<u8>, u8)>,
+    pub cursor: Option<(super::Names, u8)>,
 }
 
 /// Why redo stopped.
@@ -129,7 +129,7 @@ impl Redo {
 
     /// `smgrcreate(isRedo=true)`: create the file, and in redo the database directory
     /// (`TablespaceCreateDbspace`), if missing.
-    fn smgrcreate(&mut self, ts: Loc, rel: u8) -> &mut Vec<Page> {
+    fn smgrcreate(&mut self, ts: Loc, rel: u8) -> &mut super::RelFile {
         self.fs.mkdir(ts);
         self.fs
             .dir_mut(ts)
@@ -602,7 +602,7 @@ fn replay(
     let outcome = if redo.consistent {
         RestoreOutcome::Restored {
             consistent_at,
-            fs: redo.fs,
+            fs: Box::new(redo.fs),
             catalog: redo.catalog,
         }
     } else {

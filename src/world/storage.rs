@@ -83,16 +83,17 @@ pub fn copy_logged_step(
     // Step k: file k / (pages + 1); sub-step 0 creates it, sub-step j copies page j - 1.
     let pages = names
         .iter()
-        .map(|&r| w.fs.file(src, r).map_or(0, Vec::len))
+        .map(|&r| w.fs.file(src, r).map_or(0, |f| f.len()))
         .max()
         .unwrap_or(0);
     let per = pages + 1;
     let (fi, sub) = (usize::from(k) / per, usize::from(k) % per);
     let rel = names[fi];
-    let npages = w.fs.file(src, rel).map_or(0, Vec::len);
+    let npages = w.fs.file(src, rel).map_or(0, |f| f.len());
     if sub == 0 {
         if let Some(d) = w.fs.dir_mut(dst) {
-            d.files.insert(rel, vec![Page::default(); npages]);
+            d.files
+                .insert(rel, smallvec::smallvec![Page::default(); npages]);
         }
         let lsn = w.log(Rec::SmgrCreate { ts: dst, rel });
         ev!(
