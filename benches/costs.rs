@@ -83,19 +83,20 @@ fn main() {
     });
     let mut i = 0;
     let successors = per_state(&states, |w| {
-        // As the engine builds them: each successor decoded from the state's encoding, stepped.
+        // As the engine builds them: each successor decoded from the state's encoding, stepped,
+        // encoded and fingerprinted.
         let b = &packed[i % packed.len()];
         for p in sc.enabled_procs(w) {
             codec::decode_into(&mut scratch, b).expect("decodes");
             sc.step(&mut scratch, p, None);
-            black_box(&scratch);
+            black_box(fingerprint(&scratch));
         }
         i += 1;
     });
     let rows = [
         ("decode a state in place (world::codec)", decode),
         (
-            "encode a state (world::codec, reused buffer)",
+            "encode a state (world::codec, reused buffer; the World not in cache)",
             per_state(&states, |w| {
                 buf.clear();
                 codec::encode(w, &mut buf);
@@ -103,7 +104,7 @@ fn main() {
             }),
         ),
         (
-            "encode + fingerprint (foldhash over the encoding)",
+            "encode + fingerprint (foldhash over the encoding; idem)",
             per_state(&states, |w| {
                 black_box(fingerprint(w));
             }),
@@ -118,7 +119,12 @@ fn main() {
             "properties (non-terminal: deadlock check)",
             per_state(&states, |w| {
                 let e = sc.enabled_procs(w);
-                black_box(racecheck::property::evaluate_with(&sc, w, &e));
+                black_box(racecheck::property::evaluate_with(
+                    &sc,
+                    w,
+                    &e,
+                    Default::default(),
+                ));
             }),
         ),
         (
@@ -128,7 +134,10 @@ fn main() {
                 black_box(sc.persistent_step(w, &e));
             }),
         ),
-        ("every successor: decode, step", successors),
+        (
+            "every successor, as the engine builds it: decode, step, encode, fingerprint",
+            successors,
+        ),
         (
             "for comparison: clone + drop of a whole World",
             per_state(&states, |w| {

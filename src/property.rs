@@ -152,39 +152,88 @@ fn cell(w: &World, v: &Verdicts, outcome: &RestoreOutcome) -> Cell {
 /// Evaluate the properties on a state. Restore-based properties are evaluated on terminal states
 /// (every process finished); `deadlock` on non-terminal states with no enabled process.
 pub fn evaluate(sc: &Scenario, w: &World) -> Verdicts {
-    evaluate_with(sc, w, &sc.enabled_procs(w))
+    evaluate_with(sc, w, &sc.enabled_procs(w), PropSet::default())
+}
+
+/// A set of properties, one bit each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PropSet(u32);
+
+impl PropSet {
+    /// Add `p`.
+    pub fn insert(&mut self, p: Prop) {
+        self.0 |= 1 << (p as u32);
+    }
+    /// Whether `p` is in the set.
+    pub fn contains(self, p: Prop) -> bool {
+        self.0 & (1 << (p as u32)) != 0
+    }
+}
+
+impl FromIterator<Prop> for PropSet {
+    fn from_iter<I: IntoIterator<Item = Prop>>(it: I) -> Self {
+        let mut s = PropSet::default();
+        for p in it {
+            s.insert(p);
+        }
+        s
+    }
+}
+
+/// Record that `property` is violated, with the message and details `describe` gives, unless the
+/// property is `known` (already found by the caller, which keeps only the first
+/// counterexample): then without them, which saves building and dropping the strings of every
+/// violating state. Whether a property is violated is always recorded (coverage cells use it).
+fn violated(
+    v: &mut Verdicts,
+    known: PropSet,
+    property: Prop,
+    describe: impl FnOnce() -> (String, Vec<String>),
+) {
+    let (message, details) = if known.contains(property) {
+        (String::new(), Vec::new())
+    } else {
+        describe()
+    };
+    v.violations.push(Violation {
+        property,
+        message,
+        details,
+    });
 }
 
 /// [`evaluate`] with the state's enabled processes already computed (the explorer's hot path
-/// needs them to expand the state anyway).
-pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
+/// needs them to expand the state anyway); the violations of the `known` properties come
+/// without message and details.
+pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId], known: PropSet) -> Verdicts {
     let mut v = Verdicts::default();
     if !sc.terminal(w) {
         if enabled.is_empty() {
-            let waits = (0..sc.procs.len())
-                .filter_map(|i| ProcId::try_from(i).ok())
-                .filter(|&p| !sc.finished(w, p) && !sc.procs[usize::from(p)].daemon)
-                .map(|p| {
-                    format!(
-                        "{}: {}",
-                        sc.procs[usize::from(p)].name,
-                        sc.blocked_reason(w, p)
-                    )
-                })
-                .collect();
-            v.violations.push(Violation {
-                property: Prop::Deadlock,
-                message: "no process can step, and not every process has finished".into(),
-                details: waits,
+            violated(&mut v, known, Prop::Deadlock, || {
+                let waits = (0..sc.procs.len())
+                    .filter_map(|i| ProcId::try_from(i).ok())
+                    .filter(|&p| !sc.finished(w, p) && !sc.procs[usize::from(p)].daemon)
+                    .map(|p| {
+                        format!(
+                            "{}: {}",
+                            sc.procs[usize::from(p)].name,
+                            sc.blocked_reason(w, p)
+                        )
+                    })
+                    .collect();
+                (
+                    "no process can step, and not every process has finished".into(),
+                    waits,
+                )
             });
         }
         return v;
     }
     let r = redo::restore(w, &sc.sem, false);
-    judge_restore(sc, w, &r, "", &mut v);
+    judge_restore(sc, w, &r, "", known, &mut v);
     if w.crashed {
         let c = redo::crash_recovery(w, &sc.sem, sc.src, false);
-        judge_restore(sc, w, &c, "crash recovery of the primary: ", &mut v);
+        judge_restore(sc, w, &c, "crash recovery of the primary: ", known, &mut v);
         if let RestoreOutcome::Restored { fs, catalog, .. } = &c.outcome {
             v.reached.push(Prop::CrashRecovered);
             if sc.dirs.iter().any(|&l| l != catalog.ts && fs.has_dir(l)) {
@@ -194,21 +243,23 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     }
     // The live standby's own replay died (the backup was then lost with it).
     if let Some(died) = w.standby.as_ref().and_then(|s| s.died.as_ref()) {
-        v.violations.push(Violation {
-            property: Prop::RedoFatal,
-            message: format!("the standby's startup process died: {died}"),
-            details: vec![],
+        violated(&mut v, known, Prop::RedoFatal, || {
+            (
+                format!("the standby's startup process died: {died}"),
+                vec![],
+            )
         });
     }
     let leaks = leaked_directories(sc, w, &r.outcome);
     if !leaks.is_empty() {
-        v.violations.push(Violation {
-            property: Prop::NoLeakedDirectories,
-            message: format!(
-                "directories of database {} leaked",
-                crate::world::fs::DB_OID
-            ),
-            details: leaks,
+        violated(&mut v, known, Prop::NoLeakedDirectories, || {
+            (
+                format!(
+                    "directories of database {} leaked",
+                    crate::world::fs::DB_OID
+                ),
+                leaks,
+            )
         });
     }
     let g = &w.ghost;
@@ -235,10 +286,11 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
     }
     for claim in sc.model.claims() {
         if v.reached.contains(&claim) {
-            v.violations.push(Violation {
-                property: Prop::ClaimUnreachable,
-                message: format!("the variant claims \"{claim}\" unreachable, and it was reached"),
-                details: vec![],
+            violated(&mut v, known, Prop::ClaimUnreachable, || {
+                (
+                    format!("the variant claims \"{claim}\" unreachable, and it was reached"),
+                    vec![],
+                )
             });
         }
     }
@@ -247,13 +299,20 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId]) -> Verdicts {
 }
 
 /// Judge one replay's outcome; `what` prefixes the messages (empty for the restored backup).
-fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verdicts) {
+fn judge_restore(
+    sc: &Scenario,
+    w: &World,
+    r: &Restore,
+    what: &str,
+    known: PropSet,
+    v: &mut Verdicts,
+) {
     match &r.outcome {
         RestoreOutcome::InvalidPages {
             lsn,
             at_consistency,
             warnings,
-        } => {
+        } => violated(v, known, Prop::InvalidPages, || {
             let mut details = warnings.clone();
             details.push(if *at_consistency {
                 format!(
@@ -262,38 +321,39 @@ fn judge_restore(sc: &Scenario, w: &World, r: &Restore, what: &str, v: &mut Verd
             } else {
                 format!("raised by log_invalid_page at LSN {lsn}, after consistency")
             });
-            v.violations.push(Violation {
-                property: Prop::InvalidPages,
-                message: format!("{what}PANIC: WAL contains references to invalid pages"),
+            (
+                format!("{what}PANIC: WAL contains references to invalid pages"),
                 details,
-            });
-        }
-        RestoreOutcome::Fatal { lsn, message } => v.violations.push(Violation {
-            property: Prop::RedoFatal,
-            message: format!("{what}{message}"),
-            details: vec![format!(
-                "while replaying LSN {lsn}: {}",
-                w.wal[*lsn as usize]
-            )],
+            )
+        }),
+        RestoreOutcome::Fatal { lsn, message } => violated(v, known, Prop::RedoFatal, || {
+            (
+                format!("{what}{message}"),
+                vec![format!(
+                    "while replaying LSN {lsn}: {}",
+                    w.wal[*lsn as usize]
+                )],
+            )
         }),
         RestoreOutcome::Restored { fs, catalog, .. } => {
             let diffs = compare(sc, w, fs, *catalog);
             if !diffs.is_empty() {
-                v.violations.push(Violation {
-                    property: Prop::RestoreFidelity,
-                    message: format!(
-                        "{what}restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
-                        if sc.dirs.contains(&crate::world::Loc::NewDb) {
-                            format!(
-                                "the restored copy of databases {} and {}",
-                                crate::world::fs::DB_OID,
-                                crate::world::fs::NEW_DB_OID
-                            )
-                        } else {
-                            format!("database {}", crate::world::fs::DB_OID)
-                        }
-                    ),
-                    details: diffs,
+                violated(v, known, Prop::RestoreFidelity, || {
+                    (
+                        format!(
+                            "{what}restore succeeded (\"database system is ready to accept connections\") but {} differs from the primary",
+                            if sc.dirs.contains(&crate::world::Loc::NewDb) {
+                                format!(
+                                    "the restored copy of databases {} and {}",
+                                    crate::world::fs::DB_OID,
+                                    crate::world::fs::NEW_DB_OID
+                                )
+                            } else {
+                                format!("database {}", crate::world::fs::DB_OID)
+                            }
+                        ),
+                        diffs,
+                    )
                 });
             }
         }

@@ -292,6 +292,11 @@ impl Collector {
         new
     }
 
+    /// The properties violated so far (a later violation of one is not recorded).
+    pub fn found(&self) -> crate::property::PropSet {
+        self.found.keys().copied().collect()
+    }
+
     /// Whether anything is violated.
     pub fn violated(&self) -> bool {
         !self.found.is_empty()

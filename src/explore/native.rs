@@ -26,7 +26,7 @@
 use super::{
     Clock, Collector, EngineInfo, Options, Reduction, Report, Stats, human_bytes, resident_bytes,
 };
-use crate::property::{self, Verdicts};
+use crate::property::{self, PropSet, Verdicts};
 use crate::scenario::Scenario;
 use crate::trace::Engine;
 use crate::world::{ProcId, World, codec};
@@ -246,12 +246,13 @@ fn expand(
     idx: u32,
     visited: Option<&Visited>,
     reduce: Reduction,
+    known: PropSet,
     out: &mut Out,
 ) {
     let Scratch { w, next, buf } = scratch;
     codec::decode_into(w, packed).expect("a packed World decodes");
     let mut enabled = sc.enabled_procs(w);
-    let verdicts = property::evaluate_with(sc, w, &enabled);
+    let verdicts = property::evaluate_with(sc, w, &enabled, known);
     if sc.terminal(w) {
         out.states.push(Expanded {
             idx,
@@ -406,6 +407,7 @@ impl Merge {
 struct Job {
     no: usize,
     block: Block,
+    known: PropSet,
     out: Out,
 }
 
@@ -426,11 +428,17 @@ fn worker(
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let Ok(Job { no, block, mut out }) = job else {
+        let Ok(Job {
+            no,
+            block,
+            known,
+            mut out,
+        }) = job
+        else {
             return;
         };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            expand_block(sc, &mut scratch, &block, None, reduce, &mut out);
+            expand_block(sc, &mut scratch, &block, None, reduce, known, &mut out);
             (block, out)
         }));
         if done.send((no, r)).is_err() {
@@ -541,6 +549,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                         .send(Job {
                             no: handed,
                             block,
+                            known: m.col.found(),
                             out,
                         })
                         .is_err()
@@ -567,6 +576,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                         Some(Job {
                             no: handed - 1,
                             block,
+                            known: m.col.found(),
                             out: spare.pop().unwrap_or_default(),
                         })
                     }
@@ -578,7 +588,13 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                         .ok()
                         .and_then(|rx| rx.try_recv().ok()),
                 };
-                if let Some(Job { no, block, mut out }) = job {
+                if let Some(Job {
+                    no,
+                    block,
+                    known,
+                    mut out,
+                }) = job
+                {
                     lent.remove(&no);
                     expand_block(
                         sc,
@@ -586,6 +602,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                         &block,
                         Some(&m.visited),
                         opts.reduction,
+                        known,
                         &mut out,
                     );
                     expanded.insert(no, (block, out));
@@ -734,25 +751,22 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
     )
 }
 
-/// Expand the states of a block, in order, into `out` (cleared first).
+/// Expand the states of a block, in order, into `out` (cleared first). `known`: the properties
+/// found before the block was handed out (their violations need no message: the collector
+/// keeps the first one only, found earlier).
+#[allow(clippy::too_many_arguments)]
 fn expand_block(
     sc: &Scenario,
     scratch: &mut Scratch,
     block: &Block,
     visited: Option<&Visited>,
     reduce: Reduction,
+    known: PropSet,
     out: &mut Out,
 ) {
     out.clear();
     for i in 0..block.len() {
-        expand(
-            sc,
-            scratch,
-            block.states.get(i),
-            block.idx[i],
-            visited,
-            reduce,
-            out,
-        );
+        let (b, idx) = (block.states.get(i), block.idx[i]);
+        expand(sc, scratch, b, idx, visited, reduce, known, out);
     }
 }

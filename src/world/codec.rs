@@ -204,7 +204,7 @@ impl<T: Pack, const N: usize> Pack for SmallVec<[T; N]> {
     #[inline]
     fn put(&self, o: &mut Vec<u8>) {
         put_len(self.len(), o);
-        for v in self {
+        for v in self.as_slice() {
             v.put(o);
         }
     }
@@ -229,7 +229,7 @@ impl<K: Pack + Ord + Copy + Default, V: Pack + Default, const N: usize> Pack for
     #[inline]
     fn put(&self, o: &mut Vec<u8>) {
         put_len(self.len(), o);
-        for (k, v) in self {
+        for (k, v) in self.as_slice() {
             k.put(o);
             v.put(o);
         }
@@ -296,20 +296,19 @@ macro_rules! pack_struct {
     };
 }
 
-/// A fieldless enum: the variant's index as one byte.
+/// A fieldless enum: its discriminant as one byte.
 macro_rules! pack_unit_enum {
     ($t:ident { $($v:ident),* $(,)? }) => {
         impl Pack for $t {
             #[inline]
             fn put(&self, o: &mut Vec<u8>) {
-                const ALL: &[$t] = &[$($t::$v),*];
-                let i = ALL.iter().position(|v| v == self).unwrap_or(0);
-                o.push(i as u8);
+                o.push(*self as u8);
             }
             #[inline]
             fn get(i: &mut &[u8]) -> Option<Self> {
                 const ALL: &[$t] = &[$($t::$v),*];
-                ALL.get(usize::from(byte(i)?)).copied()
+                let b = byte(i)?;
+                ALL.iter().copied().find(|&v| v as u8 == b)
             }
         }
     };
@@ -353,11 +352,42 @@ pack_unit_enum!(LockMode {
 });
 pack_unit_enum!(Scope { Xact, Session });
 
-pack_struct!(Page {
-    ver,
-    all_visible,
-    lsn
-});
+/// A page: its version, then its LSN and all-visible bit as one LEB128 number
+/// (`lsn * 2 + all_visible`): two bytes while the LSN is below 64. Pages are most of a World.
+impl Pack for Page {
+    #[inline]
+    fn put(&self, o: &mut Vec<u8>) {
+        let tail = u64::from(self.lsn) * 2 + u64::from(self.all_visible);
+        if tail < 0x80 {
+            o.extend_from_slice(&[self.ver, tail as u8]);
+        } else {
+            o.push(self.ver);
+            let mut v = tail;
+            while v >= 0x80 {
+                o.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            o.push(v as u8);
+        }
+    }
+    #[inline]
+    fn get(i: &mut &[u8]) -> Option<Self> {
+        let ver = byte(i)?;
+        let mut tail = 0u64;
+        for shift in (0..42).step_by(7) {
+            let b = byte(i)?;
+            tail |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(Page {
+                    ver,
+                    all_visible: tail & 1 == 1,
+                    lsn: u32::try_from(tail >> 1).ok()?,
+                });
+            }
+        }
+        None
+    }
+}
 pack_struct!(Dir { files });
 pack_struct!(Fs { dirs });
 pack_struct!(Hold {

@@ -94,6 +94,10 @@ impl<K: Ord + Copy, V, const N: usize> SmallMap<K, V, N> {
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + '_ {
         self.entries.iter_mut().map(|(_, v)| v)
     }
+    /// Entries in key order, as a slice of pairs.
+    pub fn as_slice(&self) -> &[(K, V)] {
+        &self.entries
+    }
     /// Entries in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator + '_ {
         self.entries.iter().map(|(k, v)| (k, v))
