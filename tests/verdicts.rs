@@ -891,16 +891,25 @@ fn outcome(r: &explore::Report) -> String {
     let cxs: Vec<String> = r
         .counterexamples
         .iter()
-        .map(|c| format!("{} {:?}", c.violation.property, c.schedule))
+        .map(|c| {
+            // The message and details too: a violation of a property already found is judged
+            // without them, and the one kept must have them.
+            assert!(!c.violation.message.is_empty(), "{}", c.violation.property);
+            format!(
+                "{} {:?} {} {:?}",
+                c.violation.property, c.schedule, c.violation.message, c.violation.details
+            )
+        })
         .collect();
     format!(
-        "{:?} states={} transitions={} runs={} depth={} cx={cxs:?} coverage={:?}",
+        "{:?} states={} transitions={} runs={} depth={} cx={cxs:?} coverage={:?} cells={:?}",
         r.verdict,
         r.stats.states,
         r.stats.transitions,
         r.stats.executions,
         r.stats.max_depth,
-        r.coverage
+        r.coverage,
+        r.cells
     )
 }
 
@@ -928,8 +937,10 @@ fn hash_compaction_matches_the_exact_search() {
 
 #[test]
 fn threads_do_not_change_results() {
-    // Levels are expanded by several workers and merged in order: one thread or two give the
-    // same states, counterexamples (the same schedules) and coverage.
+    // Blocks of a level are expanded by a pool of workers (and by the merging thread) and
+    // merged in level order: one thread, two or three (more than this machine's cores, so the
+    // timing of the pipeline varies) give the same states, counterexamples (the same
+    // schedules) and coverage.
     for (name, source) in [
         ("baseline", BackupSource::Primary),
         ("dropdb", BackupSource::Primary),
@@ -938,14 +949,21 @@ fn threads_do_not_change_results() {
     ] {
         let mut m = load(name);
         m.backup.source = source;
-        let two = explore::run(
-            &Scenario::new(&m),
-            &Options {
-                threads: 2,
-                ..Options::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(outcome(&run(&m)), outcome(&two), "{name} from the {source}");
+        let one = outcome(&run(&m));
+        for threads in [2, 3] {
+            let many = explore::run(
+                &Scenario::new(&m),
+                &Options {
+                    threads,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                one,
+                outcome(&many),
+                "{name} from the {source}, {threads} threads"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@
 //!   index and the process that stepped. A counterexample is the path of processes from the root,
 //!   re-executed by `trace::build`; BFS makes it a shortest one.
 //! - **Frontier**: the BFS level being expanded and the next one, as queues of blocks of
-//!   [`CHUNK`] encodings stored back to back; an expanded block is emptied and refilled by the
+//!   `CHUNK` encodings stored back to back; an expanded block is emptied and refilled by the
 //!   next level (no allocation per state; a level's memory is reused as it is consumed).
 //! - **Threads**: `threads - 1` workers expand blocks while the main thread merges the expanded
 //!   blocks in level order (and expands blocks itself when the next one to merge is not ready).
@@ -52,8 +52,9 @@ impl Hasher for Passthrough {
     }
 }
 
-/// The visited set: fingerprints (the default), or whole Worlds (`--exact-states`, to check hash
-/// compaction against the unreduced search: same states, same verdicts).
+/// The visited set: fingerprints (the default), or whole encodings (`--exact-states`, to check
+/// hash compaction: same states, same verdicts; the encoding is canonical and injective, so
+/// equal encodings are equal Worlds).
 enum Visited {
     Fingerprints(HashSet<u64, BuildHasherDefault<Passthrough>>),
     Exact(HashSet<Box<[u8]>, BuildHasherDefault<rustc_hash::FxHasher>>),
@@ -90,7 +91,7 @@ impl Arena {
     }
 }
 
-/// A block of a BFS level: at most [`BLOCK`] states, their encodings and their indexes in the
+/// A block of a BFS level: at most [`CHUNK`] states, their encodings and their indexes in the
 /// parent links. A level is a queue of blocks, expanded one block at a time; an expanded block
 /// is cleared and reused by the next level, so a level's memory is given back as it is
 /// consumed (without returning it to the system and faulting it in again).
@@ -141,8 +142,9 @@ fn encode_into(w: &World, buf: &mut Vec<u8>) -> u64 {
 }
 
 impl Visited {
-    /// Bytes the set holds: per slot a fingerprint (or a World's inline size) and a control
-    /// byte (hashbrown's layout); an exact set's Worlds also own heap data, not counted.
+    /// Bytes the set holds: per slot a fingerprint (or a boxed encoding's pointer and length)
+    /// and a control byte (hashbrown's layout); an exact set's encodings, on the heap, are not
+    /// counted.
     fn bytes(&self) -> u64 {
         match self {
             Visited::Fingerprints(s) => s.capacity() as u64 * 9,
@@ -187,9 +189,9 @@ pub fn collision_probability(n: u64) -> f64 {
     n * (n - 1.0) / 2.0 / 18_446_744_073_709_551_616.0
 }
 
-/// What a worker found for one state of its part of a chunk: the state's index, verdicts,
-/// whether it is terminal, how many successors it has, and where its successors not already
-/// visited before this chunk end in the worker's [`Out`] (they are in process-id order).
+/// What a worker found for one state of a block: the state's index, verdicts, whether it is
+/// terminal, how many successors it has, and where its successors end in the worker's [`Out`]
+/// (in process-id order; without those the visited set already held, when it was consulted).
 struct Expanded {
     idx: u32,
     verdicts: Verdicts,
@@ -198,7 +200,7 @@ struct Expanded {
     succ_end: usize,
 }
 
-/// A worker's results for its part of a chunk, reused from chunk to chunk: per state an
+/// The results of expanding one block, reused from block to block: per state an
 /// [`Expanded`], per successor kept the process that stepped, its fingerprint and encoding.
 #[derive(Default)]
 struct Out {
@@ -321,9 +323,9 @@ impl Tree {
     }
 }
 
-/// States per block of a level, per worker (a block is what the workers expand at once; bounds
-/// the successors held before the merge).
-const CHUNK: usize = 4096;
+/// States per block of a level (the unit a worker expands at once; with at most 4 blocks per
+/// thread handed out and not merged, bounds the successors held before the merge).
+const CHUNK: usize = 1024;
 
 /// Bytes reserved per state in a block (encodings are 100-300 bytes at the model's sizes; a
 /// block whose bytes fill up first simply holds fewer states).
