@@ -153,12 +153,6 @@ impl Visited {
             }
         }
     }
-    fn contains(&self, fp: u64, w: &[u8]) -> bool {
-        match self {
-            Visited::Fingerprints(s) => s.contains(&fp),
-            Visited::Exact(s) => s.contains(w),
-        }
-    }
     fn insert(&mut self, fp: u64, w: &[u8]) -> bool {
         match self {
             Visited::Fingerprints(s) => s.insert(fp),
@@ -191,7 +185,7 @@ pub fn collision_probability(n: u64) -> f64 {
 
 /// What a worker found for one state of a block: the state's index, verdicts, whether it is
 /// terminal, how many successors it has, and where its successors end in the worker's [`Out`]
-/// (in process-id order; without those the visited set already held, when it was consulted).
+/// (in process-id order).
 struct Expanded {
     idx: u32,
     verdicts: Verdicts,
@@ -234,19 +228,17 @@ struct Scratch {
     buf: Vec<u8>,
 }
 
-/// Expand one state into `out`. `visited`, when given, is the visited set as it stood before
-/// this block (read-only while the workers run): a successor already in it would be rejected by
-/// the merge anyway, so it is dropped here, on the worker, instead of being carried to the
-/// merging thread.
-/// Each successor but the last is decoded afresh from `packed` (cheaper than cloning a World)
-/// and stepped; the last steps the expanded World itself.
+/// Expand one state into `out`: its verdicts, and every successor (the merge decides which are
+/// new: looking each up here first cost more than carrying the duplicates, one hash-table miss
+/// against a copy of their bytes). Each successor but the last is decoded afresh from
+/// `packed` (cheaper than cloning a World) and stepped; the last steps the expanded World
+/// itself.
 #[allow(clippy::too_many_arguments)]
 fn expand(
     sc: &Scenario,
     scratch: &mut Scratch,
     packed: &[u8],
     idx: u32,
-    visited: Option<&Visited>,
     reduce: Reduction,
     known: PropSet,
     out: &mut Out,
@@ -280,11 +272,9 @@ fn expand(
         };
         sc.step(next, p, None);
         let fp = encode_into(next, buf);
-        if !visited.is_some_and(|v| v.contains(fp, buf)) {
-            out.procs.push(p);
-            out.fps.push(fp);
-            out.found.push(buf);
-        }
+        out.procs.push(p);
+        out.fps.push(fp);
+        out.found.push(buf);
     }
     out.states.push(Expanded {
         idx,
@@ -416,8 +406,7 @@ struct Job {
 /// What a worker gives back: the block and its results, or the panic that stopped it.
 type Done = (usize, std::thread::Result<(Block, Out)>);
 
-/// A worker thread: expands the blocks it is given (without consulting the visited set, which
-/// only the merging thread touches) until the job channel closes.
+/// A worker thread: expands the blocks it is given until the job channel closes.
 fn worker(
     sc: &Scenario,
     reduce: Reduction,
@@ -440,7 +429,7 @@ fn worker(
             return;
         };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            expand_block(sc, &mut scratch, &block, None, reduce, known, &mut out);
+            expand_block(sc, &mut scratch, &block, reduce, known, &mut out);
             (block, out)
         }));
         if done.send((no, r)).is_err() {
@@ -461,9 +450,8 @@ struct Pool<'a> {
 ///
 /// With several threads, `threads - 1` workers expand blocks of the level while this thread
 /// merges the expanded blocks in level order (and expands blocks itself when it has nothing to
-/// merge); a worker does not consult the visited set (being written), the merge rejects what it
-/// would have dropped. The states, their order and indexes, the counterexamples and the
-/// statistics are those of the one-thread search.
+/// merge); only the merge touches the visited set. The states, their order and indexes, the
+/// counterexamples and the statistics are those of the one-thread search.
 pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     let threads = opts.threads.max(1);
     if threads == 1 {
@@ -569,8 +557,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                 }
             }
             let Some((block, mut out)) = expanded.remove(&merged) else {
-                // The next block to merge is not expanded yet: expand a block here (with
-                // the visited set: this thread is the only one writing it), or wait.
+                // The next block to merge is not expanded yet: expand a block here, or wait.
                 let job = match &pool {
                     None => {
                         let block = level.pop_front().expect("a block per number");
@@ -598,15 +585,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                 }) = job
                 {
                     lent.remove(&no);
-                    expand_block(
-                        sc,
-                        &mut scratch,
-                        &block,
-                        Some(&m.visited),
-                        opts.reduction,
-                        known,
-                        &mut out,
-                    );
+                    expand_block(sc, &mut scratch, &block, opts.reduction, known, &mut out);
                     expanded.insert(no, (block, out));
                 } else if let Some(p) = &pool {
                     match p.done.recv() {
@@ -761,7 +740,6 @@ fn expand_block(
     sc: &Scenario,
     scratch: &mut Scratch,
     block: &Block,
-    visited: Option<&Visited>,
     reduce: Reduction,
     known: PropSet,
     out: &mut Out,
@@ -769,6 +747,6 @@ fn expand_block(
     out.clear();
     for i in 0..block.len() {
         let (b, idx) = (block.states.get(i), block.idx[i]);
-        expand(sc, scratch, b, idx, visited, reduce, known, out);
+        expand(sc, scratch, b, idx, reduce, known, out);
     }
 }
