@@ -5,11 +5,13 @@
 //! configuration at K=1 P=1, and in states with more files and pages than the inline capacities
 //! (maps and vectors spilled to the heap).
 
+mod common;
+
+use common::{configs, label, models};
 use racecheck::matrix;
-use racecheck::scenario::{Model, Scenario, model};
+use racecheck::scenario::Scenario;
 use racecheck::world::{World, codec};
 use std::collections::{HashSet, VecDeque};
-use std::path::PathBuf;
 
 fn encode(w: &World) -> Vec<u8> {
     let mut b = Vec::new();
@@ -53,26 +55,10 @@ fn check_reachable(sc: &Scenario, limit: usize, label: &str) -> usize {
     checked
 }
 
-fn label(m: &Model) -> String {
-    format!(
-        "{} pg {} from {} K={} P={}",
-        m.name,
-        m.pg.as_str(),
-        m.backup.source.as_str(),
-        m.files,
-        m.pages
-    )
-}
-
-fn models() -> Vec<Model> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
-    model::load_dir(&dir).expect("models load")
-}
-
 #[test]
 fn every_reachable_state_round_trips_in_every_configuration() {
     let mut total = 0;
-    for mut m in matrix::configs(&models()) {
+    for mut m in configs() {
         m.files = 1;
         m.pages = 1;
         total += check_reachable(&Scenario::new(&m), usize::MAX, &label(&m));

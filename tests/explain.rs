@@ -2,24 +2,15 @@
 //! that a small grammar accepts, and as a happens-before graph whose edges go forward in time,
 //! link each process's steps in order, and cross processes only through a shared resource.
 
+mod common;
+
 use petgraph::algo::is_cyclic_directed;
 use racecheck::explain::{self, Format};
 use racecheck::trace;
 use std::path::PathBuf;
 
 fn traces() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut v = Vec::new();
-    for dir in [root.join("traces"), root.join("traces/matrix")] {
-        v.extend(
-            std::fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|x| x == "json")),
-        );
-    }
-    v.sort();
-    v
+    common::trace_files()
 }
 
 /// A small grammar of Mermaid's sequence diagrams, as much as racecheck writes: the header,

@@ -3,17 +3,13 @@
 //! compared with unreduced ones (same terminal states, same verdicts, same violated and reached
 //! properties, same counterexample lengths).
 
+mod common;
+
+use common::{configs, label};
 use racecheck::explore::{self, Options, Reduction};
-use racecheck::matrix;
-use racecheck::scenario::{Model, Scenario, model};
+use racecheck::scenario::{Model, Scenario};
 use racecheck::world::{ProcId, World};
 use std::collections::{BTreeSet, HashSet, VecDeque};
-use std::path::PathBuf;
-
-fn configs() -> Vec<Model> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
-    matrix::configs(&model::load_dir(&dir).expect("models load"))
-}
 
 /// `f` over every configuration, on two threads (results in configuration order).
 fn each<T: Send>(configs: Vec<Model>, f: impl Fn(&Model) -> T + Sync) -> Vec<(Model, T)> {
@@ -36,17 +32,6 @@ fn each<T: Send>(configs: Vec<Model>, f: impl Fn(&Model) -> T + Sync) -> Vec<(Mo
     out.into_iter()
         .map(|(i, r)| (configs[i].clone(), r))
         .collect()
-}
-
-fn label(m: &Model) -> String {
-    format!(
-        "{} pg {} from {} K={} P={}",
-        m.name,
-        m.pg.as_str(),
-        m.backup.source.as_str(),
-        m.files,
-        m.pages
-    )
 }
 
 fn procs(sc: &Scenario) -> Vec<ProcId> {

@@ -2,6 +2,9 @@
 //! its `[expect]` section), replay of every trace in `traces/`, traces that still match what the
 //! model produces, and pinned state counts of small configurations.
 
+mod common;
+
+use common::{root, trace_files};
 use racecheck::explore::{self, Options, Reach, Reduction, Verdict};
 use racecheck::report;
 use racecheck::scenario::model::BackupSource;
@@ -10,10 +13,6 @@ use racecheck::trace;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn load(name: &str) -> Model {
     Model::load(&root().join("models").join(format!("{name}.toml"))).expect("model loads")
@@ -530,20 +529,6 @@ fn pinned_state_counts() {
         got, cases,
         "(model, source, K, P, states unreduced, states reduced, complete runs) changed"
     );
-}
-
-fn trace_files() -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for dir in [root().join("traces"), root().join("traces/matrix")] {
-        v.extend(
-            std::fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|x| x == "json")),
-        );
-    }
-    v.sort();
-    v
 }
 
 #[test]

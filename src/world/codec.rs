@@ -200,19 +200,31 @@ impl Pack for String {
     }
 }
 
+/// A sequence: its length, then its items.
+#[inline]
+fn put_seq<T: Pack>(items: &[T], o: &mut Vec<u8>) {
+    put_len(items.len(), o);
+    for v in items {
+        v.put(o);
+    }
+}
+
+/// A value decoded in place into a fresh one.
+#[inline]
+fn get_fresh<T: Pack + Default>(i: &mut &[u8]) -> Option<T> {
+    let mut v = T::default();
+    v.get_into(i)?;
+    Some(v)
+}
+
 impl<T: Pack, const N: usize> Pack for SmallVec<[T; N]> {
     #[inline]
     fn put(&self, o: &mut Vec<u8>) {
-        put_len(self.len(), o);
-        for v in self.as_slice() {
-            v.put(o);
-        }
+        put_seq(self.as_slice(), o);
     }
     #[inline]
     fn get(i: &mut &[u8]) -> Option<Self> {
-        let mut v = SmallVec::new();
-        v.get_into(i)?;
-        Some(v)
+        get_fresh(i)
     }
     #[inline]
     fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
@@ -228,17 +240,12 @@ impl<T: Pack, const N: usize> Pack for SmallVec<[T; N]> {
 impl<K: Pack + Ord + Copy + Default, V: Pack + Default, const N: usize> Pack for SmallMap<K, V, N> {
     #[inline]
     fn put(&self, o: &mut Vec<u8>) {
-        put_len(self.len(), o);
-        for (k, v) in self.as_slice() {
-            k.put(o);
-            v.put(o);
-        }
+        // Its pairs in key order, as a sequence.
+        put_seq(self.as_slice(), o);
     }
     #[inline]
     fn get(i: &mut &[u8]) -> Option<Self> {
-        let mut m = SmallMap::new();
-        m.get_into(i)?;
-        Some(m)
+        get_fresh(i)
     }
     #[inline]
     fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
