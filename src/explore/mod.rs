@@ -424,8 +424,8 @@ impl Clock {
 }
 
 /// Set when the user interrupts the run (Ctrl-C): every engine stops at its next step boundary
-/// (native: the next chunk of a level; loom, shuttle: the next execution) and reports what it
-/// explored as inconclusive.
+/// (native: after merging the next block of a level; loom, shuttle: the next execution) and
+/// reports what it explored as inconclusive.
 pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether the run was interrupted.

@@ -535,17 +535,14 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                     let block = level.pop_front().expect("a block per number");
                     let out = spare.pop().unwrap_or_default();
                     lent.insert(handed, block.held() + out.held());
-                    if p.jobs
-                        .send(Job {
-                            no: handed,
-                            block,
-                            known: m.col.found(),
-                            out,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
+                    let job = Job {
+                        no: handed,
+                        block,
+                        known: m.col.found(),
+                        out,
+                    };
+                    // The queue's receiver lives in `explore` until the search returns.
+                    p.jobs.send(job).expect("the job queue outlives the search");
                     handed += 1;
                 }
                 while let Ok((no, r)) = p.done.try_recv() {
