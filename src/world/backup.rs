@@ -7,7 +7,7 @@ use super::{Catalog, ProcId, World, ev};
 use serde::{Deserialize, Serialize};
 
 /// Where a base backup's walk of one tablespace stands (`sendTablespace`/`sendDir`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum WalkStage {
     /// Next: open the tablespace directory and read its entries.
     #[default]
@@ -32,7 +32,7 @@ pub enum WalkStage {
 pub struct BackupError(pub String);
 
 /// The base backup's state: the walsender's walk and the copy it is building (docs/postgresql.md, "The base backup").
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Backup {
     /// `runningBackups > 0` (what a flag check in movedb looks at).
     pub in_progress: bool,

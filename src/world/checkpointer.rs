@@ -6,7 +6,7 @@ use super::wal::Rec;
 use super::{PageKey, World, ckpt_flags, ev};
 
 /// The checkpointer's shared request state and its checkpoint in progress (docs/postgresql.md, "The checkpointer").
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Checkpointer {
     /// OR of the flags requested since the last checkpoint began (0 = no request).
     pub pending_flags: u8,

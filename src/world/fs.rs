@@ -89,7 +89,7 @@ pub type RelFile = SmallVec<[Page; 4]>;
 pub type Names = SmallVec<[u8; 8]>;
 
 /// The directory of database `D` in one tablespace: relation number to file.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Dir {
     /// Relation files by relation number (0-based; relfilenode = `REL_OID_BASE + n`).
     pub files: SmallMap<u8, RelFile, 4>,
@@ -97,7 +97,7 @@ pub struct Dir {
 
 /// The filesystem as far as the model needs it: `D`'s directory in each tablespace, if present.
 /// Tablespace roots themselves always exist.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Fs {
     /// `D`'s directory per tablespace.
     pub dirs: SmallMap<Loc, Dir, 3>,

@@ -97,7 +97,7 @@ pub struct Hold {
 }
 
 /// The lock table: granted holds, kept sorted so that equal tables hash equally.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct LockTable {
     pub(super) holds: smallvec::SmallVec<[Hold; 8]>,
 }

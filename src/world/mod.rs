@@ -145,7 +145,7 @@ pub mod ckpt_flags {
 pub type PageKey = (Loc, u8, u8);
 
 /// A process's place in its program, with the cursor of a multi-step operation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct ProcState {
     /// Index of the current op in the program.
     pub pc: u8,
@@ -160,7 +160,7 @@ pub struct ProcState {
 }
 
 /// Ghost state: facts about the run that PostgreSQL does not keep, for properties and coverage.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Ghost {
     /// LSN of movedb's create record (file copy or WAL-log).
     pub create_lsn: Option<Lsn>,
@@ -182,7 +182,7 @@ pub struct Ghost {
 }
 
 /// The whole cluster state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct World {
     /// The primary's files.
     pub fs: Fs,

@@ -62,7 +62,7 @@ pub struct Restore {
 /// The startup process's redo state: the files and `pg_database` it replays into, the
 /// invalid-page table, whether consistency was reached, and the cursor of a multi-step record
 /// (`copydir` / `rmtree` in `dbase_redo`: names listed, next index).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Redo {
     /// The files replayed into.
     pub fs: Fs,

@@ -6,12 +6,8 @@
 //! inline capacity `N`, beyond which `SmallVec` moves them to the heap), a clone allocates
 //! nothing for the sizes the model runs at.
 
-use serde::de::{MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 use std::fmt;
-use std::marker::PhantomData;
 
 /// An ordered map on a sorted inline vector (keys unique, ascending).
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
@@ -180,44 +176,6 @@ impl<K: Ord + Copy, V, const N: usize> FromIterator<(K, V)> for SmallMap<K, V, N
             m.insert(k, v);
         }
         m
-    }
-}
-
-impl<K: Serialize, V: Serialize, const N: usize> Serialize for SmallMap<K, V, N> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.entries.len()))?;
-        for (k, v) in &self.entries {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-impl<'de, K, V, const N: usize> Deserialize<'de> for SmallMap<K, V, N>
-where
-    K: Deserialize<'de> + Ord + Copy,
-    V: Deserialize<'de>,
-{
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V_<K, V, const N: usize>(PhantomData<(K, V)>);
-        impl<'de, K, V, const N: usize> Visitor<'de> for V_<K, V, N>
-        where
-            K: Deserialize<'de> + Ord + Copy,
-            V: Deserialize<'de>,
-        {
-            type Value = SmallMap<K, V, N>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                let mut m = SmallMap::new();
-                while let Some((k, v)) = a.next_entry()? {
-                    m.insert(k, v);
-                }
-                Ok(m)
-            }
-        }
-        d.deserialize_map(V_::<K, V, N>(PhantomData))
     }
 }
 

@@ -12,7 +12,7 @@ use super::{BackupError, Catalog, ProcId, Semantics, World, ev};
 /// A streaming standby of the primary, on which a base backup can be taken. Its startup process
 /// replays the primary's WAL into the standby's own files. The standby has no buffer pool in the
 /// model: replayed pages are written at once.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Standby {
     /// The startup process's redo state: the standby's files and `pg_database`, consistent
     /// (an invalid page PANICs at once), the cursor of a multi-step record.
