@@ -1,6 +1,6 @@
 //! The native explicit-state engine: breadth-first search over Worlds with hash compaction.
 //!
-//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 170
+//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 160
 //!   bytes for wallog at K=2 P=2), decoded in place into a reused World when expanded; each
 //!   successor but the last is decoded afresh and stepped, the last steps the expanded World.
 //! - **Visited set**: one 64-bit fingerprint per state (foldhash, fixed seed, over the

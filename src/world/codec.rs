@@ -1,13 +1,14 @@
 //! The World's compact binary encoding: what the native explorer keeps of a state in its
 //! frontier, and what its fingerprint hashes.
 //!
-//! Hand-written, one byte per small field, LEB128 for LSNs, a length byte before every
-//! sequence and map: about 170 bytes for a wallog state, written and read without allocating
-//! (postcard through serde took 4-5 times longer each way). The encoding is canonical: maps
-//! are kept sorted and every field is written, so equal Worlds have equal encodings; and
-//! `decode(encode(w)) == w` (tests/codec.rs, on every reachable state of every model), so
-//! distinct Worlds have distinct encodings. Decoding trusts its input: bytes that no `encode`
-//! wrote give `None`.
+//! Hand-written, one byte per small field, LEB128 for LSNs and for the length before every
+//! sequence and map: about 160-170 bytes for a wallog state at K=2 P=2, written and read
+//! without allocating (postcard through serde took 4-5 times longer each way). The encoding is
+//! canonical: maps are kept sorted and every field is written, so equal Worlds have equal
+//! encodings; and `decode(encode(w)) == w` (tests/codec.rs, on every reachable state of every
+//! model), so distinct Worlds have distinct encodings. Decoding rejects what it cannot read
+//! (truncated input, an unknown tag, keys out of order) with `None`; the engine only gives it
+//! what `encode` wrote.
 
 use super::backup::{Backup, BackupError, WalkStage};
 use super::catalog::{Catalog, Pending};
