@@ -331,6 +331,10 @@ struct Merge {
     pool: Vec<Block>,
     /// States per block.
     block: usize,
+    /// What every block (level, next level, pool, with the workers) holds: blocks are
+    /// recycled, never freed, and what one holds only grows, so this is kept as it changes
+    /// rather than summed over thousands of blocks after every merge.
+    blocks_held: u64,
     stats: Stats,
     col: Collector,
 }
@@ -372,16 +376,22 @@ impl Merge {
     /// Queue a new state for the next level.
     fn push_next(&mut self, b: &[u8], i: u32) {
         if self.next.back().is_none_or(|l| !l.fits(b)) {
-            let block = self.block;
-            let fresh = self
-                .pool
-                .pop()
-                .filter(|l| l.idx.capacity() >= block)
-                .unwrap_or_else(|| Block::with_room(block));
+            let fresh = match self.pool.pop() {
+                Some(l) if l.idx.capacity() >= self.block => l,
+                small => {
+                    // The root's one-state block is dropped, a full-size one made.
+                    self.blocks_held -= small.map_or(0, |l| l.held());
+                    let l = Block::with_room(self.block);
+                    self.blocks_held += l.held();
+                    l
+                }
+            };
             self.next.push_back(fresh);
         }
         if let Some(l) = self.next.back_mut() {
+            let before = l.held();
             l.push(b, i);
+            self.blocks_held += l.held() - before;
         }
         self.next_len += 1;
         self.stats.states += 1;
@@ -500,6 +510,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
         next_len: 0,
         pool: Vec::new(),
         block: CHUNK,
+        blocks_held: 0,
         stats: Stats::default(),
         col: Collector::default(),
     };
@@ -510,12 +521,13 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
     m.stats.states = 1;
     let mut level: VecDeque<Block> = VecDeque::from([Block::with_room(1)]);
     level[0].push(&buf, 0);
+    m.blocks_held = level[0].held();
     let mut level_len = 1usize;
     let mut scratch = Scratch::default();
     // Results buffers not in use, and blocks expanded but not merged yet (by number).
     let mut spare: Vec<Out> = Vec::new();
     let mut expanded: BTreeMap<usize, (Block, Out)> = BTreeMap::new();
-    // What the blocks and results buffers handed to the workers held, by block number.
+    // What the results buffers handed to the workers held, by block number.
     let mut lent: BTreeMap<usize, u64> = BTreeMap::new();
     // Blocks handed out but not merged, at most: bounds the results held.
     let in_flight = 4 * threads;
@@ -534,7 +546,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                 while handed < blocks && handed - merged < in_flight {
                     let block = level.pop_front().expect("a block per number");
                     let out = spare.pop().unwrap_or_default();
-                    lent.insert(handed, block.held() + out.held());
+                    lent.insert(handed, out.held());
                     let job = Job {
                         no: handed,
                         block,
@@ -633,19 +645,13 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
             peak_rss = peak_rss.max(rss);
             let held = m.visited.bytes()
                 + m.tree.bytes()
-                + level
-                    .iter()
-                    .chain(&m.next)
-                    .chain(&m.pool)
-                    .chain(expanded.values().map(|(b, _)| b))
-                    .map(Block::held)
-                    .sum::<u64>()
+                + m.blocks_held
                 + spare
                     .iter()
                     .chain(expanded.values().map(|(_, o)| o))
                     .map(Out::held)
                     .sum::<u64>()
-                // Blocks and results buffers with the workers, as they were handed out.
+                // Results buffers with the workers, as they were handed out.
                 + lent.values().sum::<u64>();
             m.stats.engine_bytes = m.stats.engine_bytes.max(held);
             if let Some(max) = opts.max_memory

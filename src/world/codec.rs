@@ -89,38 +89,39 @@ impl Pack for bool {
     }
 }
 
+/// LEB128 of `v`: seven bits a byte, low bits first (one byte below 128).
+#[inline]
+fn put_leb(mut v: u64, o: &mut Vec<u8>) {
+    while v >= 0x80 {
+        o.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    o.push(v as u8);
+}
+
+/// A number [`put_leb`] wrote.
+#[inline]
+fn get_leb(i: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = byte(i)?;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// LEB128: LSNs are small (one byte below 128).
 impl Pack for u32 {
     #[inline]
     fn put(&self, o: &mut Vec<u8>) {
-        if *self < 0x80 {
-            o.push(*self as u8);
-            return;
-        }
-        let mut v = *self;
-        while v >= 0x80 {
-            o.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        o.push(v as u8);
+        put_leb(u64::from(*self), o);
     }
     #[inline]
     fn get(i: &mut &[u8]) -> Option<Self> {
-        if let Some((&b, rest)) = i.split_first()
-            && b < 0x80
-        {
-            *i = rest;
-            return Some(u32::from(b));
-        }
-        let mut v = 0u32;
-        for shift in (0..35).step_by(7) {
-            let b = byte(i)?;
-            v |= u32::from(b & 0x7f).checked_shl(shift)?;
-            if b < 0x80 {
-                return Some(v);
-            }
-        }
-        None
+        u32::try_from(get_leb(i)?).ok()
     }
 }
 
@@ -365,35 +366,18 @@ pack_unit_enum!(Scope { Xact, Session });
 impl Pack for Page {
     #[inline]
     fn put(&self, o: &mut Vec<u8>) {
-        let tail = u64::from(self.lsn) * 2 + u64::from(self.all_visible);
-        if tail < 0x80 {
-            o.extend_from_slice(&[self.ver, tail as u8]);
-        } else {
-            o.push(self.ver);
-            let mut v = tail;
-            while v >= 0x80 {
-                o.push((v as u8) | 0x80);
-                v >>= 7;
-            }
-            o.push(v as u8);
-        }
+        o.push(self.ver);
+        put_leb(u64::from(self.lsn) * 2 + u64::from(self.all_visible), o);
     }
     #[inline]
     fn get(i: &mut &[u8]) -> Option<Self> {
         let ver = byte(i)?;
-        let mut tail = 0u64;
-        for shift in (0..42).step_by(7) {
-            let b = byte(i)?;
-            tail |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Some(Page {
-                    ver,
-                    all_visible: tail & 1 == 1,
-                    lsn: u32::try_from(tail >> 1).ok()?,
-                });
-            }
-        }
-        None
+        let tail = get_leb(i)?;
+        Some(Page {
+            ver,
+            all_visible: tail & 1 == 1,
+            lsn: u32::try_from(tail >> 1).ok()?,
+        })
     }
 }
 pack_struct!(Dir { files });

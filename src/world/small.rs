@@ -82,14 +82,6 @@ impl<K: Ord + Copy, V, const N: usize> SmallMap<K, V, N> {
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator + '_ {
         self.entries.iter().map(|(k, _)| k)
     }
-    /// Values in key order.
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator + '_ {
-        self.entries.iter().map(|(_, v)| v)
-    }
-    /// Values in key order, to change.
-    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + '_ {
-        self.entries.iter_mut().map(|(_, v)| v)
-    }
     /// Entries in key order, as a slice of pairs.
     pub fn as_slice(&self) -> &[(K, V)] {
         &self.entries
@@ -97,10 +89,6 @@ impl<K: Ord + Copy, V, const N: usize> SmallMap<K, V, N> {
     /// Entries in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator + '_ {
         self.entries.iter().map(|(k, v)| (k, v))
-    }
-    /// Entries in key order, values to change.
-    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + '_ {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
     /// Replace the entries by `n` decoded ones, reusing the storage: `f` fills each key and
     /// value in place; `None` if it fails or the keys are not strictly ascending (a canonical
@@ -126,10 +114,6 @@ impl<K: Ord + Copy, V, const N: usize> SmallMap<K, V, N> {
             }
         }
         Some(())
-    }
-    /// Keep the entries `f` accepts.
-    pub fn retain(&mut self, mut f: impl FnMut(&K, &mut V) -> bool) {
-        self.entries.retain(|(k, v)| f(k, v));
     }
 }
 
@@ -166,16 +150,6 @@ impl<K: fmt::Debug, V: fmt::Debug, const N: usize> fmt::Debug for SmallMap<K, V,
         f.debug_map()
             .entries(self.entries.iter().map(|(k, v)| (k, v)))
             .finish()
-    }
-}
-
-impl<K: Ord + Copy, V, const N: usize> FromIterator<(K, V)> for SmallMap<K, V, N> {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(it: I) -> Self {
-        let mut m = SmallMap::new();
-        for (k, v) in it {
-            m.insert(k, v);
-        }
-        m
     }
 }
 
