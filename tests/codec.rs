@@ -3,7 +3,10 @@
 //! encoding is injective and a fingerprint of the encoding is a fingerprint of the World — also
 //! when decoding in place over another World, in every reachable state of every matrix
 //! configuration at K=1 P=1, and in states with more files and pages than the inline capacities
-//! (maps and vectors spilled to the heap).
+//! (maps and vectors spilled to the heap); and moving a decoded World from one state to another
+//! by reading only the fields that differ (`codec::sync_into`, what the engine does) gives the
+//! same World as decoding afresh, and encoding a successor from its parent's encoding and the
+//! fields the step touched (`codec::encode_successor`) gives the same bytes as encoding it whole.
 
 mod common;
 
@@ -26,6 +29,9 @@ fn check_reachable(sc: &Scenario, limit: usize, label: &str) -> usize {
     let mut queue = VecDeque::from([sc.initial()]);
     seen.insert(encode(&sc.initial()));
     let mut scratch = World::default();
+    // What the engine does: one World moved from state to state, reading only what differs.
+    let mut synced = World::default();
+    let mut have = encode(&synced);
     let mut checked = 0;
     while let Some(w) = queue.pop_front() {
         let bytes = encode(&w);
@@ -34,6 +40,12 @@ fn check_reachable(sc: &Scenario, limit: usize, label: &str) -> usize {
         // In place, over whatever the scratch World held before (the previous state).
         codec::decode_into(&mut scratch, &bytes).expect("decodes in place");
         assert_eq!(scratch, w, "{label}: decoding in place left stale data");
+        codec::sync_into(&mut synced, &have, &bytes).expect("syncs");
+        assert_eq!(
+            synced, w,
+            "{label}: sync_into from the previous state differs"
+        );
+        have = bytes.clone();
         assert!(
             codec::decode(&bytes[..bytes.len() - 1]).is_none(),
             "{label}: a truncated encoding must not decode"
@@ -46,6 +58,24 @@ fn check_reachable(sc: &Scenario, limit: usize, label: &str) -> usize {
             for p in sc.enabled_procs(&w) {
                 let mut n = w.clone();
                 sc.step(&mut n, p, None);
+                // From the state to its successor and back (the WAL grows, then shrinks).
+                let nb = encode(&n);
+                codec::sync_into(&mut synced, &have, &nb).expect("syncs");
+                assert_eq!(synced, n, "{label}: sync_into to a successor differs");
+                codec::sync_into(&mut synced, &nb, &have).expect("syncs");
+                assert_eq!(
+                    synced, w,
+                    "{label}: sync_into back from a successor differs"
+                );
+                // The engine's step: settle, step in place, encode only what was touched.
+                codec::settle(&mut synced);
+                let wal_len = synced.wal.len();
+                sc.step(&mut synced, p, None);
+                assert_eq!(synced, n, "{label}: stepping in place differs from a clone");
+                let mut succ = Vec::new();
+                codec::encode_successor(&synced, &have, wal_len, &mut succ).expect("encodes");
+                assert_eq!(succ, nb, "{label}: encode_successor differs from encode");
+                codec::sync_into(&mut synced, &nb, &have).expect("syncs");
                 if seen.insert(encode(&n)) {
                     queue.push_back(n);
                 }

@@ -448,7 +448,7 @@ fn restore_fidelity_sees_a_lost_all_visible_bit() {
     let mut w = sc.initial();
     let restored = w.fs.clone();
     w.fs.dir_mut(Loc::Base).unwrap().files.get_mut(&0).unwrap()[1].all_visible = true;
-    let diffs = racecheck::property::compare(&sc, &w, &restored, w.catalog);
+    let diffs = racecheck::property::compare(&sc, &w, &restored, *w.catalog);
     assert_eq!(
         diffs,
         ["base/16384/16385 blk 1: PD_ALL_VISIBLE clear (primary: set)"]

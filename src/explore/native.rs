@@ -219,20 +219,43 @@ impl Out {
     }
 }
 
-/// A worker's two Worlds, decoded into in place (no allocation or large move per state), and
-/// its encoding buffer.
-#[derive(Default)]
+/// A worker's World and the encoding of what it holds (moving it to another state reads only
+/// the fields that differ: `codec::sync_into`), and its encoding buffer.
 struct Scratch {
     w: World,
-    next: World,
+    have: Vec<u8>,
     buf: Vec<u8>,
+}
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        let w = World::default();
+        let mut have = Vec::new();
+        codec::encode(&w, &mut have);
+        Scratch {
+            w,
+            have,
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl Scratch {
+    /// Make the World the one `packed` encodes, from the one it holds.
+    fn load(&mut self, packed: &[u8]) {
+        codec::sync_into(&mut self.w, &self.have, packed).expect("a packed World decodes");
+        codec::settle(&mut self.w);
+        self.have.clear();
+        self.have.extend_from_slice(packed);
+    }
 }
 
 /// Expand one state into `out`: its verdicts, and every successor (the merge decides which are
 /// new: looking each up here first cost more than carrying the duplicates, one hash-table miss
-/// against a copy of their bytes). Each successor but the last is decoded afresh from
-/// `packed` (cheaper than cloning a World) and stepped; the last steps the expanded World
-/// itself.
+/// against a copy of their bytes). The scratch World is moved to the state (only the fields
+/// that differ from the state it held are decoded), stepped, encoded (only the fields the step
+/// borrowed mutably are written, the others copied from the state's encoding), and moved back
+/// for the next successor (only the fields that changed are decoded).
 #[allow(clippy::too_many_arguments)]
 fn expand(
     sc: &Scenario,
@@ -243,8 +266,8 @@ fn expand(
     known: PropSet,
     out: &mut Out,
 ) {
-    let Scratch { w, next, buf } = scratch;
-    codec::decode_into(w, packed).expect("a packed World decodes");
+    scratch.load(packed);
+    let w = &scratch.w;
     let mut enabled = sc.enabled_procs(w);
     let verdicts = property::evaluate_with(sc, w, &enabled, known);
     if sc.terminal(w) {
@@ -263,18 +286,19 @@ fn expand(
         enabled.retain(|&q| q == p);
     }
     for (k, &p) in enabled.iter().enumerate() {
-        // The last successor is built from the expanded World itself (no longer needed).
-        let next: &mut World = if k + 1 == enabled.len() {
-            w
-        } else {
-            codec::decode_into(next, packed).expect("a packed World decodes");
-            next
-        };
-        sc.step(next, p, None);
-        let fp = encode_into(next, buf);
+        if k > 0 {
+            scratch.load(packed);
+        }
+        let Scratch { w, have, buf } = scratch;
+        let wal_len = w.wal.len();
+        sc.step(w, p, None);
+        codec::encode_successor(w, have, wal_len, buf).expect("the state's own encoding");
+        let fp = fingerprint_bytes(buf);
         out.procs.push(p);
         out.fps.push(fp);
         out.found.push(buf);
+        // The World now holds the successor.
+        std::mem::swap(have, buf);
     }
     out.states.push(Expanded {
         idx,

@@ -170,7 +170,7 @@ pub fn start_point(w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
     w.procs[usize::from(p)].ckpt_wait = None;
     let start = w.ckpt.control_redo;
     w.backup.start_lsn = Some(start);
-    w.backup.catalog_at_start = w.catalog;
+    w.backup.catalog_at_start = *w.catalog;
     ev!(
         e,
         "start WAL location {start} (redo of the checkpoint in pg_control)"

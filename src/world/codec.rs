@@ -2,13 +2,17 @@
 //! frontier, and what its fingerprint hashes.
 //!
 //! Hand-written, one byte per small field, LEB128 for LSNs and for the length before every
-//! sequence and map: about 160-170 bytes for a wallog state at K=2 P=2, written and read
-//! without allocating (postcard through serde took 4-5 times longer each way). The encoding is
-//! canonical: maps are kept sorted and every field is written, so equal Worlds have equal
-//! encodings; and `decode(encode(w)) == w` (tests/codec.rs, on every reachable state of every
-//! model), so distinct Worlds have distinct encodings. Decoding rejects what it cannot read
-//! (truncated input, an unknown tag, keys out of order) with `None`; the engine only gives it
-//! what `encode` wrote.
+//! sequence and map: about 170-180 bytes for a wallog state at K=2 P=2, written and read
+//! without allocating (postcard through serde took 4-5 times longer each way). Each field of the
+//! World is a *frame* of its own (its length, then its bytes; the WAL's frame is its records
+//! back to back), so that the engine moves one decoded World from state to state reading only
+//! the frames that differ ([`sync_into`]), and encodes a successor by copying the frames of the
+//! fields its step left alone ([`encode_successor`], from the marks of [`super::tracked`]).
+//! The encoding is canonical: maps are kept sorted and every field is written, so equal Worlds
+//! have equal encodings; and `decode(encode(w)) == w` (tests/codec.rs, on every reachable state
+//! of every model, with `sync_into` and `encode_successor` checked against them), so distinct
+//! Worlds have distinct encodings. Decoding rejects what it cannot read (truncated input, an
+//! unknown tag, keys out of order) with `None`; the engine only gives it what `encode` wrote.
 
 use super::backup::{Backup, BackupError, WalkStage};
 use super::catalog::{Catalog, Pending};
@@ -18,6 +22,7 @@ use super::locks::{Hold, LockMode, LockObj, LockTable, Scope};
 use super::redo::Redo;
 use super::small::SmallMap;
 use super::standby::Standby;
+use super::tracked::Tracked;
 use super::wal::Rec;
 use super::{Ghost, ProcState, World};
 use smallvec::SmallVec;
@@ -445,19 +450,249 @@ pack_struct!(Ghost {
     standby_rmtree_begun,
     walked_src_during_rmtree
 });
-pack_struct!(World {
-    fs,
-    dirty,
-    wal,
-    locks,
-    catalog,
-    ckpt,
-    backup,
-    standby,
-    crashed,
-    procs,
-    ghost
-});
+/// One field of the World, written as a frame of its own (its length, then its bytes), so that
+/// a decoder holding one state can move to another by reading only the frames that differ
+/// ([`sync_into`]).
+trait Part: Pack {
+    /// The frame's contents.
+    #[inline]
+    fn put_part(&self, o: &mut Vec<u8>) {
+        self.put(o);
+    }
+    /// Read a whole frame into `self`.
+    #[inline]
+    fn get_part(&mut self, mut f: &[u8]) -> Option<()> {
+        self.get_into(&mut f)?;
+        f.is_empty().then_some(())
+    }
+    /// Read frame `want` into `self`, which holds what frame `have` says (they differ).
+    #[inline]
+    fn sync_part(&mut self, _have: &[u8], want: &[u8]) -> Option<()> {
+        self.get_part(want)
+    }
+    /// Write the frame of `self` after a step from the state whose frame was `have` (and whose
+    /// WAL had `wal_len` records): by default written afresh.
+    #[inline]
+    fn put_after(&self, _have: &[u8], _wal_len: usize, o: &mut Vec<u8>) {
+        put_frame(self, o);
+    }
+    /// Clear the marks of what [`Part::put_after`] may copy (the value is known to equal the
+    /// frame it was read from).
+    #[inline]
+    fn settle(&mut self) {}
+}
+
+impl<T: Pack> Pack for Tracked<T> {
+    #[inline]
+    fn put(&self, o: &mut Vec<u8>) {
+        (**self).put(o);
+    }
+    #[inline]
+    fn get(i: &mut &[u8]) -> Option<Self> {
+        T::get(i).map(Tracked::new)
+    }
+    #[inline]
+    fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
+        (**self).get_into(i)
+    }
+}
+
+impl<T: Part> Part for Tracked<T> {
+    #[inline]
+    fn put_part(&self, o: &mut Vec<u8>) {
+        (**self).put_part(o);
+    }
+    #[inline]
+    fn get_part(&mut self, f: &[u8]) -> Option<()> {
+        (**self).get_part(f)
+    }
+    #[inline]
+    fn sync_part(&mut self, have: &[u8], want: &[u8]) -> Option<()> {
+        (**self).sync_part(have, want)
+    }
+    /// Not borrowed mutably since it was read from `have`: `have` is still its frame.
+    #[inline]
+    fn put_after(&self, have: &[u8], _wal_len: usize, o: &mut Vec<u8>) {
+        if self.touched() {
+            put_frame(self, o);
+        } else {
+            put_len(have.len(), o);
+            o.extend_from_slice(have);
+        }
+    }
+    #[inline]
+    fn settle(&mut self) {
+        self.untouch();
+    }
+}
+
+impl Part for Fs {}
+impl Part for SmallMap<super::PageKey, Page, 8> {}
+impl Part for LockTable {}
+impl Part for Catalog {}
+impl Part for Checkpointer {}
+impl Part for Backup {}
+impl Part for Option<Box<Standby>> {}
+impl Part for bool {}
+impl Part for SmallVec<[ProcState; 5]> {}
+impl Part for Ghost {}
+
+/// The WAL's frame is its records back to back (the frame's length delimits them), so that a
+/// WAL that only grew or shrank at its end is a prefix of the other: only the records past the
+/// common prefix are read (most steps append one record).
+impl Part for SmallVec<[Rec; 32]> {
+    #[inline]
+    fn put_part(&self, o: &mut Vec<u8>) {
+        for r in self {
+            r.put(o);
+        }
+    }
+    #[inline]
+    fn get_part(&mut self, mut f: &[u8]) -> Option<()> {
+        self.clear();
+        while !f.is_empty() {
+            self.push(Rec::get(&mut f)?);
+        }
+        Some(())
+    }
+    #[inline]
+    fn sync_part(&mut self, have: &[u8], want: &[u8]) -> Option<()> {
+        // A record's encoding is self-delimiting, so a frame that is a byte prefix of the other
+        // ends on one of the other's record boundaries.
+        if let Some(mut more) = want.strip_prefix(have) {
+            while !more.is_empty() {
+                self.push(Rec::get(&mut more)?);
+            }
+            Some(())
+        } else if let Some(mut less) = have.strip_prefix(want) {
+            let mut n = 0;
+            while !less.is_empty() {
+                Rec::get(&mut less)?;
+                n += 1;
+            }
+            let keep = self.len().checked_sub(n)?;
+            self.truncate(keep);
+            Some(())
+        } else {
+            self.get_part(want)
+        }
+    }
+    /// The WAL is only ever appended to ([`World::log`]): the frame of the first `wal_len`
+    /// records is `have`, followed by the records the step appended.
+    #[inline]
+    fn put_after(&self, have: &[u8], wal_len: usize, o: &mut Vec<u8>) {
+        match self.get(wal_len..) {
+            Some(new) => frame(o, |o| {
+                o.extend_from_slice(have);
+                for r in new {
+                    r.put(o);
+                }
+            }),
+            None => put_frame(self, o),
+        }
+    }
+}
+
+/// Write `v`'s part as a frame: its length (LEB128), then its bytes.
+#[inline]
+fn put_frame<T: Part>(v: &T, o: &mut Vec<u8>) {
+    frame(o, |o| v.put_part(o));
+}
+
+/// Write what `body` writes as a frame: its length (LEB128), then its bytes.
+#[inline]
+fn frame(o: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+    let at = o.len();
+    o.push(0);
+    body(o);
+    let n = o.len() - at - 1;
+    if n < 0x80 {
+        o[at] = n as u8;
+    } else {
+        let mut len = SmallVec::<[u8; 4]>::new();
+        let mut v = n;
+        while v >= 0x80 {
+            len.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        len.push(v as u8);
+        o.splice(at..=at, len);
+    }
+}
+
+/// The next frame [`put_frame`] wrote.
+#[inline]
+fn get_frame<'a>(i: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let n = get_len(i)?;
+    if i.len() < n {
+        return None;
+    }
+    let (f, rest) = i.split_at(n);
+    *i = rest;
+    Some(f)
+}
+
+/// The World: one frame per field, in order.
+macro_rules! world_parts {
+    ($($f:ident),* $(,)?) => {
+        impl Pack for World {
+            #[inline]
+            fn put(&self, o: &mut Vec<u8>) {
+                $(put_frame(&self.$f, o);)*
+            }
+            #[inline]
+            fn get(i: &mut &[u8]) -> Option<Self> {
+                get_fresh(i)
+            }
+            #[inline]
+            fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
+                $(self.$f.get_part(get_frame(i)?)?;)*
+                Some(())
+            }
+        }
+
+        /// Turn `w`, which holds the World whose encoding is `have`, into the World whose
+        /// encoding is `want`, reading only the frames (fields) that differ, and of the WAL
+        /// only the records past the common prefix. `None` for bytes [`encode`] did not write
+        /// (`w` is then left partly overwritten). Only correct if `w` does hold `have`'s World.
+        pub fn sync_into(w: &mut World, mut have: &[u8], mut want: &[u8]) -> Option<()> {
+            $(
+                let (h, n) = (get_frame(&mut have)?, get_frame(&mut want)?);
+                if h != n {
+                    w.$f.sync_part(h, n)?;
+                }
+            )*
+            (have.is_empty() && want.is_empty()).then_some(())
+        }
+
+        /// The encoding of `w` (into `out`, cleared first) after one step from the World
+        /// whose encoding is `have`, which `w` held when [`settle`] was last called on it
+        /// (with `wal_len` WAL records): the frames of the fields the step did not borrow
+        /// mutably are copied from `have`, the WAL's frame is extended by the records the
+        /// step appended, the rest is written afresh. Equal to [`encode`]`(w)`
+        /// (tests/codec.rs); `None` for bytes [`encode`] did not write.
+        pub fn encode_successor(
+            w: &World,
+            mut have: &[u8],
+            wal_len: usize,
+            out: &mut Vec<u8>,
+        ) -> Option<()> {
+            out.clear();
+            $(w.$f.put_after(get_frame(&mut have)?, wal_len, out);)*
+            have.is_empty().then_some(())
+        }
+
+        /// Mark `w` as holding exactly what it was last read from (by [`sync_into`] or
+        /// [`decode_into`]): from now on, [`encode_successor`] copies what a step leaves alone.
+        pub fn settle(w: &mut World) {
+            $(w.$f.settle();)*
+        }
+    };
+}
+
+world_parts!(
+    fs, dirty, wal, locks, catalog, ckpt, backup, standby, crashed, procs, ghost
+);
 
 impl Pack for LockTable {
     #[inline]

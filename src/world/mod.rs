@@ -15,6 +15,7 @@ pub mod redo;
 pub mod small;
 pub mod standby;
 pub mod storage;
+pub mod tracked;
 pub mod wal;
 
 /// Append to a step's event text, when one is asked for (`Option<&mut String>`).
@@ -39,6 +40,7 @@ pub use wal::Rec;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use tracked::Tracked;
 
 /// A PostgreSQL major version whose behaviour the model follows (docs/simplifications.md, "version
 /// switches").
@@ -185,27 +187,27 @@ pub struct Ghost {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct World {
     /// The primary's files.
-    pub fs: Fs,
+    pub fs: Tracked<Fs>,
     /// Dirty shared buffers of `D` (clean buffers equal the disk and are not kept).
-    pub dirty: SmallMap<PageKey, Page, 8>,
-    /// The WAL; a record's LSN is its index.
+    pub dirty: Tracked<SmallMap<PageKey, Page, 8>>,
+    /// The WAL; a record's LSN is its index. Only ever appended to ([`World::log`]).
     pub wal: smallvec::SmallVec<[Rec; 32]>,
     /// Heavyweight locks.
-    pub locks: LockTable,
+    pub locks: Tracked<LockTable>,
     /// `D`'s row in `pg_database`.
-    pub catalog: Catalog,
+    pub catalog: Tracked<Catalog>,
     /// Checkpointer state.
-    pub ckpt: Checkpointer,
+    pub ckpt: Tracked<Checkpointer>,
     /// Base backup state.
-    pub backup: Backup,
+    pub backup: Tracked<Backup>,
     /// The standby the backup is taken from, if the backup source is a standby.
-    pub standby: Option<Box<Standby>>,
+    pub standby: Tracked<Option<Box<Standby>>>,
     /// The primary crashed (every process on it stopped; crash recovery is then judged).
     pub crashed: bool,
     /// Per-process program state, indexed by [`ProcId`].
     pub procs: smallvec::SmallVec<[ProcState; 5]>,
     /// Ghost state.
-    pub ghost: Ghost,
+    pub ghost: Tracked<Ghost>,
 }
 
 impl World {
@@ -228,7 +230,7 @@ impl World {
             );
         }
         w.wal.push(Rec::Checkpoint { redo: 0 });
-        w.catalog = Catalog::new(ts);
+        *w.catalog = Catalog::new(ts);
         w.procs = smallvec::smallvec![ProcState::default(); nprocs];
         w
     }
@@ -236,9 +238,9 @@ impl World {
     /// Add a standby that has replayed the WAL so far (its files equal the primary's on disk).
     pub fn with_standby(mut self) -> World {
         let replayed = self.insert_lsn();
-        self.standby = Some(Box::new(Standby::new(
-            self.fs.clone(),
-            self.catalog,
+        *self.standby = Some(Box::new(Standby::new(
+            Fs::clone(&self.fs),
+            *self.catalog,
             replayed,
         )));
         self

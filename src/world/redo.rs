@@ -428,7 +428,7 @@ fn invalid_page_warning(ts: Loc, rel: u8, blk: u8, present: bool) -> String {
 /// Primary-side view of the database directory at `loc`: disk overlaid with dirty buffers.
 pub fn primary_dir(w: &World, loc: Loc) -> Option<Dir> {
     let mut dir = w.fs.dir(loc)?.clone();
-    for (&(bloc, rel, blk), page) in &w.dirty {
+    for (&(bloc, rel, blk), page) in w.dirty.iter() {
         if bloc != loc {
             continue;
         }
@@ -500,7 +500,7 @@ pub fn crash_recovery(w: &World, sem: &Semantics, initial: Loc, with_log: bool) 
     replay(
         w,
         sem,
-        w.fs.clone(),
+        Fs::clone(&w.fs),
         start,
         catalog,
         EndRule::EndOfWal,

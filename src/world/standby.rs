@@ -54,7 +54,7 @@ impl Standby {
 /// backup has not stopped (after the stop nothing reads the standby's state), and with `lock`
 /// the standby's `pg_database` lock is free if the next record needs it.
 pub fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
-    let Some(sb) = &w.standby else {
+    let Some(sb) = &*w.standby else {
         return false;
     };
     if sb.died.is_some() || w.backup.end_lsn.is_some() || w.backup.failed.is_some() {
