@@ -1,10 +1,13 @@
 //! The native explicit-state engine: breadth-first search over Worlds with hash compaction.
 //!
-//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 160
-//!   bytes for wallog at K=2 P=2), decoded in place into a reused World when expanded; each
-//!   successor but the last is decoded afresh and stepped, the last steps the expanded World.
+//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 175
+//!   bytes for wallog at K=2 P=2, one frame per field). Each worker moves one World from state
+//!   to state, decoding only the fields whose frames differ (`codec::sync_into`); a successor
+//!   is that World stepped, encoded by copying the frames of the fields the step did not borrow
+//!   mutably (`codec::encode_successor`), then moved back for the next successor.
 //! - **Visited set**: one 64-bit fingerprint per state (foldhash, fixed seed, over the
-//!   encoding), in a hash set keyed by the fingerprint itself. Two distinct states with the
+//!   encoding), in a flat open-addressed table of fingerprints (`fpset`, 8 bytes a slot, one
+//!   cache line per lookup). Two distinct states with the
 //!   same fingerprint would make the second look visited (SPIN's hash compaction); the run
 //!   summary states the probability of any such collision for the states explored.
 //! - **Parent links**: each state discovered gets an index; two compact arrays hold its parent's
@@ -23,6 +26,7 @@
 //! - **Budgets**: `--max-states`, `--max-seconds`, and `--max-memory` (resident set size, read
 //!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
+use super::fpset::FpSet;
 use super::{
     Clock, Collector, EngineInfo, Options, Reduction, Report, Stats, human_bytes, resident_bytes,
 };
@@ -31,32 +35,14 @@ use crate::scenario::Scenario;
 use crate::trace::Engine;
 use crate::world::{ProcId, World, codec};
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::{Mutex, mpsc};
-
-/// A hasher for keys that are already uniform 64-bit hashes (the fingerprints).
-#[derive(Default)]
-struct Passthrough(u64);
-
-impl Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 /// The visited set: fingerprints (the default), or whole encodings (`--exact-states`, to check
 /// hash compaction: same states, same verdicts; the encoding is canonical and injective, so
 /// equal encodings are equal Worlds).
 enum Visited {
-    Fingerprints(HashSet<u64, BuildHasherDefault<Passthrough>>),
+    Fingerprints(FpSet),
     Exact(HashSet<Box<[u8]>, BuildHasherDefault<rustc_hash::FxHasher>>),
 }
 
@@ -142,12 +128,11 @@ fn encode_into(w: &World, buf: &mut Vec<u8>) -> u64 {
 }
 
 impl Visited {
-    /// Bytes the set holds: per slot a fingerprint (or a boxed encoding's pointer and length)
-    /// and a control byte (hashbrown's layout); an exact set's encodings, on the heap, are not
-    /// counted.
+    /// Bytes the set holds: per slot a fingerprint (or a boxed encoding's pointer and length
+    /// and hashbrown's control byte); an exact set's encodings, on the heap, are not counted.
     fn bytes(&self) -> u64 {
         match self {
-            Visited::Fingerprints(s) => s.capacity() as u64 * 9,
+            Visited::Fingerprints(s) => s.capacity() as u64 * 8,
             Visited::Exact(s) => {
                 s.capacity() as u64 * (std::mem::size_of::<Box<[u8]>>() as u64 + 1)
             }
@@ -524,7 +509,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
         visited: if opts.exact_states {
             Visited::Exact(HashSet::default())
         } else {
-            Visited::Fingerprints(HashSet::default())
+            Visited::Fingerprints(FpSet::default())
         },
         tree: Tree {
             parent: vec![0],
