@@ -52,18 +52,21 @@ enum Visited {
 #[derive(Default)]
 struct Arena {
     bytes: Vec<u8>,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     touched: usize,
 }
 
 impl Arena {
     fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
     }
     fn push(&mut self, b: &[u8]) {
         self.bytes.extend_from_slice(b);
-        self.ends.push(self.bytes.len());
+        // A block holds at most CHUNK encodings, a worker's results those of one block's
+        // successors: megabytes at most.
+        self.ends
+            .push(u32::try_from(self.bytes.len()).expect("an arena holds less than 4 GiB"));
         self.touched = self.touched.max(self.bytes.len());
     }
     fn clear(&mut self) {
@@ -73,7 +76,7 @@ impl Arena {
     /// Bytes held: the encodings' high-water mark (capacity never written is not resident)
     /// and the ends.
     fn held(&self) -> u64 {
-        (self.touched + self.ends.capacity() * std::mem::size_of::<usize>()) as u64
+        (self.touched + self.ends.capacity() * std::mem::size_of::<u32>()) as u64
     }
 }
 
@@ -326,9 +329,12 @@ impl Tree {
 /// thread handed out and not merged, bounds the successors held before the merge).
 const CHUNK: usize = 1024;
 
-/// Bytes reserved per state in a block (encodings are 100-300 bytes at the model's sizes; a
-/// block whose bytes fill up first simply holds fewer states).
-const BLOCK_BYTES_PER_STATE: usize = 256;
+/// Bytes reserved per state in a block (encodings are 100-350 bytes at the model's sizes, about
+/// 195 on average for wallog at K=3 P=2; a block whose bytes fill up first simply holds fewer
+/// states). Reserving much more than is written costs time, not only memory: what a block
+/// touches is faulted in, and zeroed by the kernel, a (huge) page at a time. 256 took 5-10%
+/// more CPU and 8 MB more than 200 on wallog K=3 P=2.
+const BLOCK_BYTES_PER_STATE: usize = 200;
 
 /// What the merge owns: the visited set, the parent links, the next level being filled (and the
 /// pool of emptied blocks it is filled from), the statistics and the properties found.
