@@ -441,19 +441,22 @@ pub fn compare(
             continue;
         };
         for (rel, pf) in &primary.files {
-            let path = loc.rel_path(*rel);
+            // Named only in a difference (most restores have none: no string per file).
+            let path = || loc.rel_path(*rel);
             let Some(rf) = restored.files.get(rel) else {
                 out.push(format!(
-                    "{path}: file missing (primary has {} page(s))",
+                    "{}: file missing (primary has {} page(s))",
+                    path(),
                     pf.len()
                 ));
                 continue;
             };
             for (b, pp) in pf.iter().enumerate() {
                 match rf.get(b) {
-                    None => out.push(format!("{path} blk {b}: missing (primary v{})", pp.ver)),
+                    None => out.push(format!("{} blk {b}: missing (primary v{})", path(), pp.ver)),
                     Some(rp) if rp.ver != pp.ver => out.push(format!(
-                        "{path} blk {b}: {} (primary v{})",
+                        "{} blk {b}: {} (primary v{})",
+                        path(),
                         if rp.ver == 0 {
                             "all-zero".to_string()
                         } else {
@@ -462,7 +465,8 @@ pub fn compare(
                         pp.ver
                     )),
                     Some(rp) if rp.all_visible != pp.all_visible => out.push(format!(
-                        "{path} blk {b}: PD_ALL_VISIBLE {} (primary: {})",
+                        "{} blk {b}: PD_ALL_VISIBLE {} (primary: {})",
+                        path(),
                         if rp.all_visible { "set" } else { "clear" },
                         if pp.all_visible { "set" } else { "clear" }
                     )),
