@@ -526,12 +526,130 @@ impl<T: Part> Part for Tracked<T> {
     }
 }
 
-impl Part for Fs {}
+/// A file tree's frame: each directory's location, then the directory as a frame of its own,
+/// so that moving between two trees with the same directories reads only the directories that
+/// differ (a step changes one file of one directory).
+impl Part for Fs {
+    #[inline]
+    fn put_part(&self, o: &mut Vec<u8>) {
+        for (loc, dir) in &self.dirs {
+            loc.put(o);
+            put_frame(dir, o);
+        }
+    }
+    #[inline]
+    fn get_part(&mut self, f: &[u8]) -> Option<()> {
+        let mut n = 0;
+        let mut count = f;
+        while !count.is_empty() {
+            Loc::get(&mut count)?;
+            get_frame(&mut count)?;
+            n += 1;
+        }
+        let mut i = f;
+        self.dirs.decode_sorted(n, |loc, dir| {
+            *loc = Loc::get(&mut i)?;
+            dir.get_part(get_frame(&mut i)?)
+        })
+    }
+    #[inline]
+    fn sync_part(&mut self, have: &[u8], want: &[u8]) -> Option<()> {
+        let (mut h, mut w) = (have, want);
+        let mut same_dirs = true;
+        while same_dirs && !h.is_empty() && !w.is_empty() {
+            let (hl, wl) = (Loc::get(&mut h)?, Loc::get(&mut w)?);
+            let (hd, wd) = (get_frame(&mut h)?, get_frame(&mut w)?);
+            same_dirs = hl == wl;
+            if same_dirs && hd != wd {
+                self.dirs.get_mut(&wl)?.get_part(wd)?;
+            }
+        }
+        if same_dirs && h.is_empty() && w.is_empty() {
+            Some(())
+        } else {
+            // Not the same directories: read the whole tree.
+            self.get_part(want)
+        }
+    }
+}
+impl Part for Dir {}
 impl Part for SmallMap<super::PageKey, Page, 8> {}
 impl Part for LockTable {}
 impl Part for Catalog {}
 impl Part for Checkpointer {}
-impl Part for Backup {}
+/// The backup's frame: a frame of its small fields, then its copy's (a tree, framed by
+/// directory): a walk step changes the copy, most other steps nothing of it.
+impl Part for Backup {
+    #[inline]
+    fn put_part(&self, o: &mut Vec<u8>) {
+        frame(o, |o| put_backup_head(self, o));
+        put_frame(&self.copy, o);
+    }
+    #[inline]
+    fn get_part(&mut self, mut f: &[u8]) -> Option<()> {
+        get_backup_head(self, get_frame(&mut f)?)?;
+        self.copy.get_part(get_frame(&mut f)?)?;
+        f.is_empty().then_some(())
+    }
+    #[inline]
+    fn sync_part(&mut self, mut have: &[u8], mut want: &[u8]) -> Option<()> {
+        let (hh, wh) = (get_frame(&mut have)?, get_frame(&mut want)?);
+        if hh != wh {
+            get_backup_head(self, wh)?;
+        }
+        let (hc, wc) = (get_frame(&mut have)?, get_frame(&mut want)?);
+        if hc != wc {
+            self.copy.sync_part(hc, wc)?;
+        }
+        (have.is_empty() && want.is_empty()).then_some(())
+    }
+}
+
+/// Every field of the backup but its copy (named whole: a new field does not compile until it
+/// is written here).
+#[inline]
+fn put_backup_head(b: &Backup, o: &mut Vec<u8>) {
+    let Backup {
+        in_progress,
+        start_wait,
+        start_lsn,
+        catalog_at_start,
+        stage,
+        copy: _,
+        failed,
+        end_lsn,
+    } = b;
+    in_progress.put(o);
+    start_wait.put(o);
+    start_lsn.put(o);
+    catalog_at_start.put(o);
+    stage.put(o);
+    failed.put(o);
+    end_lsn.put(o);
+}
+
+/// What [`put_backup_head`] wrote, read into `b`.
+#[inline]
+fn get_backup_head(b: &mut Backup, mut f: &[u8]) -> Option<()> {
+    let Backup {
+        in_progress,
+        start_wait,
+        start_lsn,
+        catalog_at_start,
+        stage,
+        copy: _,
+        failed,
+        end_lsn,
+    } = b;
+    in_progress.get_into(&mut f)?;
+    start_wait.get_into(&mut f)?;
+    start_lsn.get_into(&mut f)?;
+    catalog_at_start.get_into(&mut f)?;
+    stage.get_into(&mut f)?;
+    failed.get_into(&mut f)?;
+    end_lsn.get_into(&mut f)?;
+    f.is_empty().then_some(())
+}
 impl Part for Option<Box<Standby>> {}
 impl Part for bool {}
 impl Part for SmallVec<[ProcState; 5]> {}
