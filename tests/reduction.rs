@@ -79,7 +79,7 @@ fn ends(sc: &Scenario, reduce: bool) -> BTreeSet<String> {
             continue;
         }
         if reduce && let Some(p) = sc.persistent_step(&w, &enabled) {
-            enabled = vec![p];
+            enabled = smallvec::smallvec![p];
         }
         for p in enabled {
             let n = after(sc, &w, p);

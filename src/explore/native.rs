@@ -271,7 +271,7 @@ fn expand(
     if reduce == Reduction::Persistent
         && let Some(p) = sc.persistent_step(w, &enabled)
     {
-        enabled.retain(|&q| q == p);
+        enabled.retain(|q| *q == p);
     }
     for (k, &p) in enabled.iter().enumerate() {
         if k > 0 {

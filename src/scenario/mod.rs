@@ -216,7 +216,7 @@ impl Scenario {
     }
 
     /// Processes that can step, in id order.
-    pub fn enabled_procs(&self, w: &World) -> Vec<ProcId> {
+    pub fn enabled_procs(&self, w: &World) -> smallvec::SmallVec<[ProcId; 8]> {
         (0..self.procs.len())
             .filter_map(|i| ProcId::try_from(i).ok())
             .filter(|&p| self.enabled(w, p))
