@@ -1,10 +1,11 @@
 //! Where the native engine's time goes, per operation, on a sample of reachable states:
-//! decoding a frontier entry, encoding a state and fingerprinting it, the enabled processes, the
-//! property check, the reduction's choice, the successors (decoded and stepped, as the engine
+//! decoding a frontier entry (whole, and as the engine does: moving one World from the previous
+//! state, reading only the fields that differ), encoding a state and fingerprinting it, the
+//! enabled processes, the property check, the reduction's choice, the successors (as the engine
 //! builds them), and a World's clone for comparison. `cargo bench --bench costs [-- VARIANT [STATES]]` (default:
 //! wallog, 60,000 states breadth-first). Nanoseconds per state, medians of 5 passes.
 
-use racecheck::explore::native::fingerprint;
+use racecheck::explore::native::{fingerprint, fingerprint_bytes};
 use racecheck::scenario::{Model, Scenario};
 use racecheck::world::{World, codec};
 use std::collections::{HashSet, VecDeque};
@@ -81,20 +82,42 @@ fn main() {
         black_box(&scratch);
         i += 1;
     });
+    // One World moved along the states in their breadth-first order, as the engine does.
+    let mut moving = World::default();
+    let mut have = Vec::new();
+    codec::encode(&moving, &mut have);
+    let mut i = 0;
+    let sync = per_state(&states, |_| {
+        let b = &packed[i % packed.len()];
+        codec::sync_into(&mut moving, &have, b).expect("syncs");
+        have.clone_from(b);
+        black_box(&moving);
+        i += 1;
+    });
     let mut i = 0;
     let successors = per_state(&states, |w| {
-        // As the engine builds them: each successor decoded from the state's encoding, stepped,
-        // encoded and fingerprinted.
+        // As the engine builds them: the World moved to the state (from the previous state's
+        // last successor), then per successor: moved back to the state if needed, stepped,
+        // encoded from the state's encoding and the fields the step touched, fingerprinted.
         let b = &packed[i % packed.len()];
         for p in sc.enabled_procs(w) {
-            codec::decode_into(&mut scratch, b).expect("decodes");
-            sc.step(&mut scratch, p, None);
-            black_box(fingerprint(&scratch));
+            codec::sync_into(&mut moving, &have, b).expect("syncs");
+            codec::settle(&mut moving);
+            have.clone_from(b);
+            let wal_len = moving.wal.len();
+            sc.step(&mut moving, p, None);
+            codec::encode_successor(&moving, &have, wal_len, &mut buf).expect("encodes");
+            black_box(fingerprint_bytes(&buf));
+            std::mem::swap(&mut have, &mut buf);
         }
         i += 1;
     });
     let rows = [
         ("decode a state in place (world::codec)", decode),
+        (
+            "move the engine's World from the previous state (codec::sync_into)",
+            sync,
+        ),
         (
             "encode a state (world::codec, reused buffer; the World not in cache)",
             per_state(&states, |w| {
@@ -135,7 +158,7 @@ fn main() {
             }),
         ),
         (
-            "every successor, as the engine builds it: decode, step, encode, fingerprint",
+            "every successor, as the engine builds it: move back, step, encode_successor, fingerprint",
             successors,
         ),
         (

@@ -159,7 +159,8 @@ pub fn fingerprint(w: &World) -> u64 {
     encode_into(w, &mut Vec::new())
 }
 
-fn fingerprint_bytes(b: &[u8]) -> u64 {
+/// The fingerprint of a World's encoding (what [`fingerprint`] hashes).
+pub fn fingerprint_bytes(b: &[u8]) -> u64 {
     use std::hash::BuildHasher;
     foldhash::quality::FixedState::with_seed(FINGERPRINT_SEED).hash_one(b)
 }
