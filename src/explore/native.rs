@@ -1,15 +1,15 @@
 //! The native explicit-state engine: breadth-first search over Worlds with hash compaction.
 //!
-//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 175
+//! - **States**: a World is kept as its compact canonical encoding (`world::codec`, about 170
 //!   bytes for wallog at K=2 P=2, one frame per field). Each worker moves one World from state
 //!   to state, decoding only the fields whose frames differ (`codec::sync_into`); a successor
 //!   is that World stepped, encoded by copying the frames of the fields the step did not borrow
 //!   mutably (`codec::encode_successor`), then moved back for the next successor.
 //! - **Visited set**: one 64-bit fingerprint per state (foldhash, fixed seed, over the
 //!   encoding), in a flat open-addressed table of fingerprints (`fpset`, 8 bytes a slot, one
-//!   cache line per lookup). Two distinct states with the
-//!   same fingerprint would make the second look visited (SPIN's hash compaction); the run
-//!   summary states the probability of any such collision for the states explored.
+//!   cache line per lookup). Two distinct states with the same fingerprint would make the
+//!   second look visited (SPIN's hash compaction); the run summary states the probability of
+//!   any such collision for the states explored.
 //! - **Parent links**: each state discovered gets an index; two compact arrays hold its parent's
 //!   index and the process that stepped. A counterexample is the path of processes from the root,
 //!   re-executed by `trace::build`; BFS makes it a shortest one.

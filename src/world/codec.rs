@@ -2,7 +2,7 @@
 //! frontier, and what its fingerprint hashes.
 //!
 //! Hand-written, one byte per small field, LEB128 for LSNs and for the length before every
-//! sequence and map: about 170-180 bytes for a wallog state at K=2 P=2, written and read
+//! sequence and map: about 170 bytes for a wallog state at K=2 P=2, written and read
 //! without allocating (postcard through serde took 4-5 times longer each way). Each field of the
 //! World is a *frame* of its own (its length, then its bytes; the WAL's frame is its records
 //! back to back), so that the engine moves one decoded World from state to state reading only
@@ -163,20 +163,28 @@ impl<T: Pack> Pack for Option<T> {
     }
 }
 
-impl<T: Pack> Pack for Box<T> {
-    #[inline]
-    fn put(&self, o: &mut Vec<u8>) {
-        (**self).put(o);
-    }
-    #[inline]
-    fn get(i: &mut &[u8]) -> Option<Self> {
-        T::get(i).map(Box::new)
-    }
-    #[inline]
-    fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
-        (**self).get_into(i)
-    }
+/// A wrapper that dereferences to its value (`Box`, `Tracked`): encoded as the value.
+macro_rules! pack_wrapper {
+    ($w:ident) => {
+        impl<T: Pack> Pack for $w<T> {
+            #[inline]
+            fn put(&self, o: &mut Vec<u8>) {
+                (**self).put(o);
+            }
+            #[inline]
+            fn get(i: &mut &[u8]) -> Option<Self> {
+                T::get(i).map($w::new)
+            }
+            #[inline]
+            fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
+                (**self).get_into(i)
+            }
+        }
+    };
 }
+
+pack_wrapper!(Box);
+pack_wrapper!(Tracked);
 
 /// A length, as LEB128 (sequences and maps of the model are short).
 #[inline]
@@ -482,21 +490,6 @@ trait Part: Pack {
     fn settle(&mut self) {}
 }
 
-impl<T: Pack> Pack for Tracked<T> {
-    #[inline]
-    fn put(&self, o: &mut Vec<u8>) {
-        (**self).put(o);
-    }
-    #[inline]
-    fn get(i: &mut &[u8]) -> Option<Self> {
-        T::get(i).map(Tracked::new)
-    }
-    #[inline]
-    fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
-        (**self).get_into(i)
-    }
-}
-
 impl<T: Part> Part for Tracked<T> {
     #[inline]
     fn put_part(&self, o: &mut Vec<u8>) {
@@ -605,51 +598,36 @@ impl Part for Backup {
     }
 }
 
-/// Every field of the backup but its copy (named whole: a new field does not compile until it
-/// is written here).
-#[inline]
-fn put_backup_head(b: &Backup, o: &mut Vec<u8>) {
-    let Backup {
-        in_progress,
-        start_wait,
-        start_lsn,
-        catalog_at_start,
-        stage,
-        copy: _,
-        failed,
-        end_lsn,
-    } = b;
-    in_progress.put(o);
-    start_wait.put(o);
-    start_lsn.put(o);
-    catalog_at_start.put(o);
-    stage.put(o);
-    failed.put(o);
-    end_lsn.put(o);
+/// The backup's fields but its copy, written and read in this order (each function names the
+/// struct whole, so a new field does not compile until it is listed here).
+macro_rules! backup_head {
+    ($($f:ident),* $(,)?) => {
+        /// Every field of the backup but its copy.
+        #[inline]
+        fn put_backup_head(b: &Backup, o: &mut Vec<u8>) {
+            let Backup { $($f,)* copy: _ } = b;
+            $($f.put(o);)*
+        }
+
+        /// What [`put_backup_head`] wrote, read into `b`.
+        #[inline]
+        fn get_backup_head(b: &mut Backup, mut f: &[u8]) -> Option<()> {
+            let Backup { $($f,)* copy: _ } = b;
+            $($f.get_into(&mut f)?;)*
+            f.is_empty().then_some(())
+        }
+    };
 }
 
-/// What [`put_backup_head`] wrote, read into `b`.
-#[inline]
-fn get_backup_head(b: &mut Backup, mut f: &[u8]) -> Option<()> {
-    let Backup {
-        in_progress,
-        start_wait,
-        start_lsn,
-        catalog_at_start,
-        stage,
-        copy: _,
-        failed,
-        end_lsn,
-    } = b;
-    in_progress.get_into(&mut f)?;
-    start_wait.get_into(&mut f)?;
-    start_lsn.get_into(&mut f)?;
-    catalog_at_start.get_into(&mut f)?;
-    stage.get_into(&mut f)?;
-    failed.get_into(&mut f)?;
-    end_lsn.get_into(&mut f)?;
-    f.is_empty().then_some(())
-}
+backup_head!(
+    in_progress,
+    start_wait,
+    start_lsn,
+    catalog_at_start,
+    stage,
+    failed,
+    end_lsn
+);
 impl Part for Option<Box<Standby>> {}
 impl Part for bool {}
 impl Part for SmallVec<[ProcState; 5]> {}
@@ -803,7 +781,10 @@ macro_rules! world_parts {
         /// Mark `w` as holding exactly what it was last read from (by [`sync_into`] or
         /// [`decode_into`]): from now on, [`encode_successor`] copies what a step leaves alone.
         pub fn settle(w: &mut World) {
-            $(w.$f.settle();)*
+            // Named whole: a field added to the World does not compile until it is listed in
+            // `world_parts!` (a field left out of the encoding would merge distinct states).
+            let World { $($f),* } = w;
+            $($f.settle();)*
         }
     };
 }
