@@ -156,3 +156,36 @@ fn distinct_worlds_have_distinct_encodings_and_equal_ones_equal() {
     assert_eq!(by_world.len(), by_bytes.len());
     assert!(by_world.len() > 1_000, "{} states", by_world.len());
 }
+
+#[test]
+fn frames_longer_than_one_length_byte_round_trip_sync_and_encode_as_successors() {
+    // Frames of 128 bytes or more take a two-byte length: a directory of 10 files of 10 pages
+    // (about 200 bytes) and a WAL of 150 records.
+    use racecheck::world::{Loc, Rec};
+    let mut w = World::initial(Loc::Base, 10, 10, 4);
+    for redo in 0..150 {
+        w.log(Rec::Checkpoint { redo });
+    }
+    let bytes = encode(&w);
+    assert_eq!(
+        codec::decode(&bytes).as_ref(),
+        Some(&w),
+        "long frames decode"
+    );
+    // A step that changes one page and appends one record, from the settled World.
+    let mut moved = World::default();
+    let empty = encode(&moved);
+    codec::sync_into(&mut moved, &empty, &bytes).expect("syncs");
+    assert_eq!(moved, w, "sync_into reads long frames");
+    codec::settle(&mut moved);
+    let wal_len = moved.wal.len();
+    let dir = moved.fs.dir_mut(Loc::Base).expect("the database directory");
+    let file = dir.files.get_mut(&3).expect("file 3");
+    file[5].ver = 2;
+    moved.log(Rec::Checkpoint { redo: 150 });
+    let mut succ = Vec::new();
+    codec::encode_successor(&moved, &bytes, wal_len, &mut succ).expect("encodes");
+    assert_eq!(succ, encode(&moved), "encode_successor with long frames");
+    codec::sync_into(&mut moved, &succ, &bytes).expect("syncs back");
+    assert_eq!(moved, w, "sync_into back over long frames");
+}
