@@ -6,7 +6,8 @@
 //! (maps and vectors spilled to the heap); and moving a decoded World from one state to another
 //! by reading only the fields that differ (`codec::sync_into`, what the engine does) gives the
 //! same World as decoding afresh, and encoding a successor from its parent's encoding and the
-//! fields the step touched (`codec::encode_successor`) gives the same bytes as encoding it whole.
+//! fields the step touched (`codec::encode_successor`) gives the same bytes as encoding it whole,
+//! and undoing the step from those marks (`codec::restore`) gives the state back.
 
 mod common;
 
@@ -75,7 +76,9 @@ fn check_reachable(sc: &Scenario, limit: usize, label: &str) -> usize {
                 let mut succ = Vec::new();
                 codec::encode_successor(&synced, &have, wal_len, &mut succ).expect("encodes");
                 assert_eq!(succ, nb, "{label}: encode_successor differs from encode");
-                codec::sync_into(&mut synced, &nb, &have).expect("syncs");
+                // Undone as the engine does before the next successor.
+                codec::restore(&mut synced, &have, wal_len).expect("restores");
+                assert_eq!(synced, w, "{label}: restore after a step differs");
                 if seen.insert(encode(&n)) {
                     queue.push_back(n);
                 }
@@ -186,6 +189,9 @@ fn frames_longer_than_one_length_byte_round_trip_sync_and_encode_as_successors()
     let mut succ = Vec::new();
     codec::encode_successor(&moved, &bytes, wal_len, &mut succ).expect("encodes");
     assert_eq!(succ, encode(&moved), "encode_successor with long frames");
+    let mut undone = moved.clone();
     codec::sync_into(&mut moved, &succ, &bytes).expect("syncs back");
     assert_eq!(moved, w, "sync_into back over long frames");
+    codec::restore(&mut undone, &bytes, wal_len).expect("restores");
+    assert_eq!(undone, w, "restore over long frames");
 }

@@ -243,8 +243,9 @@ impl Scratch {
 /// new: looking each up here first cost more than carrying the duplicates, one hash-table miss
 /// against a copy of their bytes). The scratch World is moved to the state (only the fields
 /// that differ from the state it held are decoded), stepped, encoded (only the fields the step
-/// borrowed mutably are written, the others copied from the state's encoding), and moved back
-/// for the next successor (only the fields that changed are decoded).
+/// borrowed mutably are written, the others copied from the state's encoding), and restored
+/// for the next successor (only the fields the step borrowed mutably are decoded again, the
+/// WAL truncated).
 #[allow(clippy::too_many_arguments)]
 fn expand(
     sc: &Scenario,
@@ -274,14 +275,15 @@ fn expand(
     {
         enabled.retain(|q| *q == p);
     }
+    let wal_len = scratch.w.wal.len();
     for (k, &p) in enabled.iter().enumerate() {
-        if k > 0 {
-            scratch.load(packed);
-        }
         let Scratch { w, have, buf } = scratch;
-        let wal_len = w.wal.len();
+        if k > 0 {
+            // Undo the previous successor's step: only what it touched is read again.
+            codec::restore(w, packed, wal_len).expect("the state's own encoding");
+        }
         sc.step(w, p, None);
-        codec::encode_successor(w, have, wal_len, buf).expect("the state's own encoding");
+        codec::encode_successor(w, packed, wal_len, buf).expect("the state's own encoding");
         let fp = fingerprint_bytes(buf);
         out.procs.push(p);
         out.fps.push(fp);

@@ -488,6 +488,12 @@ trait Part: Pack {
     /// frame it was read from).
     #[inline]
     fn settle(&mut self) {}
+    /// Undo a step from the state whose frame is `have` (whose WAL had `wal_len` records): by
+    /// default the frame is read again.
+    #[inline]
+    fn restore(&mut self, have: &[u8], _wal_len: usize) -> Option<()> {
+        self.get_part(have)
+    }
 }
 
 impl<T: Part> Part for Tracked<T> {
@@ -516,6 +522,15 @@ impl<T: Part> Part for Tracked<T> {
     #[inline]
     fn settle(&mut self) {
         self.untouch();
+    }
+    /// Left alone by the step: still what `have` says.
+    #[inline]
+    fn restore(&mut self, have: &[u8], wal_len: usize) -> Option<()> {
+        if self.touched() {
+            (**self).restore(have, wal_len)
+        } else {
+            Some(())
+        }
     }
 }
 
@@ -673,6 +688,15 @@ impl Part for SmallVec<[Rec; 32]> {
             self.get_part(want)
         }
     }
+    /// The WAL is only ever appended to: the step's records are dropped.
+    #[inline]
+    fn restore(&mut self, have: &[u8], wal_len: usize) -> Option<()> {
+        if self.len() < wal_len {
+            return self.get_part(have);
+        }
+        self.truncate(wal_len);
+        Some(())
+    }
     /// The WAL is only ever appended to ([`World::log`]): the frame of the first `wal_len`
     /// records is `have`, followed by the records the step appended.
     #[inline]
@@ -775,6 +799,17 @@ macro_rules! world_parts {
         ) -> Option<()> {
             out.clear();
             $(w.$f.put_after(get_frame(&mut have)?, wal_len, out);)*
+            have.is_empty().then_some(())
+        }
+
+        /// Undo one step of `w`: make it the World whose encoding is `have` again, which it
+        /// held when [`settle`] was last called on it (with `wal_len` WAL records), reading
+        /// only the fields the step borrowed mutably (and dropping the WAL records it
+        /// appended); then settle it. Equal to decoding `have` (tests/codec.rs); `None` for
+        /// bytes [`encode`] did not write.
+        pub fn restore(w: &mut World, mut have: &[u8], wal_len: usize) -> Option<()> {
+            $(w.$f.restore(get_frame(&mut have)?, wal_len)?;)*
+            settle(w);
             have.is_empty().then_some(())
         }
 
