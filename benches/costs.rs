@@ -97,16 +97,19 @@ fn main() {
     let mut i = 0;
     let successors = per_state(&states, |w| {
         // As the engine builds them: the World moved to the state (from the previous state's
-        // last successor), then per successor: moved back to the state if needed, stepped,
-        // encoded from the state's encoding and the fields the step touched, fingerprinted.
+        // last successor), then per successor: the previous step undone from its marks,
+        // stepped, encoded from the state's encoding and the fields the step touched,
+        // fingerprinted.
         let b = &packed[i % packed.len()];
-        for p in sc.enabled_procs(w) {
-            codec::sync_into(&mut moving, &have, b).expect("syncs");
-            codec::settle(&mut moving);
-            have.clone_from(b);
-            let wal_len = moving.wal.len();
+        codec::sync_into(&mut moving, &have, b).expect("syncs");
+        codec::settle(&mut moving);
+        let wal_len = moving.wal.len();
+        for (k, p) in sc.enabled_procs(w).into_iter().enumerate() {
+            if k > 0 {
+                codec::restore(&mut moving, b, wal_len).expect("restores");
+            }
             sc.step(&mut moving, p, None);
-            codec::encode_successor(&moving, &have, wal_len, &mut buf).expect("encodes");
+            codec::encode_successor(&moving, b, wal_len, &mut buf).expect("encodes");
             black_box(fingerprint_bytes(&buf));
             std::mem::swap(&mut have, &mut buf);
         }
@@ -158,7 +161,7 @@ fn main() {
             }),
         ),
         (
-            "every successor, as the engine builds it: move back, step, encode_successor, fingerprint",
+            "every successor, as the engine builds it: move there, (undo), step, encode_successor, fingerprint",
             successors,
         ),
         (
