@@ -458,6 +458,7 @@ pack_struct!(Ghost {
     standby_rmtree_begun,
     walked_src_during_rmtree
 });
+
 /// One field of the World, written as a frame of its own (its length, then its bytes), so that
 /// a decoder holding one state can move to another by reading only the frames that differ
 /// ([`sync_into`]).
