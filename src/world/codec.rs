@@ -730,14 +730,12 @@ fn frame(o: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     if n < 0x80 {
         o[at] = n as u8;
     } else {
-        let mut len = SmallVec::<[u8; 4]>::new();
-        let mut v = n;
-        while v >= 0x80 {
-            len.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        len.push(v as u8);
-        o.splice(at..=at, len);
+        // A longer length: written after the body, then rotated in front of it.
+        o.remove(at);
+        let end = o.len();
+        put_leb(n as u64, o);
+        let len = o.len() - end;
+        o[at..].rotate_right(len);
     }
 }
 
