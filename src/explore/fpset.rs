@@ -87,6 +87,17 @@ impl FpSet {
         }
     }
 
+    /// Read the home slot of every fingerprint in `fps`: the loads are independent, so the
+    /// processor has many cache misses outstanding at once, and the inserts that follow find
+    /// their slots in the cache (one miss at a time otherwise: each insert waits for its slot).
+    pub fn warm(&self, fps: &[u64]) {
+        let mut acc = 0u64;
+        for &fp in fps {
+            acc ^= self.slots[self.home(fp)];
+        }
+        std::hint::black_box(acc);
+    }
+
     /// Whether `fp` is in the set.
     #[cfg(test)]
     pub fn contains(&self, fp: u64) -> bool {

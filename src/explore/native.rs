@@ -362,6 +362,9 @@ impl Merge {
     /// counterexamples are those of a one-thread search); true when the search is to stop at
     /// this first violation (`--stop-at-first`).
     fn merge(&mut self, out: &mut Out, stop_at_first: bool) -> bool {
+        if let Visited::Fingerprints(v) = &self.visited {
+            v.warm(&out.fps);
+        }
         {
             let mut k = 0;
             let mut states = std::mem::take(&mut out.states);
