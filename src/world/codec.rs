@@ -485,6 +485,13 @@ trait Part: Pack {
     fn put_after(&self, _have: &[u8], _wal_len: usize, o: &mut Vec<u8>) {
         put_frame(self, o);
     }
+    /// Whether the step from the state whose frame was `have` (whose WAL had `wal_len`
+    /// records) left this field alone, so that [`Part::put_after`] would write `have` back
+    /// unchanged: by default not known.
+    #[inline]
+    fn unchanged(&self, _wal_len: usize) -> bool {
+        false
+    }
     /// Clear the marks of what [`Part::put_after`] may copy (the value is known to equal the
     /// frame it was read from).
     #[inline]
@@ -519,6 +526,10 @@ impl<T: Part> Part for Tracked<T> {
             put_len(have.len(), o);
             o.extend_from_slice(have);
         }
+    }
+    #[inline]
+    fn unchanged(&self, _wal_len: usize) -> bool {
+        !self.touched()
     }
     #[inline]
     fn settle(&mut self) {
@@ -689,6 +700,11 @@ impl Part for SmallVec<[Rec; 32]> {
             self.get_part(want)
         }
     }
+    /// The WAL is only ever appended to: no record appended, nothing changed.
+    #[inline]
+    fn unchanged(&self, wal_len: usize) -> bool {
+        self.len() == wal_len
+    }
     /// The WAL is only ever appended to: the step's records are dropped.
     #[inline]
     fn restore(&mut self, have: &[u8], wal_len: usize) -> Option<()> {
@@ -792,13 +808,25 @@ macro_rules! world_parts {
         /// (tests/codec.rs); `None` for bytes [`encode`] did not write.
         pub fn encode_successor(
             w: &World,
-            mut have: &[u8],
+            have: &[u8],
             wal_len: usize,
             out: &mut Vec<u8>,
         ) -> Option<()> {
             out.clear();
-            $(w.$f.put_after(get_frame(&mut have)?, wal_len, out);)*
-            have.is_empty().then_some(())
+            // Consecutive frames the step left alone are copied from `have` at once: `copy`
+            // is where the run of them began, `rest` what is left of `have`.
+            let (mut rest, mut copy) = (have, 0);
+            $(
+                let at = have.len() - rest.len();
+                let f = get_frame(&mut rest)?;
+                if !w.$f.unchanged(wal_len) {
+                    out.extend_from_slice(&have[copy..at]);
+                    w.$f.put_after(f, wal_len, out);
+                    copy = have.len() - rest.len();
+                }
+            )*
+            out.extend_from_slice(&have[copy..]);
+            rest.is_empty().then_some(())
         }
 
         /// Undo one step of `w`: make it the World whose encoding is `have` again, which it
