@@ -111,6 +111,27 @@ fn footprints_are_sound_in_every_reachable_state() {
     each(small, check_footprints);
 }
 
+/// The same facts at two files, for one configuration of each command and of fix 2 (the
+/// footprints of a directory's second file, of a walk and an rmtree that interleave file by
+/// file, which one file cannot show).
+#[test]
+fn footprints_are_sound_at_two_files() {
+    let cs: Vec<Model> = configs()
+        .into_iter()
+        .filter(|m| {
+            m.pg.as_str() == "15"
+                && ["baseline", "createdb-file-copy", "dropdb", "wallog"].contains(&m.name.as_str())
+        })
+        .map(|mut m| {
+            m.files = 2;
+            m.pages = 1;
+            m
+        })
+        .collect();
+    assert!(cs.len() >= 4, "one configuration of each command at least");
+    each(cs, check_footprints);
+}
+
 fn check_footprints(m: &Model) {
     let m = m.clone();
     {
