@@ -115,6 +115,18 @@ impl FpSet {
         }
     }
 
+    /// The bytes the table's next growth allocates (twice its slots, held with the old ones
+    /// while the fingerprints move) if `more` insertions may trigger it; 0 otherwise. The
+    /// memory budget counts it before it happens: near a budget of gigabytes, one growth can
+    /// take more than what is left.
+    pub fn growth_due(&self, more: usize) -> u64 {
+        if (self.len + more) * 4 > self.slots.len() * 3 {
+            (self.slots.len() * 2 * std::mem::size_of::<u64>()) as u64
+        } else {
+            0
+        }
+    }
+
     /// Twice the slots, every fingerprint placed again.
     fn grow(&mut self) {
         let doubled = empty_slots(self.slots.len() * 2);
@@ -134,6 +146,27 @@ impl FpSet {
 mod tests {
     use super::FpSet;
     use std::collections::HashSet;
+
+    #[test]
+    fn growth_is_announced_before_it_happens() {
+        let mut set = FpSet::default();
+        let slots = set.capacity();
+        // Growth happens at the insertion that would make the table more than 3/4 full.
+        let last = slots * 3 / 4 - 1;
+        for fp in 1..=last as u64 {
+            set.insert(fp);
+        }
+        assert_eq!(set.capacity(), slots, "no growth yet");
+        assert_eq!(set.growth_due(1), 0, "the next insertion still fits");
+        assert_eq!(
+            set.growth_due(2),
+            (slots * 2 * 8) as u64,
+            "two more would grow it"
+        );
+        set.insert(u64::MAX);
+        set.insert(u64::MAX - 1);
+        assert_eq!(set.capacity(), 2 * slots, "it grew as announced");
+    }
 
     #[test]
     fn agrees_with_a_hash_set() {

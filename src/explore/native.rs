@@ -141,6 +141,15 @@ impl Visited {
             }
         }
     }
+    /// What the next growth allocates if `more` insertions may trigger it
+    /// ([`FpSet::growth_due`]); the exact set's growth is not predicted (it is for checks on
+    /// small runs).
+    fn growth_due(&self, more: usize) -> u64 {
+        match self {
+            Visited::Fingerprints(s) => s.growth_due(more),
+            Visited::Exact(_) => 0,
+        }
+    }
     fn insert(&mut self, fp: u64, w: &[u8]) -> bool {
         match self {
             Visited::Fingerprints(s) => s.insert(fp),
@@ -675,11 +684,22 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                 // Results buffers with the workers, as they were handed out.
                 + lent.values().sum::<u64>();
             m.stats.engine_bytes = m.stats.engine_bytes.max(held);
+            // The visited set's growth, if the next block's successors may trigger it: it
+            // allocates twice the table at once, which can overshoot a budget by gigabytes.
+            let growth = m.visited.growth_due(m.block * sc.procs.len());
             if let Some(max) = opts.max_memory
-                && rss >= max
+                && rss + growth >= max
             {
+                let grows = if growth > 0 {
+                    format!(
+                        ", and the visited set is about to grow by {}",
+                        human_bytes(growth)
+                    )
+                } else {
+                    String::new()
+                };
                 incomplete = Some(format!(
-                    "--max-memory {} reached ({} resident) with {queued} states still queued",
+                    "--max-memory {} reached ({} resident{grows}) with {queued} states still queued",
                     human_bytes(max),
                     human_bytes(rss)
                 ));
