@@ -485,9 +485,9 @@ trait Part: Pack {
     fn put_after(&self, _have: &[u8], _wal_len: usize, o: &mut Vec<u8>) {
         put_frame(self, o);
     }
-    /// Whether the step from the state whose frame was `have` (whose WAL had `wal_len`
-    /// records) left this field alone, so that [`Part::put_after`] would write `have` back
-    /// unchanged: by default not known.
+    /// Whether the step (from a state whose WAL had `wal_len` records) left this field alone,
+    /// so that its frame in the parent's encoding is still its frame and
+    /// [`Part::put_after`] would only copy it: by default not known.
     #[inline]
     fn unchanged(&self, _wal_len: usize) -> bool {
         false
