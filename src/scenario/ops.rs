@@ -311,6 +311,15 @@ impl Op {
         if last { fp | DONE } else { fp }
     }
 
+    /// Whether this op's directories are only its process's own database's (`db_ts`, set by
+    /// [`Op::Connect`]): [`Op::footprint`] names `fs(db_ts)` for it.
+    pub fn touches_own_database(&self) -> bool {
+        matches!(
+            self,
+            Op::Visible { .. } | Op::Update { .. } | Op::FlushBuffer { .. }
+        )
+    }
+
     /// Stable name used in traces.
     pub fn name(&self) -> String {
         match self {

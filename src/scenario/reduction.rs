@@ -9,14 +9,22 @@ use super::ops::{Op, res};
 use crate::world::{ProcId, World};
 
 /// What a process may still touch from a place in its program: the union of
-/// [`Op::footprint_bound`] over the op there and every op after it, and whether one of those
-/// asks the checkpointer for a checkpoint.
+/// [`Op::footprint_bound`] over the op there and every op after it, the same union with the
+/// directories of the ops that touch only their own database left out, and whether one of
+/// those asks the checkpointer for a checkpoint or connects.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Ahead {
     /// Resources the rest of the program may touch.
     pub footprint: u16,
     /// The rest of the program requests a checkpoint (`RequestCheckpoint`, a backup start).
     pub requests_checkpoint: bool,
+    /// The rest of the program connects (`Connect` sets the process's `db_ts`).
+    pub connects: bool,
+    /// [`Ahead::footprint`] without the directories of the ops that touch only their own
+    /// database's tablespace ([`Op::touches_own_database`]).
+    pub footprint_but_own_db: u16,
+    /// The rest of the program has an op that touches its own database's directory.
+    pub touches_own_db: bool,
 }
 
 /// For each program, [`Ahead`] from each of its ops (computed once per scenario).
@@ -24,9 +32,17 @@ pub fn ahead(program: &[Op]) -> Vec<Ahead> {
     let mut out = vec![Ahead::default(); program.len()];
     let mut acc = Ahead::default();
     for (i, op) in program.iter().enumerate().rev() {
-        acc.footprint |= op.footprint_bound(i + 1 == program.len());
+        let bound = op.footprint_bound(i + 1 == program.len());
+        acc.footprint |= bound;
         acc.requests_checkpoint |=
             matches!(op, Op::RequestCheckpoint { .. } | Op::StartBackup { .. });
+        acc.connects |= matches!(op, Op::Connect);
+        if op.touches_own_database() {
+            acc.footprint_but_own_db |= bound & !(res::FS_BASE | res::FS_USER);
+            acc.touches_own_db = true;
+        } else {
+            acc.footprint_but_own_db |= bound;
+        }
         out[i] = acc;
     }
     out
@@ -37,7 +53,10 @@ impl Scenario {
     /// has finished; for the checkpointer, nothing while it is idle with no request pending and
     /// no other process left that will request one (it only runs on request); for the
     /// postmaster's crash, nothing once it can no longer happen; otherwise the bound of the rest
-    /// of its program.
+    /// of its program, where the ops that touch only the process's own database count one
+    /// tablespace's directories when that tablespace is known for the rest of the run: `db_ts`
+    /// once the process has connected, or the catalog's tablespace, which `Connect` will copy,
+    /// when no other unfinished process may still touch the catalog (docs/reduction.md).
     pub fn future_footprint(&self, w: &World, q: ProcId) -> u16 {
         if self.finished(w, q) {
             return 0;
@@ -75,7 +94,30 @@ impl Scenario {
                     ahead.footprint
                 }
             }
-            _ => ahead.footprint,
+            _ => {
+                // Its own database's tablespace: `db_ts` once connected; before, what the
+                // catalog says now, if no other process may still change the catalog.
+                let own = if !ahead.connects {
+                    Some(w.procs[qi].db_ts)
+                } else if (0..self.procs.len()).all(|o| {
+                    o == qi
+                        || ProcId::try_from(o).is_ok_and(|op| self.finished(w, op))
+                        || self.ahead[o]
+                            .get(usize::from(w.procs[o].pc))
+                            .is_none_or(|a| a.footprint & res::CATALOG == 0)
+                }) {
+                    Some(w.catalog.ts)
+                } else {
+                    None
+                };
+                match own {
+                    Some(ts) => {
+                        ahead.footprint_but_own_db
+                            | if ahead.touches_own_db { res::fs(ts) } else { 0 }
+                    }
+                    _ => ahead.footprint,
+                }
+            }
         }
     }
 
