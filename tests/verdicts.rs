@@ -477,18 +477,20 @@ fn pinned_state_counts() {
     // grew when VACUUM's VISIBLE started to dirty its buffer with PD_ALL_VISIBLE (the
     // checkpointer has one more page to write) and the ghost state recorded whether a backup
     // stopped during a removal (baseline K=2: 29860 -> 30912 states); createdb rows did not
-    // change (its backend does not VACUUM). The reduction saves 2-12%: most steps append to the
+    // change (its backend does not VACUUM). The reduction saves 0-14%: most steps append to the
     // WAL or touch a directory that the backup, the checkpointer or the command will still touch
     // (docs/reduction.md). The reduced counts fell (baseline K=2: 28269 -> 27209) when a backend's
     // future footprint came to count only its own database's tablespace once it is known (its
-    // db_ts once connected, the catalog's before if nothing can change the catalog any more);
-    // dropdb rows did not change (the dropping command touches the catalog to its end).
+    // db_ts once connected, the catalog's before if nothing can change the catalog any more;
+    // dropdb rows did not change: the dropping command touches the catalog to its end), then
+    // (27209 -> 26612) when the ghost fact "the removal began" became a resource of its own
+    // (REMOVAL): rmtree's later steps no longer depend on the backup's stop.
     use BackupSource::{Primary, Standby};
     let cases = [
-        ("baseline", Primary, 1, 2, 19756, 17782, 1472),
-        ("lockflag", Primary, 1, 2, 982, 916, 43),
-        ("wallog", Primary, 1, 2, 73634, 66149, 5834),
-        ("baseline", Primary, 2, 2, 30912, 27209, 2123),
+        ("baseline", Primary, 1, 2, 19756, 17618, 1472),
+        ("lockflag", Primary, 1, 2, 982, 906, 43),
+        ("wallog", Primary, 1, 2, 73634, 65111, 5834),
+        ("baseline", Primary, 2, 2, 30912, 26612, 2123),
         ("baseline", Standby, 1, 2, 13107, 12949, 439),
         ("lockflag-startup", Standby, 1, 2, 4637, 4540, 35),
         ("lockflag-startup", Standby, 2, 2, 5806, 5683, 35),
@@ -497,14 +499,14 @@ fn pinned_state_counts() {
         ("movedb-crash", Primary, 2, 2, 1895, 1866, 697),
         // DROP DATABASE on 15: every interleaving of the drop (16 steps with rmtree of K files),
         // the backup, one VACUUM session and the checkpointer.
-        ("dropdb", Primary, 1, 2, 7970, 7543, 959),
-        ("dropdb", Primary, 2, 2, 11395, 10655, 1259),
+        ("dropdb", Primary, 1, 2, 7970, 7369, 959),
+        ("dropdb", Primary, 2, 2, 11395, 10313, 1259),
         ("dropdb", Standby, 1, 2, 2795, 2748, 169),
         // The candidate fixes and the flag-after-unlock ablation, at their model files' K and P.
         ("dropdb-lock", Primary, 2, 2, 234, 234, 7),
-        ("dropdb-drop-first", Primary, 2, 2, 10537, 10012, 1021),
-        ("dropdb-flag", Primary, 2, 2, 8800, 8296, 937),
-        ("flag-after-unlock", Primary, 2, 2, 24668, 21678, 1659),
+        ("dropdb-drop-first", Primary, 2, 2, 10537, 9650, 1021),
+        ("dropdb-flag", Primary, 2, 2, 8800, 8084, 937),
+        ("flag-after-unlock", Primary, 2, 2, 24668, 21199, 1659),
     ];
     let mut got = Vec::new();
     for (name, source, files, pages, ..) in cases {

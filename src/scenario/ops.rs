@@ -227,8 +227,13 @@ pub mod res {
     pub const DONE: u16 = 256;
     /// The standby's state (files, replay position, pg_control).
     pub const STANDBY: u16 = 512;
+    /// The ghost facts that the primary's removal of the database's directory has begun (and
+    /// which directory): written by the first step of an `rmtree` (and of a `copydir`), read by
+    /// the walk and the stop of a backup from the primary. A standby's own record of its
+    /// replayed removal is part of [`STANDBY`].
+    pub const REMOVAL: u16 = 1024;
     /// Number of resources.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
 
     /// The resource of a database directory (one per tablespace).
     pub fn fs(loc: crate::world::Loc) -> u16 {
@@ -256,9 +261,16 @@ impl Op {
             },
             Op::SendTablespace { ts } => {
                 let failing = matches!(w.backup.stage, WalkStage::OpenDb);
-                let walked = if w.standby.is_some() { STANDBY } else { fs(ts) };
+                // From a standby: its files and its own record of a removal (`STANDBY`).
+                let walked = if w.standby.is_some() {
+                    STANDBY
+                } else {
+                    fs(ts) | REMOVAL
+                };
                 walked | BACKUP | if failing { LOCKS | DONE } else { 0 }
             }
+            // Only the first step (reading the names) records that the removal began.
+            Op::Rmtree { src } if w.procs[usize::from(p)].cursor.is_some() => fs(src),
             Op::Visible { .. } | Op::Update { .. } => {
                 BUFFERS | fs(w.procs[usize::from(p)].db_ts) | WAL | CKPT
             }
@@ -282,7 +294,8 @@ impl Op {
             Op::RequestCheckpoint { .. } | Op::WaitCheckpoint => CKPT,
             Op::DropDatabaseBuffers => BUFFERS,
             Op::TargetCheck { dst } => fs(dst) | may_fail,
-            Op::Copydir { .. } => FS_BASE | FS_USER | may_fail,
+            // The first step records the directory being moved (`move_src`).
+            Op::Copydir { .. } => FS_BASE | FS_USER | REMOVAL | may_fail,
             Op::LogCreateFileCopy { .. } | Op::LogDrop { .. } => WAL,
             Op::LogCreateWalLog { .. } => WAL | FS_BASE | FS_USER,
             Op::CopyRelationsLogged { .. } => WAL | BUFFERS | FS_BASE | FS_USER,
@@ -291,12 +304,13 @@ impl Op {
             }
             Op::Commit { .. } => WAL | LOCKS | CATALOG,
             Op::ErrorBeforeCommit { .. } => WAL | CATALOG | FS_BASE | FS_USER | may_fail,
-            Op::Rmtree { src } => fs(src),
+            Op::Rmtree { src } => fs(src) | REMOVAL,
             Op::StartBackup { .. } => BACKUP | CKPT,
             Op::WaitStartCheckpoint => CKPT | CATALOG | BACKUP,
-            Op::SendTablespace { ts } => fs(ts) | STANDBY | BACKUP | may_fail,
-            // Also reads the ghost fact that the removal of the walked directory began.
-            Op::StopBackup => WAL | BACKUP | FS_BASE | FS_USER,
+            Op::SendTablespace { ts } => fs(ts) | STANDBY | BACKUP | REMOVAL | may_fail,
+            // Also reads the ghost fact that the removal of the walked directory began (and
+            // nothing of the directories themselves).
+            Op::StopBackup => WAL | BACKUP | REMOVAL,
             Op::StartBackupOnStandby | Op::WaitRestartpoint => STANDBY | BACKUP | CATALOG,
             Op::StopBackupOnStandby => STANDBY | BACKUP,
             Op::StartupRedo { .. } => WAL | STANDBY | LOCKS | BACKUP,
@@ -305,7 +319,7 @@ impl Op {
             Op::FlushBuffer { .. } => BUFFERS | FS_BASE | FS_USER,
             Op::Disconnect => LOCKS,
             Op::Crash { .. } => {
-                WAL | LOCKS | CKPT | BUFFERS | CATALOG | FS_BASE | FS_USER | BACKUP | DONE
+                WAL | LOCKS | CKPT | BUFFERS | CATALOG | FS_BASE | FS_USER | BACKUP | REMOVAL | DONE
             }
         };
         if last { fp | DONE } else { fp }
