@@ -69,18 +69,7 @@ impl Scenario {
         match self.procs[qi].program[pc] {
             Op::Checkpointer => {
                 let idle = w.ckpt.running.is_none() && w.ckpt.pending_flags == 0;
-                let requested = (0..self.procs.len()).any(|o| {
-                    let Ok(o) = ProcId::try_from(o) else {
-                        return false;
-                    };
-                    let opc = usize::from(w.procs[usize::from(o)].pc);
-                    o != q
-                        && !self.finished(w, o)
-                        && self.ahead[usize::from(o)]
-                            .get(opc)
-                            .is_some_and(|a| a.requests_checkpoint)
-                });
-                if idle && !requested {
+                if idle && !self.another_has_ahead(w, q, |a| a.requests_checkpoint) {
                     0
                 } else {
                     ahead.footprint
@@ -99,13 +88,7 @@ impl Scenario {
                 // catalog says now, if no other process may still change the catalog.
                 let own = if !ahead.connects {
                     Some(w.procs[qi].db_ts)
-                } else if (0..self.procs.len()).all(|o| {
-                    o == qi
-                        || ProcId::try_from(o).is_ok_and(|op| self.finished(w, op))
-                        || self.ahead[o]
-                            .get(usize::from(w.procs[o].pc))
-                            .is_none_or(|a| a.footprint & res::CATALOG == 0)
-                }) {
+                } else if !self.another_has_ahead(w, q, |a| a.footprint & res::CATALOG != 0) {
                     Some(w.catalog.ts)
                 } else {
                     None
@@ -119,6 +102,18 @@ impl Scenario {
                 }
             }
         }
+    }
+
+    /// Whether a process other than `q`, not finished, has `what` in the rest of its program
+    /// ([`Ahead`] from where it stands).
+    fn another_has_ahead(&self, w: &World, q: ProcId, what: impl Fn(&Ahead) -> bool) -> bool {
+        (0..self.procs.len()).any(|o| {
+            let Ok(o) = ProcId::try_from(o) else {
+                return false;
+            };
+            let pc = usize::from(w.procs[usize::from(o)].pc);
+            o != q && !self.finished(w, o) && self.ahead[usize::from(o)].get(pc).is_some_and(&what)
+        })
     }
 
     /// Whether steps of `p` and `q` with these footprints are dependent: they share a resource,

@@ -480,7 +480,9 @@ trait Part: Pack {
         self.get_part(want)
     }
     /// Write the frame of `self` after a step from the state whose frame was `have` (and whose
-    /// WAL had `wal_len` records): by default written afresh.
+    /// WAL had `wal_len` records), when the step may have changed it (not
+    /// [`Part::unchanged`]; [`encode_successor`] copies the unchanged frames itself): by
+    /// default written afresh.
     #[inline]
     fn put_after(&self, _have: &[u8], _wal_len: usize, o: &mut Vec<u8>) {
         put_frame(self, o);
@@ -517,16 +519,8 @@ impl<T: Part> Part for Tracked<T> {
     fn sync_part(&mut self, have: &[u8], want: &[u8]) -> Option<()> {
         (**self).sync_part(have, want)
     }
-    /// Not borrowed mutably since it was read from `have`: `have` is still its frame.
-    #[inline]
-    fn put_after(&self, have: &[u8], _wal_len: usize, o: &mut Vec<u8>) {
-        if self.touched() {
-            put_frame(self, o);
-        } else {
-            put_len(have.len(), o);
-            o.extend_from_slice(have);
-        }
-    }
+    /// Not borrowed mutably since it was read: its frame is still the parent's (and
+    /// [`Part::put_after`], which writes it afresh, is only called when it was).
     #[inline]
     fn unchanged(&self, _wal_len: usize) -> bool {
         !self.touched()
