@@ -39,7 +39,7 @@ pub struct Explained {
     /// The steps, as replayed.
     pub steps: Vec<Step>,
     /// Each step's footprint (bits of [`res`]), taken just before it ran.
-    pub footprints: Vec<u16>,
+    pub footprints: Vec<res::Footprint>,
     /// The violation explained.
     pub violation: trace::TraceViolation,
 }
@@ -72,7 +72,7 @@ pub fn analyse(t: Trace, path: &str) -> Result<Explained, TraceError> {
 }
 
 /// Names of the shared resources, in bit order (`DONE` only orders the end of the run).
-const RESOURCES: [(u16, &str); 9] = [
+const RESOURCES: [(res::Footprint, &str); 9] = [
     (res::WAL, "WAL"),
     (res::LOCKS, "locks"),
     (res::CKPT, "checkpointer"),

@@ -58,8 +58,9 @@ fn process_fine(sc: &Scenario, f: &Fine, rec: &Recorder, p: ProcId) {
             }
             sc.footprint(&g, p)
         };
+        let coarse = res::coarse(fp);
         let guards: Vec<_> = (0..f.tokens.len())
-            .filter(|i| fp & (1 << i) != 0)
+            .filter(|i| coarse & (1 << i) != 0)
             .map(|i| f.tokens[i].lock().unwrap())
             .collect();
         let mut g = f.world.lock().unwrap_or_else(|e| e.into_inner());

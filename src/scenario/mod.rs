@@ -234,7 +234,7 @@ impl Scenario {
 
     /// The shared resources `p`'s next step touches (see [`ops::res`]); a daemon's idle check
     /// and every finishing step include `DONE`.
-    pub fn footprint(&self, w: &World, p: ProcId) -> u16 {
+    pub fn footprint(&self, w: &World, p: ProcId) -> ops::res::Footprint {
         let prog = &self.procs[usize::from(p)].program;
         match self.next_op(w, p) {
             None => ops::res::DONE,

@@ -205,43 +205,94 @@ pub enum Op {
 
 /// Shared resources of the World, as bits of a footprint: what a step reads or writes besides
 /// its own process state. Two steps with disjoint footprints commute; the loom backend's `fine`
-/// synchronisation takes one loom mutex per resource so that DPOR can skip such reorderings.
+/// synchronisation takes one loom mutex per resource ([`res::coarse`]) so that DPOR can skip
+/// such reorderings.
+///
+/// The directories of a tablespace are a group of bits: one for the directory itself (whether
+/// it exists, and its listing: the names of its files) and one per relation file (whether it
+/// exists, and its pages). A step that reads or writes one file names that file's bit; one
+/// that creates or removes a file or the directory also names the directory's bit. The
+/// partial-order reduction uses the file bits (a walk's `sendFile` of one file and rmtree's
+/// `unlink` of another commute); loom's fine mode and the happens-before graph of `racecheck
+/// explain` use the group as one resource.
 pub mod res {
+    /// A footprint: a set of the resources below.
+    pub type Footprint = u32;
     /// The WAL (appending, or reading the insert position).
-    pub const WAL: u16 = 1;
+    pub const WAL: Footprint = 1;
     /// The heavyweight lock table.
-    pub const LOCKS: u16 = 2;
+    pub const LOCKS: Footprint = 2;
     /// Checkpointer shared state (`ckpt_flags`, counters, `RedoRecPtr`, pg_control).
-    pub const CKPT: u16 = 4;
+    pub const CKPT: Footprint = 4;
     /// Shared buffers.
-    pub const BUFFERS: u16 = 8;
+    pub const BUFFERS: Footprint = 8;
     /// `pg_database.dattablespace`.
-    pub const CATALOG: u16 = 16;
-    /// Directories in `base/` (and ghost facts about them).
-    pub const FS_BASE: u16 = 32;
-    /// Directories in `pg_tblspc/16400/`.
-    pub const FS_USER: u16 = 64;
+    pub const CATALOG: Footprint = 16;
     /// The base backup's shared state (`runningBackups`, the copy).
-    pub const BACKUP: u16 = 128;
+    pub const BACKUP: Footprint = 128;
     /// Process completion (read to decide that the run is over).
-    pub const DONE: u16 = 256;
+    pub const DONE: Footprint = 256;
     /// The standby's state (files, replay position, pg_control).
-    pub const STANDBY: u16 = 512;
+    pub const STANDBY: Footprint = 512;
     /// The ghost facts that the primary's removal of the database's directory has begun (and
     /// which directory): written by the first step of an `rmtree` (and of a `copydir`), read by
     /// the walk and the stop of a backup from the primary. A standby's own record of its
     /// replayed removal is part of [`STANDBY`].
-    pub const REMOVAL: u16 = 1024;
-    /// Number of resources.
+    pub const REMOVAL: Footprint = 1024;
+    /// First bit of the group of `base/` (the directory, then one bit per relation file).
+    const BASE_SHIFT: u32 = 16;
+    /// First bit of the group of `pg_tblspc/16400/` (both database directories there).
+    const USER_SHIFT: u32 = 24;
+    /// Relation files with a bit of their own; a higher relation number counts as the whole
+    /// group (the model has at most `MAX_FILES` = 6).
+    const FILE_BITS: u8 = 7;
+    /// Directories in `base/` (and ghost facts about them): the whole group.
+    pub const FS_BASE: Footprint = 0xff << BASE_SHIFT;
+    /// Directories in `pg_tblspc/16400/`: the whole group.
+    pub const FS_USER: Footprint = 0xff << USER_SHIFT;
+    /// Number of resources as loom's fine mode counts them ([`coarse`]: bits 0 to 10, the
+    /// groups as bits 5 and 6).
     pub const COUNT: usize = 11;
 
-    /// The resource of a database directory (one per tablespace).
-    pub fn fs(loc: crate::world::Loc) -> u16 {
+    fn shift(loc: crate::world::Loc) -> u32 {
         if loc.in_user_tablespace() {
-            FS_USER
+            USER_SHIFT
         } else {
-            FS_BASE
+            BASE_SHIFT
         }
+    }
+
+    /// The directories of one tablespace, whole (every bit of its group).
+    pub fn fs(loc: crate::world::Loc) -> Footprint {
+        0xff << shift(loc)
+    }
+
+    /// A database directory itself in `loc`'s tablespace: its existence and its listing.
+    pub fn dir(loc: crate::world::Loc) -> Footprint {
+        1 << shift(loc)
+    }
+
+    /// Relation file `rel` of a database directory in `loc`'s tablespace.
+    pub fn file(loc: crate::world::Loc, rel: u8) -> Footprint {
+        if rel < FILE_BITS {
+            1 << (shift(loc) + 1 + u32::from(rel))
+        } else {
+            fs(loc)
+        }
+    }
+
+    /// Files `rels` of a database directory in `loc`'s tablespace.
+    pub fn files(loc: crate::world::Loc, rels: impl IntoIterator<Item = u8>) -> Footprint {
+        rels.into_iter().fold(0, |a, r| a | file(loc, r))
+    }
+
+    /// The footprint with each tablespace's group as one bit (5: `base/`, 6: `pg_tblspc/`),
+    /// for loom's one mutex per resource.
+    pub fn coarse(fp: Footprint) -> u16 {
+        let low = (fp & 0x7ff & !(32 | 64)) as u16;
+        let base = if fp & FS_BASE != 0 { 32 } else { 0 };
+        let user = if fp & FS_USER != 0 { 64 } else { 0 };
+        low | base | user
     }
 }
 
@@ -249,13 +300,14 @@ impl Op {
     /// The shared resources this op's next step may read or write (including its enabledness
     /// check), computed from the process's own state only. `last` says it is the program's last
     /// op (finishing touches [`res::DONE`]). Always a subset of [`Op::footprint_bound`].
-    pub fn footprint(&self, w: &World, p: ProcId, last: bool) -> u16 {
+    pub fn footprint(&self, w: &World, p: ProcId, last: bool) -> res::Footprint {
         use res::*;
         let fp = match *self {
             Op::Checkpointer => match &w.ckpt.running {
                 None => WAL | CKPT | BUFFERS | DONE,
+                // `flush_buffer` may create the directory and the file (`dir`).
                 Some((_, to_flush)) => match to_flush.first() {
-                    Some(key) => BUFFERS | fs(key.0),
+                    Some(&(ts, rel, _)) => BUFFERS | dir(ts) | file(ts, rel),
                     None => WAL | CKPT,
                 },
             },
@@ -265,16 +317,33 @@ impl Op {
                 let walked = if w.standby.is_some() {
                     STANDBY
                 } else {
-                    fs(ts) | REMOVAL
+                    REMOVAL
+                        | match &w.backup.stage {
+                            // `sendFile` of one listed file (absent: skipped).
+                            WalkStage::Copy { names, next } => file(ts, names[usize::from(*next)]),
+                            // The directory's existence, its listing.
+                            _ => dir(ts),
+                        }
                 };
                 walked | BACKUP | if failing { LOCKS | DONE } else { 0 }
             }
-            // Only the first step (reading the names) records that the removal began.
-            Op::Rmtree { src } if w.procs[usize::from(p)].cursor.is_some() => fs(src),
-            Op::Visible { .. } | Op::Update { .. } => {
-                BUFFERS | fs(w.procs[usize::from(p)].db_ts) | WAL | CKPT
+            // The first step (reading the names) records that the removal began; then one
+            // `unlink` per step, then the `rmdir` of what is left.
+            Op::Rmtree { src } => match &w.procs[usize::from(p)].cursor {
+                None => dir(src) | REMOVAL,
+                Some((names, next)) => match names.get(usize::from(*next)) {
+                    Some(&rel) => dir(src) | file(src, rel),
+                    None => dir(src) | files(src, w.fs.names(src)),
+                },
+            },
+            // The page is read from its buffer or its file, and dirtied in its buffer.
+            Op::Visible { rel, .. } | Op::Update { rel, .. } => {
+                BUFFERS | file(w.procs[usize::from(p)].db_ts, rel) | WAL | CKPT
             }
-            Op::FlushBuffer { .. } => BUFFERS | fs(w.procs[usize::from(p)].db_ts),
+            Op::FlushBuffer { rel, .. } => {
+                let ts = w.procs[usize::from(p)].db_ts;
+                BUFFERS | dir(ts) | file(ts, rel)
+            }
             _ => return self.footprint_bound(last),
         };
         if last { fp | DONE } else { fp }
@@ -284,7 +353,7 @@ impl Op {
     /// World (which buffer the checkpointer writes, which file system the walk reads, which
     /// tablespace a backend's database is in) taken at its widest. The partial-order reduction
     /// bounds what a process can still do with these (`scenario/reduction.rs`).
-    pub fn footprint_bound(&self, last: bool) -> u16 {
+    pub fn footprint_bound(&self, last: bool) -> res::Footprint {
         use res::*;
         let may_fail = LOCKS | DONE;
         let fp = match *self {

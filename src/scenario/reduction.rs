@@ -5,26 +5,29 @@
 //! state and compares reduced and unreduced searches of every model.
 
 use super::Scenario;
-use super::ops::{Op, res};
-use crate::world::{ProcId, World};
+use super::ops::{Op, res, res::Footprint};
+use crate::world::{Loc, ProcId, WalkStage, World};
 
 /// What a process may still touch from a place in its program: the union of
-/// [`Op::footprint_bound`] over the op there and every op after it, the same union with the
-/// directories of the ops that touch only their own database left out, and whether one of
-/// those asks the checkpointer for a checkpoint or connects.
+/// [`Op::footprint_bound`] over the op there and every op after it, and the same split in parts
+/// that the state can narrow: the ops that touch only their own database, and an `rmtree`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Ahead {
     /// Resources the rest of the program may touch.
-    pub footprint: u16,
+    pub footprint: Footprint,
     /// The rest of the program requests a checkpoint (`RequestCheckpoint`, a backup start).
     pub requests_checkpoint: bool,
     /// The rest of the program connects (`Connect` sets the process's `db_ts`).
     pub connects: bool,
     /// [`Ahead::footprint`] without the directories of the ops that touch only their own
-    /// database's tablespace ([`Op::touches_own_database`]).
-    pub footprint_but_own_db: u16,
+    /// database's tablespace ([`Op::touches_own_database`]) and without the directories of
+    /// [`Ahead::rmtree`].
+    pub fixed: Footprint,
     /// The rest of the program has an op that touches its own database's directory.
     pub touches_own_db: bool,
+    /// The directory the nearest `rmtree` ahead removes (its tablespace's group is in
+    /// [`Ahead::fixed`] only if another op there names it).
+    pub rmtree: Option<Loc>,
 }
 
 /// For each program, [`Ahead`] from each of its ops (computed once per scenario).
@@ -38,10 +41,16 @@ pub fn ahead(program: &[Op]) -> Vec<Ahead> {
             matches!(op, Op::RequestCheckpoint { .. } | Op::StartBackup { .. });
         acc.connects |= matches!(op, Op::Connect);
         if op.touches_own_database() {
-            acc.footprint_but_own_db |= bound & !(res::FS_BASE | res::FS_USER);
+            acc.fixed |= bound & !(res::FS_BASE | res::FS_USER);
             acc.touches_own_db = true;
+        } else if let Op::Rmtree { src } = *op {
+            // A farther rmtree (of another directory) counts whole.
+            if let Some(far) = acc.rmtree.replace(src) {
+                acc.fixed |= res::fs(far);
+            }
+            acc.fixed |= bound & !res::fs(src);
         } else {
-            acc.footprint_but_own_db |= bound;
+            acc.fixed |= bound;
         }
         out[i] = acc;
     }
@@ -49,71 +58,187 @@ pub fn ahead(program: &[Op]) -> Vec<Ahead> {
 }
 
 impl Scenario {
-    /// What process `q` may still touch, from this state on, in any schedule: nothing once it
+    /// What process `q` may still touch, from this state on, in any schedule (see
+    /// [`Scenario::futures`], which computes every process's at once).
+    pub fn future_footprint(&self, w: &World, q: ProcId) -> Footprint {
+        self.futures(w)[usize::from(q)]
+    }
+
+    /// What each process may still touch, from this state on, in any schedule: nothing once it
     /// has finished; for the checkpointer, nothing while it is idle with no request pending and
-    /// no other process left that will request one (it only runs on request); for the
-    /// postmaster's crash, nothing once it can no longer happen; otherwise the bound of the rest
-    /// of its program, where the ops that touch only the process's own database count one
-    /// tablespace's directories when that tablespace is known for the rest of the run: `db_ts`
-    /// once the process has connected, or the catalog's tablespace, which `Connect` will copy,
-    /// when no other unfinished process may still touch the catalog (docs/reduction.md).
-    pub fn future_footprint(&self, w: &World, q: ProcId) -> u16 {
-        if self.finished(w, q) {
-            return 0;
+    /// no other process left that will request one (it only runs on request), and only the
+    /// buffers left to write and the checkpoint's end while it runs the last checkpoint anyone
+    /// will ask for; for the postmaster's crash, nothing once it can no longer happen;
+    /// otherwise the bound of the rest of its program ([`Ahead`]) narrowed by the state:
+    /// - the ops that touch only the process's own database count one tablespace's
+    ///   directories when it is known for the rest of the run (`db_ts` once connected, or the
+    ///   catalog's tablespace, which `Connect` copies, if no other unfinished process may still
+    ///   touch the catalog);
+    /// - a walk of the primary that has listed its directory counts the files left to send;
+    /// - an rmtree counts the directory, the files it has listed and not yet unlinked, and what
+    ///   its listing and its `rmdir` can find: the files there now, or every file of the
+    ///   tablespace if a process may still create one (its future then names the directory).
+    ///
+    /// Processes past the eighth count everything (docs/reduction.md).
+    pub fn futures(&self, w: &World) -> [Footprint; 8] {
+        let mut out = [Footprint::MAX; 8];
+        let n = self.procs.len().min(out.len());
+        let u = Unfinished::of(self, w);
+        // First every rmtree counted whole, then narrowed with the others' futures.
+        let mut rmtree: [Option<(Loc, Footprint)>; 8] = [None; 8];
+        let mut checkpointer = None;
+        for q in 0..n {
+            let Some(ahead) = u.ahead[q] else {
+                out[q] = 0;
+                continue;
+            };
+            let (whole, narrow) = self.future_of(w, &u, q, ahead);
+            out[q] = whole;
+            rmtree[q] = narrow;
+            if matches!(
+                self.procs[q].program[usize::from(w.procs[q].pc)],
+                Op::Checkpointer
+            ) && u.more_checkpoints(w, q)
+            {
+                checkpointer = Some(q);
+            }
         }
-        let qi = usize::from(q);
-        let pc = usize::from(w.procs[qi].pc);
-        let Some(ahead) = self.ahead[qi].get(pc) else {
-            return 0;
-        };
-        match self.procs[qi].program[pc] {
-            Op::Checkpointer => {
-                let idle = w.ckpt.running.is_none() && w.ckpt.pending_flags == 0;
-                if idle && !self.another_has_ahead(w, q, |a| a.requests_checkpoint) {
-                    0
-                } else {
-                    ahead.footprint
+        // The checkpointer, while more checkpoints may come: the buffers dirty now, or the
+        // whole of a tablespace where another process may still dirty one.
+        if let Some(q) = checkpointer {
+            let others = (0..n)
+                .filter(|&o| o != q && out[o] & res::BUFFERS != 0)
+                .fold(0, |a, o| a | out[o]);
+            let mut f = out[q] & !(res::FS_BASE | res::FS_USER);
+            for g in [res::FS_BASE, res::FS_USER] {
+                if others & g != 0 {
+                    f |= out[q] & g;
                 }
+            }
+            let pending = w
+                .dirty
+                .keys()
+                .chain(w.ckpt.running.iter().flat_map(|r| r.1.iter()));
+            out[q] = pending.fold(f, |a, &(ts, rel, _)| a | res::dir(ts) | res::file(ts, rel));
+        }
+        for q in 0..n {
+            let Some((src, rest)) = rmtree[q] else {
+                continue;
+            };
+            let creates =
+                rest & res::dir(src) != 0 || (0..n).any(|o| o != q && out[o] & res::dir(src) != 0);
+            out[q] = rest
+                | res::dir(src)
+                | if creates {
+                    res::fs(src)
+                } else {
+                    w.fs.dir(src)
+                        .map_or(0, |d| res::files(src, d.files.keys().copied()))
+                };
+        }
+        out
+    }
+
+    /// One unfinished process's future with an rmtree's directory counted whole, and, when it
+    /// has an rmtree to narrow, its directory and the future without what the rmtree's listing
+    /// and `rmdir` can find. `ahead` is [`Ahead`] from where it stands.
+    fn future_of(
+        &self,
+        w: &World,
+        u: &Unfinished,
+        q: usize,
+        ahead: &Ahead,
+    ) -> (Footprint, Option<(Loc, Footprint)>) {
+        let st = &w.procs[q];
+        let pc = usize::from(st.pc);
+        let whole =
+            |f: Footprint, r: Option<Loc>| (f | r.map_or(0, res::fs), r.map(|src| (src, f)));
+        match &self.procs[q].program[pc] {
+            Op::Checkpointer => {
+                let f = match &w.ckpt.running {
+                    _ if u.more_checkpoints(w, q) => ahead.footprint,
+                    None => 0,
+                    // The last checkpoint: its buffers left to write, then its end.
+                    Some((_, to_flush)) => to_flush
+                        .iter()
+                        .fold(res::WAL | res::CKPT | res::DONE, |a, &(ts, rel, _)| {
+                            a | res::BUFFERS | res::dir(ts) | res::file(ts, rel)
+                        }),
+                };
+                (f, None)
             }
             Op::Crash { movedb_ops } => {
                 let m = &w.procs[usize::from(super::pid::MOVEDB)];
-                if w.crashed || m.failed || m.pc >= movedb_ops {
-                    0
+                if w.crashed || m.failed || m.pc >= *movedb_ops {
+                    (0, None)
                 } else {
-                    ahead.footprint
+                    (ahead.footprint, None)
                 }
             }
-            _ => {
-                // Its own database's tablespace: `db_ts` once connected; before, what the
-                // catalog says now, if no other process may still change the catalog.
-                let own = if !ahead.connects {
-                    Some(w.procs[qi].db_ts)
-                } else if !self.another_has_ahead(w, q, |a| a.footprint & res::CATALOG != 0) {
-                    Some(w.catalog.ts)
-                } else {
-                    None
-                };
-                match own {
-                    Some(ts) => {
-                        ahead.footprint_but_own_db
-                            | if ahead.touches_own_db { res::fs(ts) } else { 0 }
-                    }
-                    _ => ahead.footprint,
+            // A walk of the primary that has listed the directory: the files left to send.
+            Op::SendTablespace { ts } if w.standby.is_none() => match &w.backup.stage {
+                WalkStage::Copy { names, next } => {
+                    let (f, r) = self.program_ahead(w, u, q, pc + 1);
+                    let this = res::REMOVAL
+                        | res::BACKUP
+                        | res::files(*ts, names.iter().skip(usize::from(*next)).copied());
+                    whole(f | this, r)
                 }
+                _ => {
+                    let (f, r) = self.program_ahead(w, u, q, pc);
+                    whole(f, r)
+                }
+            },
+            // An rmtree that has listed its directory: the files left to unlink.
+            Op::Rmtree { src } if st.cursor.is_some() => {
+                let (f, r) = self.program_ahead(w, u, q, pc + 1);
+                let (names, next) = st
+                    .cursor
+                    .as_ref()
+                    .map_or((&[][..], 0), |(n, k)| (&n[..], *k));
+                let last = if pc + 1 == self.procs[q].program.len() {
+                    res::DONE
+                } else {
+                    0
+                };
+                let this = last | res::files(*src, names.iter().skip(usize::from(next)).copied());
+                // The rmtree after this one, if any, counts whole.
+                let f = f | this | r.map_or(0, res::fs);
+                (f | res::fs(*src), Some((*src, f)))
+            }
+            _ => {
+                let (f, r) = self.program_ahead(w, u, q, pc);
+                whole(f, r)
             }
         }
     }
 
-    /// Whether a process other than `q`, not finished, has `what` in the rest of its program
-    /// ([`Ahead`] from where it stands).
-    fn another_has_ahead(&self, w: &World, q: ProcId, what: impl Fn(&Ahead) -> bool) -> bool {
-        (0..self.procs.len()).any(|o| {
-            let Ok(o) = ProcId::try_from(o) else {
-                return false;
-            };
-            let pc = usize::from(w.procs[usize::from(o)].pc);
-            o != q && !self.finished(w, o) && self.ahead[usize::from(o)].get(pc).is_some_and(&what)
-        })
+    /// The bound of what process `q`'s program may touch from op `pc` on, without the
+    /// directories of its nearest rmtree (returned apart): [`Ahead::fixed`] and the directories
+    /// of the ops that touch only the process's own database: one tablespace's when it is known
+    /// for the rest of the run (`db_ts` once connected, or, before, the catalog's tablespace,
+    /// which `Connect` copies, if no other unfinished process may still touch the catalog),
+    /// both otherwise.
+    fn program_ahead(
+        &self,
+        w: &World,
+        u: &Unfinished,
+        q: usize,
+        pc: usize,
+    ) -> (Footprint, Option<Loc>) {
+        let Some(ahead) = self.ahead[q].get(pc) else {
+            return (0, None);
+        };
+        let own = if !ahead.touches_own_db {
+            0
+        } else if !ahead.connects {
+            res::fs(w.procs[q].db_ts)
+        } else if !u.another(q, u.catalog) {
+            res::fs(w.catalog.ts)
+        } else {
+            res::FS_BASE | res::FS_USER
+        };
+        (ahead.fixed | own, ahead.rmtree)
     }
 
     /// Whether steps of `p` and `q` with these footprints are dependent: they share a resource,
@@ -121,7 +246,7 @@ impl Scenario {
     /// cannot end the run while the other has not finished, so it enables or disables
     /// nothing of the other's; the checkpointer and the other daemons are stopped by the end
     /// of the run, so for them `DONE` counts).
-    pub fn dependent(&self, p: ProcId, a: u16, q: ProcId, b: u16) -> bool {
+    pub fn dependent(&self, p: ProcId, a: Footprint, q: ProcId, b: Footprint) -> bool {
         let daemon = |x: ProcId| self.procs.get(usize::from(x)).is_none_or(|d| d.daemon);
         let shared = a & b;
         if daemon(p) || daemon(q) {
@@ -140,14 +265,11 @@ impl Scenario {
     pub fn persistent_step(&self, w: &World, enabled: &[ProcId]) -> Option<ProcId> {
         // At most six processes (checkpointer, command, walsender, backend, postmaster,
         // startup): their future footprints in a fixed array, no allocation per state.
-        let mut futures = [0u16; 8];
-        if enabled.len() < 2 || self.procs.len() > futures.len() {
+        if enabled.len() < 2 || self.procs.len() > 8 {
             return None;
         }
-        let futures = &mut futures[..self.procs.len()];
-        for (q, f) in futures.iter_mut().enumerate() {
-            *f = ProcId::try_from(q).map_or(u16::MAX, |q| self.future_footprint(w, q));
-        }
+        let all = self.futures(w);
+        let futures = &all[..self.procs.len()];
         enabled.iter().copied().find(|&p| {
             let pi = usize::from(p);
             if self.procs[pi].daemon {
@@ -158,5 +280,46 @@ impl Scenario {
                 q == pi || !ProcId::try_from(q).is_ok_and(|q| self.dependent(p, fp, q, f))
             })
         })
+    }
+}
+
+/// The processes of a state that have not finished, with [`Ahead`] from where each stands, and
+/// which of them may still request a checkpoint or touch the catalog (bit `q` for process `q`).
+struct Unfinished<'a> {
+    ahead: [Option<&'a Ahead>; 8],
+    requests: u8,
+    catalog: u8,
+}
+
+impl<'a> Unfinished<'a> {
+    fn of(sc: &'a Scenario, w: &World) -> Unfinished<'a> {
+        let mut u = Unfinished {
+            ahead: [None; 8],
+            requests: 0,
+            catalog: 0,
+        };
+        for q in 0..sc.procs.len().min(8) {
+            let st = &w.procs[q];
+            if st.failed {
+                continue;
+            }
+            if let Some(a) = sc.ahead[q].get(usize::from(st.pc)) {
+                u.ahead[q] = Some(a);
+                u.requests |= u8::from(a.requests_checkpoint) << q;
+                u.catalog |= u8::from(a.footprint & res::CATALOG != 0) << q;
+            }
+        }
+        u
+    }
+
+    /// Whether a process other than `q` is in `set`.
+    fn another(&self, q: usize, set: u8) -> bool {
+        set & !(1 << q) != 0
+    }
+
+    /// Whether the checkpointer `q` may begin another checkpoint: a request is pending, or
+    /// another unfinished process may still make one.
+    fn more_checkpoints(&self, w: &World, q: usize) -> bool {
+        w.ckpt.pending_flags != 0 || self.another(q, self.requests)
     }
 }
