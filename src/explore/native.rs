@@ -193,13 +193,15 @@ struct Expanded {
 }
 
 /// The results of expanding one block, reused from block to block: per state an
-/// [`Expanded`], per successor kept the process that stepped, its fingerprint and encoding.
+/// [`Expanded`], per successor kept the process that stepped, its fingerprint and encoding, and
+/// for each successor that is terminal its number among them and its verdicts.
 #[derive(Default)]
 struct Out {
     states: Vec<Expanded>,
     procs: Vec<ProcId>,
     fps: Vec<u64>,
     found: Arena,
+    terminal: Vec<(usize, Verdicts)>,
 }
 
 impl Out {
@@ -208,11 +210,13 @@ impl Out {
         self.procs.clear();
         self.fps.clear();
         self.found.clear();
+        self.terminal.clear();
     }
     fn held(&self) -> u64 {
         (self.states.capacity() * std::mem::size_of::<Expanded>()
             + self.procs.capacity()
-            + self.fps.capacity() * 8) as u64
+            + self.fps.capacity() * 8
+            + self.terminal.capacity() * std::mem::size_of::<(usize, Verdicts)>()) as u64
             + self.found.held()
     }
 }
@@ -294,6 +298,12 @@ fn expand(
         sc.step(w, p, None);
         codec::encode_successor(w, packed, wal_len, buf).expect("the state's own encoding");
         let fp = fingerprint_bytes(buf);
+        // A terminal successor is judged here, with its World at hand: if it is new, the
+        // merge records its verdicts and does not queue it (it has nothing to expand).
+        if sc.terminal(w) {
+            let v = property::evaluate_with(sc, w, &[], known);
+            out.terminal.push((out.procs.len(), v));
+        }
         out.procs.push(p);
         out.fps.push(fp);
         out.found.push(buf);
@@ -364,6 +374,8 @@ struct Merge {
     blocks_held: u64,
     stats: Stats,
     col: Collector,
+    /// The depth of the level being merged (its successors are one deeper).
+    depth: u64,
 }
 
 impl Merge {
@@ -375,7 +387,8 @@ impl Merge {
             v.warm(&out.fps);
         }
         {
-            let mut k = 0;
+            // `k`: the first successor of the next state; `t`: the next terminal successor.
+            let (mut k, mut t) = (0, 0);
             let mut states = std::mem::take(&mut out.states);
             for e in states.drain(..) {
                 let idx = e.idx;
@@ -391,9 +404,30 @@ impl Merge {
                 self.stats.transitions += e.generated;
                 for s in k..e.succ_end {
                     let b = out.found.get(s);
-                    if self.visited.insert(out.fps[s], b) {
-                        let i = self.tree.push(idx, out.procs[s]);
-                        self.push_next(b, i);
+                    let judged = match out.terminal.get_mut(t) {
+                        Some((j, v)) if *j == s => {
+                            t += 1;
+                            Some(std::mem::take(v))
+                        }
+                        _ => None,
+                    };
+                    if !self.visited.insert(out.fps[s], b) {
+                        continue;
+                    }
+                    let i = self.tree.push(idx, out.procs[s]);
+                    match judged {
+                        // A new terminal state: counted and judged, not queued.
+                        Some(v) => {
+                            self.stats.states += 1;
+                            self.stats.executions += 1;
+                            self.stats.distinct_terminals += 1;
+                            self.stats.max_depth = self.stats.max_depth.max(self.depth + 1);
+                            let tree = &self.tree;
+                            if self.col.record(v, || tree.schedule(i)) && stop_at_first {
+                                return true;
+                            }
+                        }
+                        None => self.push_next(b, i),
                     }
                 }
                 k = e.succ_end;
@@ -543,6 +577,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
         blocks_held: 0,
         stats: Stats::default(),
         col: Collector::default(),
+        depth: 0,
     };
     let init = sc.initial();
     let mut buf = Vec::new();
@@ -567,7 +602,8 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
     let start_rss = resident_bytes().unwrap_or(0);
     let mut peak_rss = start_rss;
     'levels: while level_len > 0 {
-        m.stats.max_depth = depth;
+        m.stats.max_depth = m.stats.max_depth.max(depth);
+        m.depth = depth;
         let blocks = level.len();
         let (mut handed, mut merged) = (0usize, 0usize);
         while merged < blocks {
