@@ -241,6 +241,27 @@ impl Scenario {
         (ahead.fixed | own, ahead.rmtree)
     }
 
+    /// Whether `p` is the checkpointer and its next step is one every run from here takes: a
+    /// process that has not finished waits for a checkpoint that has not completed
+    /// (`RequestCheckpoint(WAIT)`, a backup's start), which needs the checkpoint running now, or
+    /// the one requested, to begin and end. Only a crash ends such a wait otherwise (it fails
+    /// every process), and a crash that can still happen touches every resource: the step is
+    /// then dependent on it and not chosen (docs/reduction.md).
+    fn checkpoint_awaited(&self, w: &World, p: ProcId) -> bool {
+        matches!(self.next_op(w, p), Some(Op::Checkpointer))
+            && (0..self.procs.len()).any(|q| {
+                let Ok(q) = ProcId::try_from(q) else {
+                    return false;
+                };
+                matches!(
+                    self.next_op(w, q),
+                    Some(Op::WaitCheckpoint | Op::WaitStartCheckpoint)
+                ) && w.procs[usize::from(q)]
+                    .ckpt_wait
+                    .is_some_and(|s| !w.checkpoint_done_since(s))
+            })
+    }
+
     /// Whether steps of `p` and `q` with these footprints are dependent: they share a resource,
     /// not counting [`res::DONE`] between two processes that are not daemons (one finishing
     /// cannot end the run while the other has not finished, so it enables or disables
@@ -257,11 +278,13 @@ impl Scenario {
     }
 
     /// A persistent set of one step, if there is one: the lowest-numbered enabled process,
-    /// not a daemon, whose next step's footprint is disjoint from what every other process may
-    /// still touch ([`Scenario::future_footprint`]). Every step any other process can take
-    /// before it is then independent of it, so exploring that step alone from this state
-    /// reaches every terminal state and every deadlock the full expansion reaches
-    /// (docs/reduction.md). `enabled` is [`Scenario::enabled_procs`] of `w`.
+    /// not a daemon (but the checkpointer when a waiter needs its step:
+    /// `checkpoint_awaited`, its finishing then counting for nothing), whose next
+    /// step's footprint is disjoint from what every other process may still touch
+    /// ([`Scenario::future_footprint`]). Every step any other process can take before it is then
+    /// independent of it, and every run to an end state takes it, so exploring that step alone
+    /// from this state reaches every terminal state and every deadlock the full expansion
+    /// reaches (docs/reduction.md). `enabled` is [`Scenario::enabled_procs`] of `w`.
     pub fn persistent_step(&self, w: &World, enabled: &[ProcId]) -> Option<ProcId> {
         // At most six processes (checkpointer, command, walsender, backend, postmaster,
         // startup): their future footprints in a fixed array, no allocation per state.
@@ -272,10 +295,14 @@ impl Scenario {
         let futures = &all[..self.procs.len()];
         enabled.iter().copied().find(|&p| {
             let pi = usize::from(p);
+            let mut fp = self.footprint(w, p);
             if self.procs[pi].daemon {
-                return false;
+                if !self.checkpoint_awaited(w, p) {
+                    return false;
+                }
+                // No run ends before this checkpoint does (a waiter cannot finish first).
+                fp &= !res::DONE;
             }
-            let fp = self.footprint(w, p);
             futures.iter().enumerate().all(|(q, &f)| {
                 q == pi || !ProcId::try_from(q).is_ok_and(|q| self.dependent(p, fp, q, f))
             })
