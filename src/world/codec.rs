@@ -17,7 +17,7 @@
 use super::backup::{Backup, BackupError, WalkStage};
 use super::catalog::{Catalog, Pending};
 use super::checkpointer::Checkpointer;
-use super::fs::{Dir, Fs, Loc, Page};
+use super::fs::{Dir, Fs, Loc, Lsn, Names, Page};
 use super::locks::{Hold, LockMode, LockObj, LockTable, Scope};
 use super::redo::Redo;
 use super::small::SmallMap;
@@ -40,6 +40,12 @@ pub trait Pack: Sized {
         *self = Self::get(i)?;
         Some(())
     }
+    /// Step over one value at the front of `i` (an encoding [`Pack::put`] wrote), reading as
+    /// little of it as its kind allows.
+    #[inline]
+    fn skip(i: &mut &[u8]) -> Option<()> {
+        Self::get(i).map(drop)
+    }
 }
 
 /// The World's encoding.
@@ -61,6 +67,28 @@ pub fn decode_into(w: &mut World, mut bytes: &[u8]) -> Option<()> {
     bytes.is_empty().then_some(())
 }
 
+/// How many leading bytes `a` and `b` share (eight at a time, then one at a time).
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let (x, y) = (
+            u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default()),
+            u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default()),
+        );
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 #[inline]
 fn byte(i: &mut &[u8]) -> Option<u8> {
     let (&b, rest) = i.split_first()?;
@@ -76,6 +104,10 @@ impl Pack for u8 {
     #[inline]
     fn get(i: &mut &[u8]) -> Option<Self> {
         byte(i)
+    }
+    #[inline]
+    fn skip(i: &mut &[u8]) -> Option<()> {
+        byte(i).map(drop)
     }
 }
 
@@ -128,6 +160,13 @@ impl Pack for u32 {
     fn get(i: &mut &[u8]) -> Option<Self> {
         u32::try_from(get_leb(i)?).ok()
     }
+    #[inline]
+    fn skip(i: &mut &[u8]) -> Option<()> {
+        // Every byte but the last has the continuation bit.
+        let n = i.iter().position(|&b| b < 0x80)? + 1;
+        *i = &i[n..];
+        Some(())
+    }
 }
 
 impl<T: Pack> Pack for Option<T> {
@@ -147,6 +186,13 @@ impl<T: Pack> Pack for Option<T> {
             0 => Some(None),
             1 => Some(Some(T::get(i)?)),
             _ => None,
+        }
+    }
+    #[inline]
+    fn skip(i: &mut &[u8]) -> Option<()> {
+        match byte(i)? {
+            0 => Some(()),
+            _ => T::skip(i),
         }
     }
     #[inline]
@@ -332,13 +378,18 @@ macro_rules! pack_unit_enum {
                 let b = byte(i)?;
                 ALL.iter().copied().find(|&v| v as u8 == b)
             }
+            #[inline]
+            fn skip(i: &mut &[u8]) -> Option<()> {
+                byte(i).map(drop)
+            }
         }
     };
 }
 
-/// An enum with fields: a tag byte, then the variant's fields in order.
+/// An enum with fields: a tag byte, then the variant's fields in order (each named with its
+/// type, so that a value can be stepped over field by field: [`Pack::skip`]).
 macro_rules! pack_enum {
-    ($t:ident { $($tag:literal => $v:ident $({ $($f:ident),* })? ),* $(,)? }) => {
+    ($t:ident { $($tag:literal => $v:ident $({ $($f:ident: $ft:ty),* })? ),* $(,)? }) => {
         impl Pack for $t {
             #[inline]
             fn put(&self, o: &mut Vec<u8>) {
@@ -353,6 +404,13 @@ macro_rules! pack_enum {
             fn get(i: &mut &[u8]) -> Option<Self> {
                 match byte(i)? {
                     $($tag => Some($t::$v $({ $($f: Pack::get(i)?),* })?),)*
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn skip(i: &mut &[u8]) -> Option<()> {
+                match byte(i)? {
+                    $($tag => { $($(<$ft as Pack>::skip(i)?;)*)? Some(()) })*
                     _ => None,
                 }
             }
@@ -691,7 +749,24 @@ impl Part for SmallVec<[Rec; 32]> {
             self.truncate(keep);
             Some(())
         } else {
-            self.get_part(want)
+            // The two diverge: the records wholly inside their common bytes are kept (both
+            // encodings have the same record boundaries there), the rest of `want` is read.
+            let common = common_prefix(have, want);
+            let (mut rest, mut keep, mut at) = (have, 0, 0);
+            while !rest.is_empty() {
+                Rec::skip(&mut rest)?;
+                let end = have.len() - rest.len();
+                if end > common {
+                    break;
+                }
+                (keep, at) = (keep + 1, end);
+            }
+            self.truncate(keep);
+            let mut more = want.get(at..)?;
+            while !more.is_empty() {
+                self.push(Rec::get(&mut more)?);
+            }
+            Some(())
         }
     }
     /// The WAL is only ever appended to: no record appended, nothing changed.
@@ -902,23 +977,116 @@ pack_enum!(WalkStage {
     0 => OpenTablespace,
     1 => Lstat,
     2 => OpenDb,
-    3 => Copy { names, next },
+    3 => Copy { names: Names, next: u8 },
     4 => Done,
 });
 
 pack_enum!(Rec {
-    0 => Checkpoint { redo },
-    1 => CreateFileCopy { dst, src },
-    2 => CreateWalLog { ts },
-    3 => SmgrCreate { ts, rel },
-    4 => Fpi { all_visible, ts, rel, blk, ver },
-    5 => HeapUpdate { ts, rel, blk, ver },
-    6 => Visible { ts, rel, blk, heap_image },
-    7 => CatalogUpdate { ts },
+    0 => Checkpoint { redo: Lsn },
+    1 => CreateFileCopy { dst: Loc, src: Loc },
+    2 => CreateWalLog { ts: Loc },
+    3 => SmgrCreate { ts: Loc, rel: u8 },
+    4 => Fpi { all_visible: bool, ts: Loc, rel: u8, blk: u8, ver: u8 },
+    5 => HeapUpdate { ts: Loc, rel: u8, blk: u8, ver: u8 },
+    6 => Visible { ts: Loc, rel: u8, blk: u8, heap_image: Option<u8> },
+    7 => CatalogUpdate { ts: Loc },
     8 => MarkInvalid,
     9 => CatalogDelete,
-    10 => Drop { ts },
-    11 => Commit { force_sync },
+    10 => Drop { ts: Loc },
+    11 => Commit { force_sync: bool },
     12 => Abort,
-    13 => BackupEnd { start },
+    13 => BackupEnd { start: Lsn },
 });
+
+#[cfg(test)]
+mod tests {
+    use super::{Loc, Pack, Rec, WalkStage, common_prefix};
+
+    /// `skip` steps over exactly what `put` wrote, for every kind of record (LSNs of one and of
+    /// several LEB128 bytes) and walk stage.
+    #[test]
+    fn skip_steps_over_what_put_wrote() {
+        let recs = [
+            Rec::Checkpoint { redo: 3 },
+            Rec::Checkpoint { redo: 300 },
+            Rec::CreateFileCopy {
+                dst: Loc::User,
+                src: Loc::Base,
+            },
+            Rec::CreateWalLog { ts: Loc::NewDb },
+            Rec::SmgrCreate {
+                ts: Loc::User,
+                rel: 2,
+            },
+            Rec::Fpi {
+                all_visible: true,
+                ts: Loc::User,
+                rel: 1,
+                blk: 1,
+                ver: 2,
+            },
+            Rec::HeapUpdate {
+                ts: Loc::Base,
+                rel: 0,
+                blk: 1,
+                ver: 3,
+            },
+            Rec::Visible {
+                ts: Loc::Base,
+                rel: 0,
+                blk: 1,
+                heap_image: Some(1),
+            },
+            Rec::Visible {
+                ts: Loc::Base,
+                rel: 0,
+                blk: 1,
+                heap_image: None,
+            },
+            Rec::CatalogUpdate { ts: Loc::User },
+            Rec::MarkInvalid,
+            Rec::CatalogDelete,
+            Rec::Drop { ts: Loc::Base },
+            Rec::Commit { force_sync: true },
+            Rec::Abort,
+            Rec::BackupEnd { start: 70_000 },
+        ];
+        let mut all = Vec::new();
+        for r in &recs {
+            let mut one = Vec::new();
+            r.put(&mut one);
+            let mut i = &one[..];
+            Rec::skip(&mut i).expect("skips");
+            assert!(i.is_empty(), "{r:?}: {} byte(s) left", i.len());
+            r.put(&mut all);
+        }
+        let mut i = &all[..];
+        for r in &recs {
+            let before = i.len();
+            Rec::skip(&mut i).expect("skips");
+            assert!(before > i.len(), "{r:?}: nothing skipped");
+        }
+        assert!(i.is_empty());
+        let stage = WalkStage::Copy {
+            names: smallvec::smallvec![0, 2, 5],
+            next: 1,
+        };
+        let mut one = Vec::new();
+        stage.put(&mut one);
+        let mut i = &one[..];
+        WalkStage::skip(&mut i).expect("skips");
+        assert!(i.is_empty());
+    }
+
+    #[test]
+    fn common_prefix_counts_shared_bytes() {
+        let a: Vec<u8> = (0..40).collect();
+        for cut in 0..40 {
+            let mut b = a.clone();
+            b[cut] ^= 0xff;
+            assert_eq!(common_prefix(&a, &b), cut);
+            assert_eq!(common_prefix(&a, &a[..cut]), cut);
+        }
+        assert_eq!(common_prefix(&a, &a), 40);
+    }
+}
