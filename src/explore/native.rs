@@ -202,6 +202,8 @@ struct Out {
     fps: Vec<u64>,
     found: Arena,
     terminal: Vec<(usize, Verdicts)>,
+    /// Per successor, whether the merge found it new.
+    new: Vec<bool>,
 }
 
 impl Out {
@@ -386,6 +388,13 @@ impl Merge {
         if let Visited::Fingerprints(v) = &self.visited {
             v.warm(&out.fps);
         }
+        // Which successors are new, decided in one tight loop over the block (the lookups'
+        // cache misses overlap better than with the copying and recording in between).
+        out.new.clear();
+        for s in 0..out.fps.len() {
+            let new = self.visited.insert(out.fps[s], out.found.get(s));
+            out.new.push(new);
+        }
         {
             // `k`: the first successor of the next state; `t`: the next terminal successor.
             let (mut k, mut t) = (0, 0);
@@ -411,7 +420,7 @@ impl Merge {
                         }
                         _ => None,
                     };
-                    if !self.visited.insert(out.fps[s], b) {
+                    if !out.new[s] {
                         continue;
                     }
                     let i = self.tree.push(idx, out.procs[s]);
