@@ -25,6 +25,10 @@ pub struct Ahead {
     pub fixed: Footprint,
     /// The rest of the program has an op that touches its own database's directory.
     pub touches_own_db: bool,
+    /// What those ops touch of their database's directory, were it in `base/` (index 0) or in
+    /// `pg_tblspc/` (index 1): the files of the pages they read or dirty, and the directory
+    /// if one writes a buffer (`FlushBuffer` may create the file).
+    pub own_db: [Footprint; 2],
     /// The directory the nearest `rmtree` ahead removes (its tablespace's group is in
     /// [`Ahead::fixed`] only if another op there names it).
     pub rmtree: Option<Loc>,
@@ -43,6 +47,13 @@ pub fn ahead(program: &[Op]) -> Vec<Ahead> {
         if op.touches_own_database() {
             acc.fixed |= bound & !(res::FS_BASE | res::FS_USER);
             acc.touches_own_db = true;
+            for (k, ts) in [Loc::Base, Loc::User].into_iter().enumerate() {
+                acc.own_db[k] |= match *op {
+                    Op::Visible { rel, .. } | Op::Update { rel, .. } => res::file(ts, rel),
+                    Op::FlushBuffer { rel, .. } => res::dir(ts) | res::file(ts, rel),
+                    _ => res::fs(ts),
+                };
+            }
         } else if let Op::Rmtree { src } = *op {
             // A farther rmtree (of another directory) counts whole.
             if let Some(far) = acc.rmtree.replace(src) {
@@ -103,16 +114,19 @@ impl Scenario {
                 checkpointer = Some(q);
             }
         }
-        // The checkpointer, while more checkpoints may come: the buffers dirty now, or the
-        // whole of a tablespace where another process may still dirty one.
+        // The checkpointer, while more checkpoints may come: the buffers dirty now, and those
+        // another process may still dirty: a step that dirties a buffer names its file, so
+        // they are among the files in the futures of the processes that touch the buffers
+        // (with the directory: writing a buffer may create its file).
         if let Some(q) = checkpointer {
             let others = (0..n)
                 .filter(|&o| o != q && out[o] & res::BUFFERS != 0)
                 .fold(0, |a, o| a | out[o]);
             let mut f = out[q] & !(res::FS_BASE | res::FS_USER);
-            for g in [res::FS_BASE, res::FS_USER] {
-                if others & g != 0 {
-                    f |= out[q] & g;
+            for ts in [Loc::Base, Loc::User] {
+                let files = others & res::fs(ts);
+                if files != 0 {
+                    f |= files | res::dir(ts);
                 }
             }
             let pending = w
@@ -229,14 +243,15 @@ impl Scenario {
         let Some(ahead) = self.ahead[q].get(pc) else {
             return (0, None);
         };
+        let one = |ts: Loc| ahead.own_db[usize::from(ts.in_user_tablespace())];
         let own = if !ahead.touches_own_db {
             0
         } else if !ahead.connects {
-            res::fs(w.procs[q].db_ts)
+            one(w.procs[q].db_ts)
         } else if !u.another(q, u.catalog) {
-            res::fs(w.catalog.ts)
+            one(w.catalog.ts)
         } else {
-            res::FS_BASE | res::FS_USER
+            ahead.own_db[0] | ahead.own_db[1]
         };
         (ahead.fixed | own, ahead.rmtree)
     }
