@@ -275,7 +275,7 @@ fn memory_budget_ends_the_run_as_inconclusive() {
     let (code, stdout, _) = out(rc().args(["--variant", "wallog", "--max-memory", "1M"]));
     assert_eq!(code, 3, "{stdout}");
     assert!(
-        stdout.contains("--max-memory 1.0 MB reached") && stdout.contains("incomplete:"),
+        stdout.contains("incomplete (--max-memory 1.0 MB reached"),
         "{stdout}"
     );
     for bad in ["lots", "0", "-5G", "3X"] {

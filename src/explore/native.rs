@@ -788,9 +788,11 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
         if threads == 1 { "" } else { "s" },
         opts.reduction.as_str()
     );
-    let summary = if incomplete.is_some() {
+    // The budget that cut the run short is named here too: with a violation found the verdict
+    // line says VIOLATED, not why the search stopped.
+    let summary = if let Some(why) = &incomplete {
         format!(
-            "incomplete: {} states, {} transitions, depth {} ({rates}; {compaction})",
+            "incomplete ({why}): {} states, {} transitions, depth {} ({rates}; {compaction})",
             stats.states, stats.transitions, stats.max_depth
         )
     } else if stopped_early {
