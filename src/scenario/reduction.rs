@@ -20,7 +20,7 @@ pub struct Ahead {
     /// The rest of the program connects (`Connect` sets the process's `db_ts`).
     pub connects: bool,
     /// [`Ahead::footprint`] without the directories of the ops that touch only their own
-    /// database's tablespace ([`Op::touches_own_database`]) and without the directories of
+    /// database ([`Op::touches_own_database`]: [`Ahead::own_db`]) and without those of
     /// [`Ahead::rmtree`].
     pub fixed: Footprint,
     /// The rest of the program has an op that touches its own database's directory.
@@ -77,14 +77,16 @@ impl Scenario {
 
     /// What each process may still touch, from this state on, in any schedule: nothing once it
     /// has finished; for the checkpointer, nothing while it is idle with no request pending and
-    /// no other process left that will request one (it only runs on request), and only the
+    /// no other process left that will request one (it only runs on request), only the
     /// buffers left to write and the checkpoint's end while it runs the last checkpoint anyone
-    /// will ask for; for the postmaster's crash, nothing once it can no longer happen;
-    /// otherwise the bound of the rest of its program ([`Ahead`]) narrowed by the state:
-    /// - the ops that touch only the process's own database count one tablespace's
-    ///   directories when it is known for the rest of the run (`db_ts` once connected, or the
-    ///   catalog's tablespace, which `Connect` copies, if no other unfinished process may still
-    ///   touch the catalog);
+    /// will ask for, and while more may come the files of the buffers dirty now and of those
+    /// another process may still dirty; for the postmaster's crash, nothing once it can no
+    /// longer happen; otherwise the bound of the rest of its program ([`Ahead`]) narrowed by
+    /// the state:
+    /// - the ops that touch only the process's own database count the files of their pages in
+    ///   one tablespace when it is known for the rest of the run (`db_ts` once connected, or
+    ///   the catalog's tablespace, which `Connect` copies, if no other unfinished process may
+    ///   still touch the catalog);
     /// - a walk of the primary that has listed its directory counts the files left to send;
     /// - an rmtree counts the directory, the files it has listed and not yet unlinked, and what
     ///   its listing and its `rmdir` can find: the files there now, or every file of the
@@ -228,11 +230,11 @@ impl Scenario {
     }
 
     /// The bound of what process `q`'s program may touch from op `pc` on, without the
-    /// directories of its nearest rmtree (returned apart): [`Ahead::fixed`] and the directories
-    /// of the ops that touch only the process's own database: one tablespace's when it is known
-    /// for the rest of the run (`db_ts` once connected, or, before, the catalog's tablespace,
-    /// which `Connect` copies, if no other unfinished process may still touch the catalog),
-    /// both otherwise.
+    /// directories of its nearest rmtree (returned apart): [`Ahead::fixed`] and what the ops
+    /// that touch only the process's own database touch there ([`Ahead::own_db`]): in one
+    /// tablespace when it is known for the rest of the run (`db_ts` once connected, or, before,
+    /// the catalog's tablespace, which `Connect` copies, if no other unfinished process may
+    /// still touch the catalog), in both otherwise.
     fn program_ahead(
         &self,
         w: &World,
