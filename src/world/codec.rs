@@ -287,11 +287,17 @@ impl<T: Pack, const N: usize> Pack for SmallVec<[T; N]> {
     fn get(i: &mut &[u8]) -> Option<Self> {
         get_fresh(i)
     }
+    /// The items already there are read into in place (their own storage reused), the rest
+    /// pushed or dropped.
     #[inline]
     fn get_into(&mut self, i: &mut &[u8]) -> Option<()> {
         let n = get_len(i)?;
-        self.clear();
-        for _ in 0..n {
+        let keep = n.min(self.len());
+        self.truncate(keep);
+        for v in self.iter_mut() {
+            v.get_into(i)?;
+        }
+        for _ in keep..n {
             self.push(T::get(i)?);
         }
         Some(())

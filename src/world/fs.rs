@@ -89,7 +89,7 @@ pub type RelFile = SmallVec<[Page; 4]>;
 pub type Names = SmallVec<[u8; 8]>;
 
 /// The directory of database `D` in one tablespace: relation number to file.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, PartialEq, Eq, Hash, Default)]
 pub struct Dir {
     /// Relation files by relation number (0-based; relfilenode = `REL_OID_BASE + n`).
     pub files: SmallMap<u8, RelFile, 4>,
@@ -101,6 +101,17 @@ pub struct Dir {
 pub struct Fs {
     /// `D`'s directory per tablespace.
     pub dirs: SmallMap<Loc, Dir, 3>,
+}
+
+/// A directory's files copied as slices of pages (`SmallVec::from_slice`, a copy of the inline
+/// array), not page by page through an iterator as the derived `Clone` would: a restore check
+/// clones the backup's copy at every terminal state.
+impl Clone for Dir {
+    fn clone(&self) -> Dir {
+        Dir {
+            files: self.files.map_values(|f| RelFile::from_slice(f)),
+        }
+    }
 }
 
 impl Fs {

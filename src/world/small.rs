@@ -90,6 +90,14 @@ impl<K: Ord + Copy, V, const N: usize> SmallMap<K, V, N> {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator + '_ {
         self.entries.iter().map(|(k, v)| (k, v))
     }
+    /// The same keys, each value mapped by `f`.
+    pub fn map_values<W>(&self, mut f: impl FnMut(&V) -> W) -> SmallMap<K, W, N> {
+        let mut entries = SmallVec::with_capacity(self.entries.len());
+        for (k, v) in &self.entries {
+            entries.push((*k, f(v)));
+        }
+        SmallMap { entries }
+    }
     /// Replace the entries by `n` decoded ones, reusing the storage: `f` fills each key and
     /// value in place; `None` if it fails or the keys are not strictly ascending (a canonical
     /// encoding writes them so).
