@@ -163,14 +163,14 @@ impl Op {
             }
             Op::LogCreateFileCopy { src, dst } => {
                 let lsn = w.log(Rec::CreateFileCopy { dst, src });
-                w.ghost.create_lsn = Some(lsn);
+                w.ghost.update(|g| g.create_lsn = Some(lsn));
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::LogCreateWalLog { src, dst } => {
                 w.fs.mkdir(dst);
-                w.ghost.move_src = Some(src);
+                w.ghost.update(|g| g.move_src = Some(src));
                 let lsn = w.log(Rec::CreateWalLog { ts: dst });
-                w.ghost.create_lsn = Some(lsn);
+                w.ghost.update(|g| g.create_lsn = Some(lsn));
                 ev!(
                     e,
                     "mkdir(\"{}\") + PG_VERSION; WAL {lsn}: {}",
@@ -220,7 +220,7 @@ impl Op {
             }
             Op::LogDrop { src } => {
                 let lsn = w.log(Rec::Drop { ts: src });
-                w.ghost.drop_lsn = Some(lsn);
+                w.ghost.update(|g| g.drop_lsn = Some(lsn));
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::StartBackup { flags } => backup::start(w, p, flags, &mut e),

@@ -78,7 +78,7 @@ pub fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>)
         }
         WalkStage::Lstat => {
             if during_rmtree {
-                w.ghost.walked_src_during_rmtree = true;
+                w.ghost.update(|g| g.walked_src_during_rmtree = true);
             }
             if w.walked_fs().has_dir(ts) {
                 ev!(e, "lstat(\"{}\"): directory", ts.db_path());
@@ -94,7 +94,7 @@ pub fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>)
         }
         WalkStage::OpenDb => {
             if during_rmtree {
-                w.ghost.walked_src_during_rmtree = true;
+                w.ghost.update(|g| g.walked_src_during_rmtree = true);
             }
             if !w.walked_fs().has_dir(ts) {
                 let msg = format!(
@@ -123,7 +123,7 @@ pub fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>)
         }
         WalkStage::Copy { names, next } => {
             if during_rmtree {
-                w.ghost.walked_src_during_rmtree = true;
+                w.ghost.update(|g| g.walked_src_during_rmtree = true);
             }
             let rel = names[usize::from(next)];
             match w.walked_fs().file(ts, rel).cloned() {
@@ -182,7 +182,8 @@ pub fn stop(w: &mut World, e: &mut Option<&mut String>) {
     let start = w.backup.start_lsn.unwrap_or(0);
     let lsn = w.log(super::wal::Rec::BackupEnd { start });
     w.backup.end_lsn = Some(lsn);
-    w.ghost.stopped_during_removal = w.removal_begun();
+    let during = w.removal_begun();
+    w.ghost.update(|g| g.stopped_during_removal = during);
     w.backup.in_progress = false;
     ev!(
         e,

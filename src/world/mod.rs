@@ -270,7 +270,7 @@ impl World {
     /// effect on the primary's catalog exactly as its redo does ([`Catalog::redo`]).
     pub fn log(&mut self, rec: Rec) -> Lsn {
         let lsn = self.insert_lsn();
-        self.catalog.redo(&rec);
+        self.catalog.update(|c| c.redo(&rec));
         self.wal.push(rec);
         lsn
     }

@@ -119,8 +119,8 @@ pub fn startup_step(
         && w.standby.as_ref().is_some_and(|s| s.redo.cursor.is_none())
         && w.ghost.move_src.is_none_or(|s| s == ts)
     {
-        w.ghost.standby_rmtree_begun = true;
-        w.ghost.move_src = Some(ts);
+        w.ghost.update(|g| g.standby_rmtree_begun = true);
+        w.ghost.update(|g| g.move_src = Some(ts));
     }
     let Some(sb) = w.standby.as_mut() else {
         return;
@@ -217,7 +217,8 @@ pub fn backup_stop(w: &mut World, e: &mut Option<&mut String>) {
     };
     let end = sb.min_recovery_point;
     w.backup.end_lsn = Some(end);
-    w.ghost.stopped_during_removal = w.removal_begun();
+    let during = w.removal_begun();
+    w.ghost.update(|g| g.stopped_during_removal = during);
     ev!(
         e,
         "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"

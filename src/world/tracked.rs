@@ -35,6 +35,20 @@ impl<T> Tracked<T> {
     pub fn into_inner(self) -> T {
         self.value
     }
+    /// Change the value by `f` applied to a copy, marked only if the copy differs: a step that
+    /// sets a flag already set, or logs a record that leaves the catalog as it is, leaves the
+    /// field's frame to be copied rather than written again (and read again to undo the step).
+    #[inline]
+    pub fn update(&mut self, f: impl FnOnce(&mut T))
+    where
+        T: Clone + PartialEq,
+    {
+        let mut v = self.value.clone();
+        f(&mut v);
+        if v != self.value {
+            **self = v;
+        }
+    }
 }
 
 impl<T> Deref for Tracked<T> {
@@ -109,5 +123,11 @@ mod tests {
             Tracked::<Vec<u8>>::default().touched(),
             "a default value is marked"
         );
+        t.untouch();
+        t.update(|v| v[0] = 1);
+        assert!(!t.touched(), "an update to the same value does not mark");
+        t.update(|v| v[0] = 3);
+        assert!(t.touched(), "an update to another value marks");
+        assert_eq!(*t, vec![3, 2], "and changes it");
     }
 }
