@@ -119,8 +119,10 @@ pub fn startup_step(
         && w.standby.as_ref().is_some_and(|s| s.redo.cursor.is_none())
         && w.ghost.move_src.is_none_or(|s| s == ts)
     {
-        w.ghost.update(|g| g.standby_rmtree_begun = true);
-        w.ghost.update(|g| g.move_src = Some(ts));
+        w.ghost.update(|g| {
+            g.standby_rmtree_begun = true;
+            g.move_src = Some(ts);
+        });
     }
     let Some(sb) = w.standby.as_mut() else {
         return;

@@ -139,8 +139,10 @@ pub fn rmtree_step(w: &mut World, p: ProcId, src: Loc, e: &mut Option<&mut Strin
     let pi = usize::from(p);
     match w.procs[pi].cursor.take() {
         None => {
-            w.ghost.update(|g| g.rmtree_begun = true);
-            w.ghost.update(|g| g.move_src = Some(src));
+            w.ghost.update(|g| {
+                g.rmtree_begun = true;
+                g.move_src = Some(src);
+            });
             let names = w.fs.names(src);
             ev!(
                 e,
