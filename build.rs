@@ -1,5 +1,5 @@
 //! Build script: only tells cargo to compile the crate again when its PGO profile changes
-//! (scripts/rustc-pgo, the rustc wrapper of .cargo/config.toml, applies it).
+//! (scripts/build-pgo.sh applies it, through the rustc wrapper scripts/rustc-pgo).
 
 fn main() {
     println!("cargo::rerun-if-changed=pgo/racecheck.profdata");

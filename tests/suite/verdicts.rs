@@ -2,9 +2,7 @@
 //! its `[expect]` section), replay of every trace in `traces/`, traces that still match what the
 //! model produces, and pinned state counts of small configurations.
 
-mod common;
-
-use common::{root, trace_files};
+use crate::common::{root, trace_files};
 use racecheck::explore::{self, Options, Reach, Reduction, Verdict};
 use racecheck::report;
 use racecheck::scenario::model::BackupSource;

@@ -9,9 +9,7 @@
 //! fields the step touched (`codec::encode_successor`) gives the same bytes as encoding it whole,
 //! and undoing the step from those marks (`codec::restore`) gives the state back.
 
-mod common;
-
-use common::{configs, label, models};
+use crate::common::{configs, label, models};
 use racecheck::matrix;
 use racecheck::scenario::Scenario;
 use racecheck::world::{World, codec};

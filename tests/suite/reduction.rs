@@ -3,9 +3,7 @@
 //! compared with unreduced ones (same terminal states, same verdicts, same violated and reached
 //! properties, same counterexample lengths).
 
-mod common;
-
-use common::{configs, label};
+use crate::common::{configs, label};
 use racecheck::explore::{self, Options, Reduction};
 use racecheck::scenario::{Model, Scenario};
 use racecheck::world::{ProcId, World};

@@ -2,15 +2,13 @@
 //! that a small grammar accepts, and as a happens-before graph whose edges go forward in time,
 //! link each process's steps in order, and cross processes only through a shared resource.
 
-mod common;
-
 use petgraph::algo::is_cyclic_directed;
 use racecheck::explain::{self, Format};
 use racecheck::trace;
 use std::path::PathBuf;
 
 fn traces() -> Vec<PathBuf> {
-    common::trace_files()
+    crate::common::trace_files()
 }
 
 /// A small grammar of Mermaid's sequence diagrams, as much as racecheck writes: the header,

@@ -3,8 +3,10 @@
 //! VACUUM after the move (PANIC) and with UPDATEs only (silent loss), DROP DATABASE (PANIC), and
 //! a control schedule (the backup after the move: OK). Every run is bounded in time, and after
 //! every run (also a failed or interrupted one) no server, psql or gdb it started may be left.
-//! The tests take turns: each starts servers and a debugger. Without PostgreSQL 15 or gdb they
-//! fail (they are not skipped), naming the script that installs them.
+//! The tests take turns: each starts servers and a debugger. Without PostgreSQL 15 or gdb the
+//! tests that need them say so in one line and pass, so that `cargo test --release` is green on
+//! a fresh clone with only a Rust toolchain; `.ci/run` sets RACECHECK_REQUIRE_SERVERS=1, under
+//! which a missing server fails them instead (CI never passes by skipping them).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,6 +14,47 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static TURN: Mutex<()> = Mutex::new(());
+
+/// Whether PostgreSQL 15 and gdb are here. Without them: a panic under
+/// RACECHECK_REQUIRE_SERVERS=1, else one line on stderr (once per run, past the test harness's
+/// capture) and `false`, for the caller to return early.
+fn servers() -> bool {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let pg = Path::new("/usr/lib/postgresql/15/bin");
+    let missing: Vec<&str> = [
+        (
+            "PostgreSQL 15",
+            ["postgres", "initdb", "psql"]
+                .iter()
+                .all(|b| pg.join(b).is_file()),
+        ),
+        (
+            "gdb",
+            std::env::var_os("PATH")
+                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("gdb").is_file())),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, here)| !here)
+    .map(|(what, _)| what)
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let line = format!(
+        "real-server tests of racecheck reproduce skipped: no {} here (bash scripts/install-reproduce-deps.sh installs them)",
+        missing.join(", no ")
+    );
+    assert!(
+        std::env::var_os("RACECHECK_REQUIRE_SERVERS").is_none(),
+        "{line}; RACECHECK_REQUIRE_SERVERS is set"
+    );
+    SAID.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{line}");
+    });
+    false
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -111,6 +154,9 @@ fn evidence(v: &serde_json::Value) -> String {
 }
 
 fn expect_match(t: &str, class: &str, line: &str) {
+    if !servers() {
+        return;
+    }
     let (code, v, stderr) = reproduce(&trace(t));
     assert_eq!(
         (code, v["predicted"].as_str(), v["real"].as_str()),
@@ -239,6 +285,9 @@ fn missing_postgresql_exits_3_naming_the_install_script() {
 
 #[test]
 fn a_run_that_fails_after_the_server_started_stops_it() {
+    if !servers() {
+        return;
+    }
     // A PostgreSQL folder with postgres and initdb but no psql: the primary is initialised and
     // started, then the first session cannot be opened: exit 3 naming psql, and the running
     // primary is stopped.
@@ -276,6 +325,9 @@ fn a_run_that_fails_after_the_server_started_stops_it() {
 
 #[test]
 fn a_connection_the_model_refuses_is_refused_by_the_real_server_too() {
+    if !servers() {
+        return;
+    }
     // DROP DATABASE first, then the backend connects: the model's connection fails (FATAL:
     // the database does not exist) and so does the real one; the schedule runs to its end.
     let dir = tempfile::tempdir().unwrap();
@@ -298,6 +350,9 @@ fn a_connection_the_model_refuses_is_refused_by_the_real_server_too() {
 
 #[test]
 fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
+    if !servers() {
+        return;
+    }
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let keep = tempfile::tempdir().unwrap();
     let dir = keep.path().join("run");

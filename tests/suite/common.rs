@@ -1,6 +1,6 @@
 //! What several test binaries share: the source tree's models, the matrix configurations, a
 //! configuration's label, and the trace files kept in `traces/`.
-#![allow(dead_code)] // each test binary uses some of these
+#![allow(dead_code)] // not every helper is used by every configuration of the suite
 
 use racecheck::matrix;
 use racecheck::scenario::{Model, model};
