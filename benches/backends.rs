@@ -9,13 +9,14 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use racecheck::explore::{self, Engine, LoomSync, Options, Strategy, Verdict};
 use racecheck::scenario::model::BackupSource;
-use racecheck::scenario::{Model, Scenario, model};
+use racecheck::scenario::{Model, Scenario};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
 fn models() -> Vec<Model> {
-    model::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")).expect("models")
+    racecheck::scenario::load::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"))
+        .expect("models")
 }
 
 fn variant(name: &str, files: u8) -> Scenario {

@@ -3,6 +3,7 @@
 //! reachable state, so that a pass is never vacuous.
 
 use crate::scenario::Scenario;
+use crate::scenario::command::{self, End, Milestone};
 pub use crate::scenario::props::{Kind, Prop, Scope};
 use crate::world::redo::{self, Restore, RestoreOutcome, primary_dir};
 use crate::world::{ProcId, World};
@@ -44,23 +45,6 @@ pub struct Cell {
     pub outcome: &'static str,
 }
 
-/// A command's WAL milestones, by record, with the start phases they delimit: (record's name,
-/// "before" it, "after" it).
-const MILESTONES: [(&str, &str, &str); 4] = [
-    (
-        "the create record",
-        "before the create record",
-        "after the create record",
-    ),
-    ("the commit", "before the commit", "after the commit"),
-    ("the abort", "before the abort", "after the abort"),
-    (
-        "the DROP record",
-        "before the DROP record",
-        "after the DROP record",
-    ),
-];
-
 /// The start phase when a backup never started.
 pub const NO_START: &str = "no backup start";
 
@@ -78,31 +62,10 @@ pub const OUTCOMES: [&str; 7] = [
     "no backup",
 ];
 
-/// Which milestone (index into [`MILESTONES`]) a record is, if any.
-fn milestone(rec: &crate::world::Rec) -> Option<usize> {
-    use crate::world::Rec;
-    match rec {
-        Rec::CreateFileCopy { .. } | Rec::CreateWalLog { .. } => Some(0),
-        Rec::Commit { .. } => Some(1),
-        Rec::Abort => Some(2),
-        Rec::Drop { .. } => Some(3),
-        _ => None,
-    }
-}
-
 /// The start phases of a command's runs without error, in WAL order, then "no backup start":
-/// the coverage grid's rows.
+/// the coverage grid's rows (the command's milestones, `scenario/command/`).
 pub fn starts(command: crate::scenario::model::Command) -> Vec<&'static str> {
-    use crate::scenario::model::Command;
-    let order: &[usize] = match command {
-        Command::Movedb => &[0, 1, 3],
-        Command::Createdb => &[0, 1],
-        Command::Dropdb => &[3, 1],
-    };
-    let mut v: Vec<&'static str> = order.iter().map(|&i| MILESTONES[i].1).collect();
-    if let Some(&last) = order.last() {
-        v.push(MILESTONES[last].2);
-    }
+    let mut v = command::rows(command::def(command));
     v.push(NO_START);
     v
 }
@@ -115,14 +78,14 @@ fn cell(w: &World, v: &Verdicts, outcome: &RestoreOutcome) -> Cell {
         Some(s) => {
             let mut phase = None;
             for (i, rec) in w.wal.iter().enumerate() {
-                if let Some(m) = milestone(rec) {
+                if let Some(m) = Milestone::of(rec) {
                     if phase.is_none() && s as usize <= i {
-                        phase = Some(MILESTONES[m].1);
+                        phase = Some(m.before());
                     }
                     last = Some(m);
                 }
             }
-            phase.unwrap_or_else(|| last.map_or("no command record", |m| MILESTONES[m].2))
+            phase.unwrap_or_else(|| last.map_or("no command record", Milestone::after))
         }
     };
     let walk = WALKS[usize::from(!w.ghost.walked_src_during_rmtree)];
@@ -364,31 +327,18 @@ fn judge_restore(
 /// Directories of `D` that exist where they should not (primary after movedb; restored copy).
 fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec<String> {
     let mut out = Vec::new();
-    // The primary after the command (after a crash its leftovers are the accepted leaks, judged
-    // after its recovery). The command's process is pid::MOVEDB whatever the command.
-    use crate::scenario::model::Command;
-    let cmd = crate::scenario::pid::MOVEDB;
+    // The primary after the command, by the command's own rule (after a crash its leftovers
+    // are the accepted leaks, judged after its recovery).
+    let cmd = crate::scenario::pid::COMMAND;
     let st = &w.procs[usize::from(cmd)];
-    let finished_ok = !st.failed && sc.finished(w, cmd);
-    let (s, t) = (w.fs.has_dir(sc.src), w.fs.has_dir(sc.dst));
-    match sc.model.command {
-        _ if w.crashed => {}
-        Command::Dropdb if finished_ok && s => out.push(format!(
-            "primary: after DROP DATABASE, \"{}\" exists",
-            sc.src.db_path()
-        )),
-        Command::Movedb if st.failed && t => out.push(format!(
-            "primary: \"{}\" left behind by a failed movedb",
-            sc.dst.db_path()
-        )),
-        Command::Movedb if finished_ok && s == t => out.push(format!(
-            "primary: after movedb, \"{}\" {} and \"{}\" {}",
-            sc.src.db_path(),
-            if s { "exists" } else { "is missing" },
-            sc.dst.db_path(),
-            if t { "exists" } else { "is missing" }
-        )),
-        _ => {}
+    if !w.crashed {
+        let end = End {
+            failed: st.failed,
+            finished_ok: !st.failed && sc.finished(w, cmd),
+            src: (sc.src, w.fs.has_dir(sc.src)),
+            dst: (sc.dst, w.fs.has_dir(sc.dst)),
+        };
+        out.extend(command::def(sc.model.command).leak(end));
     }
     // After a crash the primary's directories are not a reference (they may hold accepted
     // leaks); D's data where pg_database says is still judged by restore-fidelity.

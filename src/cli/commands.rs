@@ -5,7 +5,7 @@ use super::args::{CheckArgs, Overrides};
 use racecheck::explore::{self, ExploreError, Report, Verdict};
 use racecheck::matrix as mx;
 use racecheck::report::{self, JsonResult};
-use racecheck::scenario::{Model, Scenario, model};
+use racecheck::scenario::{Model, Scenario};
 use racecheck::trace;
 use std::io::Write as _;
 use std::path::Path;
@@ -40,7 +40,7 @@ fn say(s: &str) {
 
 /// `racecheck list`.
 pub fn list(dir: &Path) -> Result<u8, Failure> {
-    let models = model::load_dir(dir).map_err(usage)?;
+    let models = racecheck::scenario::load::load_dir(dir).map_err(usage)?;
     let mut out = String::new();
     for m in models {
         out += &format!(
@@ -103,7 +103,7 @@ fn load_variant(dir: &Path, name: &str) -> Result<Model, Failure> {
     }
     let path = dir.join(format!("{name}.toml"));
     if !path.is_file() {
-        let known: Vec<String> = model::model_paths(dir)
+        let known: Vec<String> = racecheck::scenario::load::model_paths(dir)
             .map_err(usage)?
             .iter()
             .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
@@ -182,7 +182,7 @@ fn check_all(a: &CheckArgs, dir: &Path) -> Result<u8, Failure> {
             "--trace-out needs --variant; use --trace-dir DIR for all variants",
         ));
     }
-    let models = model::load_dir(dir).map_err(usage)?;
+    let models = racecheck::scenario::load::load_dir(dir).map_err(usage)?;
     if models.is_empty() {
         return Err(Failure::Usage(format!(
             "no model files (*.toml) in {}",
@@ -341,7 +341,7 @@ pub fn matrix(
     markdown: bool,
     quiet: bool,
 ) -> Result<u8, Failure> {
-    let models = model::load_dir(dir).map_err(usage)?;
+    let models = racecheck::scenario::load::load_dir(dir).map_err(usage)?;
     let expect = mx::load_expectations(&mx::expectations_path(dir)).map_err(Failure::Usage)?;
     if let Some(d) = trace_dir {
         output_dir(d)?;

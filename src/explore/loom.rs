@@ -3,11 +3,12 @@
 //! interleavings of the steps up to a preemption bound. The restore check runs on the main
 //! thread after the joins. The only file that imports loom.
 
-use super::LoomSync;
+use super::options::{LoomSync, Options};
 use super::recorder::{CoarseSync, Recorder, coarse_process};
-use super::{Engine, EngineInfo, Options, Report};
+use super::report::Report;
 use crate::scenario::Scenario;
 use crate::scenario::ops::res;
+use crate::trace::{Engine, EngineInfo};
 use crate::world::{ProcId, World};
 use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
@@ -101,10 +102,10 @@ fn process_fine(sc: &Scenario, f: &Fine, rec: &Recorder, p: ProcId) {
 }
 
 /// Explore with loom.
-pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::ExploreError> {
+pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::report::ExploreError> {
     let active = sc.active_procs();
     if active.len() > MAX_SPAWNED {
-        return Err(super::ExploreError::Unsupported(format!(
+        return Err(super::report::ExploreError::Unsupported(format!(
             "the loom engine runs one thread per process with something to do, and loom allows at most \
              {MAX_SPAWNED} spawned threads; this scenario has {} ({}). A backup from a standby adds the \
              standby's startup process: give the ordinary backend no actions (`[backend] actions = []`, or `--actions none`) to run it \

@@ -27,12 +27,13 @@
 //!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
 use super::fpset::FpSet;
-use super::{
-    Clock, Collector, EngineInfo, Options, Reduction, Report, Stats, human_bytes, resident_bytes,
-};
+use super::options::{Options, Reduction};
+use super::progress::{Clock, human_bytes, resident_bytes};
+use super::report::{Collector, Report, Stats};
 use crate::property::{self, PropSet, Verdicts};
 use crate::scenario::Scenario;
 use crate::trace::Engine;
+use crate::trace::EngineInfo;
 use crate::world::{ProcId, World, codec};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::hash::BuildHasherDefault;
@@ -710,7 +711,7 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
                 ));
                 break 'levels;
             }
-            if super::interrupted() {
+            if super::progress::interrupted() {
                 incomplete = Some(format!(
                     "interrupted (Ctrl-C) with {queued} states still queued"
                 ));

@@ -3,10 +3,13 @@
 //! panic (a deadlock report, a budget stop), plus the budget checks made at the start of every
 //! execution. No engine crate is imported here.
 
-use super::{Clock, Collector, EngineInfo, Options, Report, Stats};
+use super::options::Options;
+use super::progress::Clock;
+use super::report::{Collector, Report, Stats};
 use crate::property;
 use crate::scenario::Scenario;
 use crate::trace;
+use crate::trace::EngineInfo;
 use crate::world::{ProcId, World};
 use std::ops::DerefMut;
 use std::panic::{self, AssertUnwindSafe};
@@ -79,12 +82,15 @@ impl Recorder {
                     s.stop = Some(format!("--max-executions {m} reached"));
                 } else if s.clock.expired() {
                     s.stop = Some(format!("--max-seconds {} reached", max_s.unwrap_or(0.0)));
-                } else if super::interrupted() {
+                } else if super::progress::interrupted() {
                     s.stop = Some("interrupted (Ctrl-C)".into());
                 } else if let Some(max) = max_mem.filter(|_| s.stats.executions % 64 == 0)
-                    && super::resident_bytes().is_some_and(|r| r >= max)
+                    && super::progress::resident_bytes().is_some_and(|r| r >= max)
                 {
-                    s.stop = Some(format!("--max-memory {} reached", super::human_bytes(max)));
+                    s.stop = Some(format!(
+                        "--max-memory {} reached",
+                        super::progress::human_bytes(max)
+                    ));
                 } else if first && s.collector.violated() {
                     s.stop =
                         Some("stopped at the first violation; --all-violations continues".into());
@@ -138,7 +144,7 @@ impl Recorder {
         &self,
         sc: &Scenario,
         engine: impl FnOnce(),
-    ) -> Result<Option<String>, super::ExploreError> {
+    ) -> Result<Option<String>, super::report::ExploreError> {
         let hook = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
         let r = panic::catch_unwind(AssertUnwindSafe(engine));
@@ -159,13 +165,13 @@ impl Recorder {
                 // re-execute the recorded steps and let the properties judge the state.
                 let sched = self.with(|s| s.schedule.clone());
                 let (w, _) = trace::run_schedule(sc, &sched).map_err(|e| {
-                    super::ExploreError::Internal(format!(
+                    super::report::ExploreError::Internal(format!(
                         "engine panicked ({msg}); recorded steps do not re-execute: {e}"
                     ))
                 })?;
                 let v = property::evaluate(sc, &w);
                 if v.violations.is_empty() {
-                    return Err(super::ExploreError::Internal(format!(
+                    return Err(super::report::ExploreError::Internal(format!(
                         "the engine panicked: {msg}"
                     )));
                 }

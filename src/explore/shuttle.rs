@@ -2,9 +2,11 @@
 //! shuttle's random, PCT or DFS scheduler choosing who runs at every synchronisation point. The
 //! seed and strategy are recorded in the trace. The only file that imports shuttle.
 
+use super::options::{Options, Strategy};
 use super::recorder::{CoarseSync, Recorder, coarse_process};
-use super::{Engine, EngineInfo, Options, Report, Strategy};
+use super::report::Report;
 use crate::scenario::Scenario;
+use crate::trace::{Engine, EngineInfo};
 use crate::world::{ProcId, World};
 use shuttle::scheduler::{
     DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId,
@@ -98,11 +100,11 @@ fn run_with<S: Scheduler + 'static>(sched: S, sc: &Arc<Scenario>, rec: &Arc<Reco
 }
 
 /// Explore with shuttle.
-pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::ExploreError> {
+pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::report::ExploreError> {
     // shuttle's schedulers would silently take this seed instead of ours, and the trace would
     // record the wrong one.
     if std::env::var_os("SHUTTLE_RANDOM_SEED").is_some() {
-        return Err(super::ExploreError::Unsupported(
+        return Err(super::report::ExploreError::Unsupported(
             "SHUTTLE_RANDOM_SEED is set in the environment; shuttle would use it instead of --seed \
              and the trace would record the wrong seed. Unset it and pass --seed."
                 .into(),

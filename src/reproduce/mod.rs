@@ -417,12 +417,9 @@ fn unhex(s: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The statement of the trace's command.
+/// The statement of the trace's command (its descriptor's, `scenario/command/`).
 fn command_sql(p: &Plan) -> &'static str {
-    match p.model.command {
-        crate::scenario::model::Command::Dropdb => "DROP DATABASE d",
-        _ => "ALTER DATABASE d SET TABLESPACE ts",
-    }
+    crate::scenario::command::def(p.model.command).statement()
 }
 
 /// The command's backend, its session and its debugger.

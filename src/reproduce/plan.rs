@@ -5,7 +5,8 @@
 //! written down. Pure: no server is touched here.
 
 use crate::property;
-use crate::scenario::model::{BackendAction, BackupSource, Command, CopyMethod};
+use crate::scenario::command;
+use crate::scenario::model::{BackendAction, BackupSource};
 use crate::scenario::{Model, Op, Scenario};
 use crate::trace::Trace;
 use crate::world::{Loc, PgVersion, World, redo};
@@ -104,10 +105,7 @@ pub enum Action {
 impl Action {
     /// The action in words (a pause point named by the op the command runs next there).
     pub fn describe(&self, p: &Plan) -> String {
-        let stmt = match p.model.command {
-            Command::Dropdb => "DROP DATABASE",
-            _ => "ALTER DATABASE SET TABLESPACE",
-        };
+        let stmt = command::def(p.model.command).sql_name();
         let rel = |r: &u8| format!("t{r}");
         let at = |l: &Loc| match l {
             Loc::Base => "base/<d>",
@@ -244,35 +242,28 @@ fn check_stock(m: &Model) -> Result<(), Unrealisable> {
             "the trace's backup is taken from a standby; reproduce drives a primary only".into(),
         );
     }
-    if m.command == Command::Createdb {
-        return bad("CREATE DATABASE traces are not supported by reproduce yet".into());
+    command::def(m.command).stock(m).map_err(Unrealisable)?;
+    use crate::scenario::model::BackupKnobs;
+    let mut differs: Vec<String> = command::all()
+        .iter()
+        .filter(|d| d.section_set(m))
+        .map(|d| format!("[{}]", d.name()))
+        .collect();
+    if m.backup != BackupKnobs::default() {
+        differs.push("[backup]".into());
     }
-    use crate::scenario::model::{BackupKnobs, CreatedbKnobs, DropdbKnobs, MovedbKnobs};
-    let differs: Vec<&str> = [
-        ("[movedb]", m.movedb != MovedbKnobs::default()),
-        ("[createdb]", m.createdb != CreatedbKnobs::default()),
-        ("[dropdb]", m.dropdb != DropdbKnobs::default()),
-        ("[backup]", m.backup != BackupKnobs::default()),
-    ]
-    .iter()
-    .filter(|(_, d)| *d)
-    .map(|(n, _)| *n)
-    .collect();
     if !differs.is_empty() {
         return bad(format!(
             "the trace's model changes PostgreSQL ({} differ from the released server's): a stock server cannot run it",
             differs.join(", ")
         ));
     }
-    if m.movedb.copy != CopyMethod::FileCopy {
-        return bad("only movedb's file copy is what PostgreSQL does".into());
-    }
     Ok(())
 }
 
 /// The command's pause point once it has taken the steps the model says (`w` after the step).
 fn place(sc: &Scenario, w: &World) -> (Hold, Option<&'static str>) {
-    let cmd = crate::scenario::pid::MOVEDB;
+    let cmd = crate::scenario::pid::COMMAND;
     let prog = &sc.procs[usize::from(cmd)].program;
     let st = &w.procs[usize::from(cmd)];
     if sc.finished(w, cmd) {
@@ -410,7 +401,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     )));
                 }
             },
-            _ if p == crate::scenario::pid::MOVEDB => {
+            _ if p == crate::scenario::pid::COMMAND => {
                 let (h, n) = place(&sc, &w);
                 if h < held {
                     return Err(Unrealisable(format!(
@@ -472,7 +463,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         }
     };
     Ok(Plan {
-        command_ops: sc.procs[usize::from(crate::scenario::pid::MOVEDB)]
+        command_ops: sc.procs[usize::from(crate::scenario::pid::COMMAND)]
             .program
             .iter()
             .map(|op| (op.name(), breakpoint(op)))

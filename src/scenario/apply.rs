@@ -17,9 +17,9 @@ impl Op {
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
             Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
             Op::StartupRedo { lock } => standby::startup_enabled(w, p, *lock),
-            Op::Crash { movedb_ops } => {
-                let m = &w.procs[usize::from(super::pid::MOVEDB)];
-                !w.crashed && m.pc > 0 && !m.failed && m.pc < *movedb_ops
+            Op::Crash { command_ops } => {
+                let m = &w.procs[usize::from(super::pid::COMMAND)];
+                !w.crashed && m.pc > 0 && !m.failed && m.pc < *command_ops
             }
             Op::WaitCheckpoint | Op::WaitStartCheckpoint => w.procs[usize::from(p)]
                 .ckpt_wait
@@ -106,7 +106,7 @@ impl Op {
                     ev!(
                         e,
                         "ERROR: a base backup is in progress; {} refused",
-                        sc.model.command.sql()
+                        super::command::def(sc.model.command).sql_name()
                     );
                     w.fail(p);
                     return;
@@ -168,7 +168,7 @@ impl Op {
             }
             Op::LogCreateWalLog { src, dst } => {
                 w.fs.mkdir(dst);
-                w.ghost.update(|g| g.move_src = Some(src));
+                w.ghost.update(|g| g.removal_src = Some(src));
                 let lsn = w.log(Rec::CreateWalLog { ts: dst });
                 w.ghost.update(|g| g.create_lsn = Some(lsn));
                 ev!(

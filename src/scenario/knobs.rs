@@ -1,6 +1,6 @@
 //! The knobs of a model file, section by section (`command`, `[movedb]`, `[createdb]`,
 //! `[dropdb]`, `[backup]`, `[standby]`, `[backend]`): their types, spellings and defaults.
-//! `model.rs` assembles them into a [`super::Model`] and validates it.
+//! `model.rs` assembles them into a [`super::Model`]; `load.rs` validates it.
 
 use super::props::Prop;
 use serde::{Deserialize, Serialize};
@@ -22,21 +22,15 @@ pub enum Command {
 }
 
 impl Command {
+    /// Every command, in declaration order (`scenario::command::def` describes each).
+    pub const ALL: [Command; 3] = [Command::Movedb, Command::Createdb, Command::Dropdb];
+    /// The names model files spell, in declaration order (serde's kebab-case names; the command
+    /// module's tests check them against the descriptors).
+    const NAMES: [&'static str; 3] = ["movedb", "createdb", "dropdb"];
+
     /// The command as model files spell it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Command::Movedb => "movedb",
-            Command::Createdb => "createdb",
-            Command::Dropdb => "dropdb",
-        }
-    }
-    /// The SQL command, for messages.
-    pub fn sql(self) -> &'static str {
-        match self {
-            Command::Movedb => "ALTER DATABASE SET TABLESPACE",
-            Command::Createdb => "CREATE DATABASE",
-            Command::Dropdb => "DROP DATABASE",
-        }
+        Command::NAMES[self as usize]
     }
 }
 

@@ -2,8 +2,11 @@
 //! walsender and an ordinary backend. A [`Scenario`] is built from a [`Model`] (a variant's knobs),
 //! which inserts, removes or guards [`Op`]s; it never copies a program.
 
+mod ahead;
 mod apply;
+pub mod command;
 pub mod knobs;
+pub mod load;
 pub mod model;
 pub mod ops;
 pub mod props;
@@ -12,19 +15,14 @@ pub mod reduction;
 pub use model::Model;
 pub use ops::Op;
 
-use crate::world::PgVersion as V;
-use crate::world::{
-    Loc, LockMode, LockObj, PgVersion, ProcId, Scope, Semantics, World, ckpt_flags as cf,
-};
-use model::{
-    BackendAction, BackupMethod, BackupSource, Command, CopyMethod, CreatedbStrategy, DropRecord,
-    PgDatabaseLock, Refuse,
-};
+use crate::world::{Loc, LockMode, LockObj, ProcId, Scope, Semantics, World, ckpt_flags as cf};
+use knobs::{BackendAction, BackupMethod, BackupSource, PgDatabaseLock};
 
 /// A process: its name (as shown in timelines and traces) and program.
 #[derive(Clone, Debug)]
 pub struct ProcDef {
-    /// Name: `checkpointer`, `movedb`, `walsender`, `backend`.
+    /// Name: `checkpointer`, the command's (`movedb`, `createdb`, `dropdb`), `walsender`,
+    /// `backend`, `postmaster`, `startup`.
     pub name: &'static str,
     /// The ops in order.
     pub program: Vec<Op>,
@@ -46,7 +44,7 @@ pub struct Scenario {
     pub procs: Vec<ProcDef>,
     /// Where `D` starts (`S`).
     pub src: Loc,
-    /// Where movedb moves it (`T`), where createdb creates the new database; for dropdb, `src`.
+    /// Where the command puts it (movedb's `T`, createdb's new database; for dropdb, `src`).
     pub dst: Loc,
     /// The database directories the scenario concerns, each once, in walk order of neither:
     /// `D`'s source and target (movedb), the template and the new database (createdb), `D`'s
@@ -54,7 +52,7 @@ pub struct Scenario {
     pub dirs: Vec<Loc>,
     /// For each process and place in its program, what the rest of the program may touch
     /// (for the partial-order reduction, `reduction.rs`).
-    ahead: Vec<Vec<reduction::Ahead>>,
+    ahead: Vec<Vec<ahead::Ahead>>,
 }
 
 /// Process ids of the fixed processes (then, as the model asks, `postmaster`, which can crash the
@@ -65,7 +63,7 @@ pub mod pid {
     pub const CHECKPOINTER: ProcId = 0;
     /// The backend running the model's command (`ALTER DATABASE D SET TABLESPACE T`, `CREATE
     /// DATABASE` or `DROP DATABASE`), whichever it is.
-    pub const MOVEDB: ProcId = 1;
+    pub const COMMAND: ProcId = 1;
     /// The walsender taking the base backup.
     pub const WALSENDER: ProcId = 2;
     /// An ordinary backend connected to `D`.
@@ -73,26 +71,17 @@ pub mod pid {
 }
 
 impl Scenario {
-    /// Build the movedb / base-backup scenario for a variant.
+    /// Build the scenario of a variant: its command's backend (`scenario/command/`) against a
+    /// base backup.
     pub fn new(model: &Model) -> Scenario {
         let sem = Semantics {
             pg: model.pg,
             hint_bits_logged: model.hint_bits_logged(),
         };
-        let name = model.command.as_str();
-        let (src, dst, program) = match model.command {
-            Command::Movedb => (
-                Loc::Base,
-                Loc::User,
-                movedb_program(model, Loc::Base, Loc::User),
-            ),
-            Command::Createdb => (
-                Loc::Base,
-                Loc::NewDb,
-                createdb_program(model, Loc::Base, Loc::NewDb),
-            ),
-            Command::Dropdb => (Loc::Base, Loc::Base, dropdb_program(model, Loc::Base)),
-        };
+        let cmd = command::def(model.command);
+        let name = cmd.name();
+        let (src, dst) = cmd.dirs();
+        let program = cmd.program(model);
         let standby = model.backup.source == BackupSource::Standby;
         let mut procs = vec![
             ProcDef {
@@ -120,12 +109,12 @@ impl Scenario {
                 on_standby: false,
             },
         ];
-        if model.command == Command::Movedb && model.movedb.crash {
-            let movedb_ops =
-                u8::try_from(procs[usize::from(pid::MOVEDB)].program.len()).unwrap_or(u8::MAX);
+        if cmd.may_crash(model) {
+            let command_ops =
+                u8::try_from(procs[usize::from(pid::COMMAND)].program.len()).unwrap_or(u8::MAX);
             procs.push(ProcDef {
                 name: "postmaster",
-                program: vec![Op::Crash { movedb_ops }],
+                program: vec![Op::Crash { command_ops }],
                 daemon: true,
                 on_standby: false,
             });
@@ -142,7 +131,7 @@ impl Scenario {
         }
         let mut dirs = vec![src, dst];
         dirs.dedup();
-        let ahead = procs.iter().map(|d| reduction::ahead(&d.program)).collect();
+        let ahead = procs.iter().map(|d| ahead::ahead(&d.program)).collect();
         Scenario {
             ahead,
             model: model.clone(),
@@ -252,164 +241,6 @@ impl Scenario {
             Some(op) => op.blocked_reason(self, w, p),
         }
     }
-}
-
-/// movedb's and createdb's first checkpoint: `RequestCheckpoint(IMMEDIATE|FORCE|WAIT|FLUSH_ALL)`
-/// (no FLUSH_ALL in 9.2), then the wait.
-fn first_checkpoint(m: &Model) -> [Op; 2] {
-    let flush_all = if m.pg == PgVersion::V92 {
-        0
-    } else {
-        cf::FLUSH_ALL
-    };
-    [
-        Op::RequestCheckpoint {
-            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT | flush_all,
-        },
-        Op::WaitCheckpoint,
-    ]
-}
-
-/// The checkpoint after the create record: `RequestCheckpoint(IMMEDIATE|FORCE|WAIT)`, then the
-/// wait.
-fn second_checkpoint() -> [Op; 2] {
-    [
-        Op::RequestCheckpoint {
-            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
-        },
-        Op::WaitCheckpoint,
-    ]
-}
-
-/// What movedb and dropdb take first: `table_open(pg_database, RowExclusiveLock)` until commit,
-/// then `LockSharedObject(D, AccessExclusiveLock)` for the transaction (`get_db_info`).
-fn database_command_locks() -> [Op; 2] {
-    [
-        Op::Lock {
-            obj: LockObj::PgDatabase,
-            mode: LockMode::RowExclusive,
-            scope: Scope::Xact,
-        },
-        Op::Lock {
-            obj: LockObj::Database,
-            mode: LockMode::AccessExclusive,
-            scope: Scope::Xact,
-        },
-    ]
-}
-
-/// The flag check of fix 1 (movedb) or of candidate fix (c) (dropdb), if the knob asks for it.
-fn refuse_during_backup(r: Refuse) -> Option<Op> {
-    match r {
-        Refuse::Never => None,
-        Refuse::Exclusive => Some(Op::RefuseDuringBackup {
-            exclusive_only: true,
-        }),
-        Refuse::Any => Some(Op::RefuseDuringBackup {
-            exclusive_only: false,
-        }),
-    }
-}
-
-fn movedb_program(m: &Model, src: Loc, dst: Loc) -> Vec<Op> {
-    let mut v = Vec::from(database_command_locks());
-    v.push(Op::Lock {
-        obj: LockObj::Database,
-        mode: LockMode::AccessExclusive,
-        scope: Scope::Session,
-    });
-    v.extend(refuse_during_backup(m.movedb.refuse_during_backup));
-    v.extend(first_checkpoint(m));
-    v.extend([Op::DropDatabaseBuffers, Op::TargetCheck { dst }]);
-    match m.movedb.copy {
-        CopyMethod::FileCopy => {
-            v.push(Op::Copydir { src, dst });
-            v.push(Op::LogCreateFileCopy { src, dst });
-        }
-        CopyMethod::WalLog => {
-            v.push(Op::LogCreateWalLog { src, dst });
-            v.push(Op::CopyRelationsLogged { src, dst });
-        }
-    }
-    v.push(Op::UpdateCatalog { dst });
-    v.extend(second_checkpoint());
-    if m.movedb.error_before_commit {
-        v.push(Op::ErrorBeforeCommit { dst });
-    }
-    v.push(Op::Commit { force_sync: true });
-    match m.movedb.drop_record {
-        DropRecord::AfterRmtree => v.extend([Op::Rmtree { src }, Op::LogDrop { src }]),
-        DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src }, Op::Rmtree { src }]),
-    }
-    v.extend([Op::Unlock {
-        obj: LockObj::Database,
-        scope: Scope::Session,
-    }]);
-    v
-}
-
-/// `createdb()` (dbcommands.c; docs/postgresql.md, "createdb"): `CREATE DATABASE n TEMPLATE d TABLESPACE t`.
-/// The same ops as movedb's, in createdb's order; no rmtree, no drop record.
-fn createdb_program(m: &Model, template: Loc, dst: Loc) -> Vec<Op> {
-    // get_db_info(template, ShareLock): no new connection to the template until commit;
-    // pg_database RowExclusiveLock until commit (docs/postgresql.md, "createdb").
-    let mut v = vec![
-        Op::Lock {
-            obj: LockObj::Database,
-            mode: LockMode::Share,
-            scope: Scope::Xact,
-        },
-        Op::Lock {
-            obj: LockObj::PgDatabase,
-            mode: LockMode::RowExclusive,
-            scope: Scope::Xact,
-        },
-    ];
-    match m.createdb.strategy {
-        CreatedbStrategy::FileCopy => {
-            v.extend(first_checkpoint(m));
-            v.extend([
-                Op::Copydir { src: template, dst },
-                Op::LogCreateFileCopy { src: template, dst },
-            ]);
-            v.extend(second_checkpoint());
-        }
-        CreatedbStrategy::WalLog => v.extend([
-            Op::LogCreateWalLog { src: template, dst },
-            Op::CopyRelationsLogged { src: template, dst },
-        ]),
-    }
-    v.push(Op::Commit { force_sync: true });
-    v
-}
-
-/// `dropdb()` (dbcommands.c; docs/postgresql.md, "dropdb"): `DROP DATABASE d`.
-fn dropdb_program(m: &Model, dir: Loc) -> Vec<Op> {
-    // table_open(pg_database, RowExclusiveLock) until commit; LockSharedObject(D,
-    // AccessExclusiveLock): the model waits for the ordinary backend's session to end where
-    // PostgreSQL's CountOtherDBBackends raises "being accessed by other users".
-    let mut v = Vec::from(database_command_locks());
-    v.extend(refuse_during_backup(m.dropdb.refuse_during_backup));
-    // 15.4+ (and the 11-14 minor releases of August 2023): the in-place invalid mark, flushed,
-    // then the transactional delete of the row. The model's 15 and 18 are current minors.
-    if m.pg >= V::V15 {
-        v.push(Op::MarkDatabaseInvalid);
-    }
-    v.extend([
-        Op::DeleteCatalogRow,
-        Op::DropDatabaseBuffers,
-        Op::RequestCheckpoint {
-            flags: cf::IMMEDIATE | cf::FORCE | cf::WAIT,
-        },
-        Op::WaitCheckpoint,
-    ]);
-    // remove_dbtablespaces: rmtree of every directory of D, then one XLOG_DBASE_DROP.
-    match m.dropdb.drop_record {
-        DropRecord::AfterRmtree => v.extend([Op::Rmtree { src: dir }, Op::LogDrop { src: dir }]),
-        DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src: dir }, Op::Rmtree { src: dir }]),
-    }
-    v.push(Op::Commit { force_sync: true });
-    v
 }
 
 fn backup_program(m: &Model, dirs: &[Loc]) -> Vec<Op> {

@@ -199,7 +199,7 @@ pub enum Op {
     /// redo over the files on disk) is then judged.
     Crash {
         /// Length of movedb's program (the crash window ends when movedb has finished).
-        movedb_ops: u8,
+        command_ops: u8,
     },
 }
 
@@ -363,7 +363,7 @@ impl Op {
             Op::RequestCheckpoint { .. } | Op::WaitCheckpoint => CKPT,
             Op::DropDatabaseBuffers => BUFFERS,
             Op::TargetCheck { dst } => fs(dst) | may_fail,
-            // The first step records the directory being moved (`move_src`).
+            // The first step records the directory being moved (`removal_src`).
             Op::Copydir { .. } => FS_BASE | FS_USER | REMOVAL | may_fail,
             Op::LogCreateFileCopy { .. } | Op::LogDrop { .. } => WAL,
             Op::LogCreateWalLog { .. } => WAL | FS_BASE | FS_USER,
@@ -409,7 +409,7 @@ impl Op {
             Op::Checkpointer => "CreateCheckPoint".into(),
             Op::Lock { obj, mode, scope } => format!("Lock({obj}, {mode}, {scope:?})"),
             Op::Unlock { obj, scope } => format!("Unlock({obj}, {scope:?})"),
-            Op::RefuseDuringBackup { .. } => "movedb: refuse during backup".into(),
+            Op::RefuseDuringBackup { .. } => "refuse during backup".into(),
             Op::RequestCheckpoint { flags } => {
                 format!("RequestCheckpoint({})", ckpt_flags::describe(*flags))
             }

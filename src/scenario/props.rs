@@ -3,7 +3,6 @@
 //! traces record, so it lives in the scenario layer; the predicates themselves are in
 //! [`crate::property`], which imports this.
 
-use super::model::{Command, Model};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -16,19 +15,21 @@ pub enum Kind {
     Sometimes,
 }
 
-/// Which models a property applies to.
+/// Which models a property applies to, in terms of what their command does; the command's
+/// descriptor answers (`scenario::command::applies`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// Every model.
     All,
-    /// Models whose command copies a database (movedb, createdb): facts about a create record.
+    /// Commands that copy a database (movedb, createdb): facts about a create record.
     Copy,
-    /// movedb and dropdb: facts about the removal of a directory.
+    /// Commands that remove a database directory (movedb, dropdb): facts about the removal.
     Removal,
-    /// movedb only: a create record and a removal in one run.
-    Movedb,
-    /// dropdb only.
-    Dropdb,
+    /// Commands that do both (movedb): a create record and a removal in one run.
+    CopyAndRemoval,
+    /// Commands that remove without copying (dropdb): the window between the removal and its
+    /// DROP record with nothing created before.
+    RemovalOnly,
     /// Models where the primary may crash (`[movedb] crash = true`).
     Crash,
 }
@@ -129,23 +130,11 @@ impl Prop {
     pub fn scope(self) -> Scope {
         match self {
             Prop::BackupStartsBeforeCreate | Prop::PostMoveChangeReplayed => Scope::Copy,
-            Prop::RaceWindow => Scope::Movedb,
+            Prop::RaceWindow => Scope::CopyAndRemoval,
             Prop::WalkSourceDuringRmtree => Scope::Removal,
-            Prop::DropWindow => Scope::Dropdb,
+            Prop::DropWindow => Scope::RemovalOnly,
             Prop::CrashRecovered | Prop::CrashLeakAccepted => Scope::Crash,
             _ => Scope::All,
-        }
-    }
-
-    /// Whether it applies to a model.
-    pub fn applies(self, m: &Model) -> bool {
-        match self.scope() {
-            Scope::All => true,
-            Scope::Copy => m.command != Command::Dropdb,
-            Scope::Removal => m.command != Command::Createdb,
-            Scope::Movedb => m.command == Command::Movedb,
-            Scope::Dropdb => m.command == Command::Dropdb,
-            Scope::Crash => m.movedb.crash,
         }
     }
 

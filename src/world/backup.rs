@@ -56,7 +56,7 @@ pub struct Backup {
 
 /// One step of a tablespace walk; returns whether the tablespace is sent.
 pub fn send_step(w: &mut World, p: ProcId, ts: Loc, e: &mut Option<&mut String>) -> bool {
-    let during_rmtree = w.removal_begun() && w.ghost.move_src == Some(ts);
+    let during_rmtree = w.removal_begun() && w.ghost.removal_src == Some(ts);
     let stage = std::mem::take(&mut w.backup.stage);
     let (next_stage, done) = match stage {
         WalkStage::OpenTablespace => {

@@ -515,7 +515,7 @@ pack_struct!(ProcState {
 });
 pack_struct!(Ghost {
     create_lsn,
-    move_src,
+    removal_src,
     stopped_during_removal,
     drop_lsn,
     rmtree_begun,

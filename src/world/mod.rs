@@ -168,7 +168,7 @@ pub struct Ghost {
     pub create_lsn: Option<Lsn>,
     /// Source tablespace of the move, once movedb began copying; the directory dropdb removes,
     /// once its removal began.
-    pub move_src: Option<Loc>,
+    pub removal_src: Option<Loc>,
     /// When the backup stopped, the removal of the directory it walks had begun (movedb's or
     /// dropdb's rmtree on a primary, DROP replay on a standby).
     pub stopped_during_removal: bool,

@@ -117,11 +117,11 @@ pub fn startup_step(
     // copy), or dropdb's directory.
     if let Rec::Drop { ts } = rec
         && w.standby.as_ref().is_some_and(|s| s.redo.cursor.is_none())
-        && w.ghost.move_src.is_none_or(|s| s == ts)
+        && w.ghost.removal_src.is_none_or(|s| s == ts)
     {
         w.ghost.update(|g| {
             g.standby_rmtree_begun = true;
-            g.move_src = Some(ts);
+            g.removal_src = Some(ts);
         });
     }
     let Some(sb) = w.standby.as_mut() else {

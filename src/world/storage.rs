@@ -17,7 +17,7 @@ pub fn copydir_step(
     let pi = usize::from(p);
     match w.procs[pi].cursor.take() {
         None => {
-            w.ghost.update(|g| g.move_src = Some(src));
+            w.ghost.update(|g| g.removal_src = Some(src));
             if !w.fs.mkdir(dst) {
                 ev!(
                     e,
@@ -141,7 +141,7 @@ pub fn rmtree_step(w: &mut World, p: ProcId, src: Loc, e: &mut Option<&mut Strin
         None => {
             w.ghost.update(|g| {
                 g.rmtree_begun = true;
-                g.move_src = Some(src);
+                g.removal_src = Some(src);
             });
             let names = w.fs.names(src);
             ev!(

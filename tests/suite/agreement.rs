@@ -9,7 +9,7 @@
 
 use racecheck::explore::{self, Engine, Options, Strategy, Verdict};
 use racecheck::scenario::model::{BackupSource, Command};
-use racecheck::scenario::{Model, Scenario, model};
+use racecheck::scenario::{Model, Scenario};
 use racecheck::trace;
 use std::path::PathBuf;
 
@@ -62,7 +62,8 @@ fn every_model_file_has_an_agreement_test() {
 }
 
 fn models() -> Vec<Model> {
-    model::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap()
+    racecheck::scenario::load::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"))
+        .unwrap()
 }
 
 /// One relation file; no ordinary backend in the movedb scenario, nor where loom's four threads

@@ -168,7 +168,7 @@ fn list_names_every_variant() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("list"));
     assert_eq!(code, 0);
-    let models = racecheck::scenario::model::load_dir(
+    let models = racecheck::scenario::load::load_dir(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"),
     )
     .unwrap();

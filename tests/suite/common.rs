@@ -3,7 +3,7 @@
 #![allow(dead_code)] // not every helper is used by every configuration of the suite
 
 use racecheck::matrix;
-use racecheck::scenario::{Model, model};
+use racecheck::scenario::Model;
 use std::path::PathBuf;
 
 /// The source tree.
@@ -13,7 +13,7 @@ pub fn root() -> PathBuf {
 
 /// Every model file of `models/`.
 pub fn models() -> Vec<Model> {
-    model::load_dir(&root().join("models")).expect("models load")
+    racecheck::scenario::load::load_dir(&root().join("models")).expect("models load")
 }
 
 /// Every matrix configuration (model x backup source x PostgreSQL version).

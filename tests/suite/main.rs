@@ -5,6 +5,7 @@
 mod agreement;
 mod cli;
 mod codec;
+mod commands;
 mod common;
 mod explain;
 mod fuzz;

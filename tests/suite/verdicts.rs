@@ -76,7 +76,7 @@ fn check_expectation(name: &str) {
 
 #[test]
 fn every_model_file_has_a_verdict_test() {
-    let names: Vec<String> = model::model_paths(&root().join("models"))
+    let names: Vec<String> = racecheck::scenario::load::model_paths(&root().join("models"))
         .unwrap()
         .iter()
         .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
@@ -559,7 +559,7 @@ fn every_trace_replays_with_its_property() {
 #[test]
 fn traces_match_what_the_model_finds_now() {
     // Each violated variant has a trace, and the trace equals the one the model produces now.
-    for path in model::model_paths(&root().join("models")).unwrap() {
+    for path in racecheck::scenario::load::model_paths(&root().join("models")).unwrap() {
         let m = Model::load(&path).unwrap();
         let sc = Scenario::new(&m);
         let r = run(&m);
@@ -627,7 +627,7 @@ fn broken_traces_are_refused_with_a_reason() {
 fn model_dir_loads() {
     // load_dir reads every *.toml (and nothing else), sorted by file name, each named as its file.
     let dir = root().join("models");
-    let models = model::load_dir(Path::new(&dir)).unwrap();
+    let models = racecheck::scenario::load::load_dir(Path::new(&dir)).unwrap();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -651,19 +651,26 @@ fn model_dir_loads() {
     }
     std::fs::write(tmp.path().join("broken.toml"), "name = \"broken\"\n").unwrap();
     std::fs::write(tmp.path().join("notes.txt"), "not a model").unwrap();
-    let e = model::load_dir(tmp.path()).unwrap_err().to_string();
+    let e = racecheck::scenario::load::load_dir(tmp.path())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("broken.toml") && e.contains("description"),
         "{e}"
     );
     std::fs::remove_file(tmp.path().join("broken.toml")).unwrap();
-    assert_eq!(model::load_dir(tmp.path()).unwrap().len(), 2);
+    assert_eq!(
+        racecheck::scenario::load::load_dir(tmp.path())
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
 fn matrix_matches_expectations_traces_and_readme() {
     use racecheck::matrix;
-    let models = model::load_dir(&root().join("models")).unwrap();
+    let models = racecheck::scenario::load::load_dir(&root().join("models")).unwrap();
     let expect =
         matrix::load_expectations(&matrix::expectations_path(&root().join("models"))).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -913,7 +920,7 @@ fn hash_compaction_matches_the_exact_search() {
     // The visited set keeps 64-bit fingerprints; with whole Worlds instead (--exact-states) every
     // model explores the same states and transitions and reaches the same verdicts,
     // counterexamples and coverage (wallog's two models at one file: 73,634 states in full).
-    for mut m in model::load_dir(&root().join("models")).unwrap() {
+    for mut m in racecheck::scenario::load::load_dir(&root().join("models")).unwrap() {
         if m.name.starts_with("wallog") {
             m.files = 1;
         }

@@ -1,0 +1,119 @@
+//! The descriptor a PostgreSQL command implements ([`CommandDef`]), and the vocabulary it is
+//! described in: its WAL milestones (the coverage grid's rows) and the end of its run that its
+//! leak rule judges.
+
+use crate::scenario::model::{KnobError, Model};
+use crate::scenario::ops::Op;
+use crate::world::{Loc, Rec};
+
+/// A WAL record that delimits the phases of a command's run, for the coverage grid: a backup
+/// that started before or after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Milestone {
+    /// `XLOG_DBASE_CREATE*`.
+    Create,
+    /// The commit record.
+    Commit,
+    /// The abort record.
+    Abort,
+    /// `XLOG_DBASE_DROP`.
+    Drop,
+}
+
+impl Milestone {
+    /// The milestone a WAL record is, if any.
+    pub fn of(rec: &Rec) -> Option<Milestone> {
+        match rec {
+            Rec::CreateFileCopy { .. } | Rec::CreateWalLog { .. } => Some(Milestone::Create),
+            Rec::Commit { .. } => Some(Milestone::Commit),
+            Rec::Abort => Some(Milestone::Abort),
+            Rec::Drop { .. } => Some(Milestone::Drop),
+            Rec::Checkpoint { .. }
+            | Rec::SmgrCreate { .. }
+            | Rec::Fpi { .. }
+            | Rec::HeapUpdate { .. }
+            | Rec::Visible { .. }
+            | Rec::CatalogUpdate { .. }
+            | Rec::MarkInvalid
+            | Rec::CatalogDelete
+            | Rec::BackupEnd { .. } => None,
+        }
+    }
+
+    /// The start phase before it ("before the create record").
+    pub fn before(self) -> &'static str {
+        match self {
+            Milestone::Create => "before the create record",
+            Milestone::Commit => "before the commit",
+            Milestone::Abort => "before the abort",
+            Milestone::Drop => "before the DROP record",
+        }
+    }
+
+    /// The start phase after it ("after the create record").
+    pub fn after(self) -> &'static str {
+        match self {
+            Milestone::Create => "after the create record",
+            Milestone::Commit => "after the commit",
+            Milestone::Abort => "after the abort",
+            Milestone::Drop => "after the DROP record",
+        }
+    }
+}
+
+/// How a command's run ended on the primary, for its leak rule.
+#[derive(Clone, Copy, Debug)]
+pub struct End {
+    /// The command raised an ERROR (its transaction aborted).
+    pub failed: bool,
+    /// It ran to its end without error.
+    pub finished_ok: bool,
+    /// Its source directory, and whether the primary has it now.
+    pub src: (Loc, bool),
+    /// Its target directory, and whether the primary has it now.
+    pub dst: (Loc, bool),
+}
+
+/// What racecheck knows of one PostgreSQL command. One implementation per file of
+/// `scenario/command/`; [`super::def`] finds it.
+pub trait CommandDef: Sync {
+    /// The command as model files spell it (`command = "movedb"`), and its knob section.
+    fn name(&self) -> &'static str;
+    /// The SQL command, for messages ("DROP DATABASE").
+    fn sql_name(&self) -> &'static str;
+    /// The statement `racecheck reproduce` sends, on database `d` (and tablespace `ts`).
+    fn statement(&self) -> &'static str;
+    /// Whether model `m` sets this command's knob section to anything but its defaults.
+    fn section_set(&self, m: &Model) -> bool;
+    /// This command's own checks of `m`'s knobs (the knob section of another command set, a
+    /// knob that does not apply).
+    fn validate(&self, m: &Model) -> Result<(), KnobError>;
+    /// The database directories: where `D` starts, and where the command puts it (the new
+    /// database for CREATE DATABASE; for DROP DATABASE, the start again).
+    fn dirs(&self) -> (Loc, Loc);
+    /// The command's backend's program (docs/postgresql.md cites each step).
+    fn program(&self, m: &Model) -> Vec<Op>;
+    /// Whether it copies a database (a create record): facts about a create record apply.
+    fn copies(&self) -> bool;
+    /// Whether it removes a database directory (rmtree, a DROP record).
+    fn removes(&self) -> bool;
+    /// Whether the primary may crash while it runs (a postmaster process that crashes it).
+    fn may_crash(&self, m: &Model) -> bool;
+    /// Its WAL milestones in the order its runs without error write them: the coverage rows.
+    fn milestones(&self) -> &'static [Milestone];
+    /// The primary's directories after the run, if they are a leak (the command's rule).
+    fn leak(&self, end: End) -> Option<String>;
+    /// Whether a stock PostgreSQL server can run model `m`'s command as `racecheck reproduce`
+    /// drives it (the generic checks, version and source, are reproduce's own).
+    fn stock(&self, m: &Model) -> Result<(), String>;
+}
+
+/// The coverage rows of a command: its milestones' "before" phases, then "after" the last.
+pub fn rows(d: &dyn CommandDef) -> Vec<&'static str> {
+    let ms = d.milestones();
+    let mut v: Vec<&'static str> = ms.iter().map(|m| m.before()).collect();
+    if let Some(last) = ms.last() {
+        v.push(last.after());
+    }
+    v
+}
