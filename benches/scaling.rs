@@ -1,4 +1,4 @@
-//! The scaling table of README "Performance": the native engine on baseline, lockflag, wallog
+//! The scaling table of docs/performance.md: the native engine on baseline, lockflag, wallog
 //! and dropdb at K files x P pages (K in 1..=4, P in 1..=3), with 1 and 2 threads, and with the
 //! exact visited set (hash compaction off) where the run is small, with the partial-order
 //! reduction (the default) and without it (1 thread). One Markdown table on stdout.

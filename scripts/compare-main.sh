@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare the native engine of this checkout with another revision, built in a second folder:
 # one run per pair, interleaved, REPS times; prints median CPU seconds (user + system), median
-# peak resident memory and the states explored, and the ratios (README, "Performance of the
+# peak resident memory and the states explored, and the ratios (docs/performance.md, "Performance of the
 # native engine"). Each side uses its own revision's model files.
 #
 #   scripts/compare-main.sh REV [REPS] [CONFIG...]     CONFIG = variant:files:pages

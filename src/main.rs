@@ -6,7 +6,7 @@
 mod cli;
 
 /// mimalloc: the search allocates and frees a World's maps and vectors per successor; the
-/// system allocator spent about 40% of the native engine's time (perf, README "Performance").
+/// system allocator spent about 40% of the native engine's time (perf, docs/performance.md).
 /// Built with `no_thp` (Cargo.toml): with transparent huge pages every fresh 2 MB the search
 /// touched (the visited set's new table as it grows, frontier blocks) was zeroed by the kernel
 /// at once, 14% of a wallog K=3 P=2 run in `clear_page_erms`; with 4 KB pages the system time

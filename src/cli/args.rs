@@ -91,7 +91,7 @@ pub enum Command {
         /// Print the rows as JSON.
         #[arg(long)]
         json: bool,
-        /// Print the Markdown table kept in README.md.
+        /// Print the Markdown table kept in docs/matrix.md.
         #[arg(long)]
         markdown: bool,
         /// No progress line per row on stderr.
@@ -355,12 +355,12 @@ pub struct EngineArgs {
     #[arg(long)]
     pub all_violations: bool,
     /// loom: preemption bound, 0 to 16 (default 2: the race needs two preemptions of movedb by
-    /// the walsender, see README; bound 3 already takes minutes).
+    /// the walsender, see docs/engines.md; bound 3 already takes minutes).
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u8).range(0..=16))]
     pub preemptions: u8,
     /// loom: synchronisation granularity (coarse: one mutex around the whole World; fine: one
-    /// loom mutex per shared resource so that DPOR can skip independent steps; see README for
+    /// loom mutex per shared resource so that DPOR can skip independent steps; see docs/engines.md for
     /// the measured difference).
     #[arg(long, value_enum, default_value_t = LoomSync::Coarse)]
     pub loom_sync: LoomSync,

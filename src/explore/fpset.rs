@@ -2,7 +2,7 @@
 //! open-addressed table (linear probing), 8 bytes a slot and one cache line touched per lookup
 //! in the common case. hashbrown's `HashSet<u64>` reads a control group and then the key, two
 //! cache misses per lookup on a table far larger than the caches; this table was measured
-//! against it (README, "Performance").
+//! against it (docs/performance.md).
 
 /// A set of `u64`s. Slot value 0 means empty; the fingerprint 0 itself is kept aside.
 #[derive(Debug)]

@@ -47,7 +47,31 @@ pub fn breakpoint(op: &Op) -> Option<&'static [&'static str]> {
         Op::MarkDatabaseInvalid => &["*systable_inplace_update_begin", "*heap_inplace_update"],
         Op::Commit { .. } => &["*CommitTransactionCommand"],
         Op::Rmtree { .. } => &["*rmtree"],
-        _ => return None,
+        Op::Checkpointer
+        | Op::Lock { .. }
+        | Op::Unlock { .. }
+        | Op::RefuseDuringBackup { .. }
+        | Op::WaitCheckpoint
+        | Op::DropDatabaseBuffers
+        | Op::TargetCheck { .. }
+        | Op::LogCreateWalLog { .. }
+        | Op::CopyRelationsLogged { .. }
+        | Op::DeleteCatalogRow
+        | Op::ErrorBeforeCommit { .. }
+        | Op::StartBackup { .. }
+        | Op::WaitStartCheckpoint
+        | Op::SendTablespace { .. }
+        | Op::StopBackup
+        | Op::StartBackupOnStandby
+        | Op::WaitRestartpoint
+        | Op::StopBackupOnStandby
+        | Op::StartupRedo { .. }
+        | Op::Connect
+        | Op::Visible { .. }
+        | Op::Update { .. }
+        | Op::FlushBuffer { .. }
+        | Op::Disconnect
+        | Op::Crash { .. } => return None,
     })
 }
 
@@ -373,7 +397,35 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     a
                 }
                 Op::StopBackup => vec![Action::BackupStop],
-                other => {
+                other @ (Op::Checkpointer
+                | Op::Lock { .. }
+                | Op::Unlock { .. }
+                | Op::RefuseDuringBackup { .. }
+                | Op::RequestCheckpoint { .. }
+                | Op::WaitCheckpoint
+                | Op::DropDatabaseBuffers
+                | Op::TargetCheck { .. }
+                | Op::Copydir { .. }
+                | Op::LogCreateFileCopy { .. }
+                | Op::LogCreateWalLog { .. }
+                | Op::CopyRelationsLogged { .. }
+                | Op::MarkDatabaseInvalid
+                | Op::DeleteCatalogRow
+                | Op::UpdateCatalog { .. }
+                | Op::ErrorBeforeCommit { .. }
+                | Op::Commit { .. }
+                | Op::Rmtree { .. }
+                | Op::LogDrop { .. }
+                | Op::StartBackupOnStandby
+                | Op::WaitRestartpoint
+                | Op::StopBackupOnStandby
+                | Op::StartupRedo { .. }
+                | Op::Connect
+                | Op::Visible { .. }
+                | Op::Update { .. }
+                | Op::FlushBuffer { .. }
+                | Op::Disconnect
+                | Op::Crash { .. }) => {
                     return Err(Unrealisable(format!(
                         "step {i}: the walsender's {} has no real counterpart here",
                         other.name()
@@ -394,7 +446,34 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     );
                     vec![]
                 }
-                other => {
+                other @ (Op::Checkpointer
+                | Op::Lock { .. }
+                | Op::Unlock { .. }
+                | Op::RefuseDuringBackup { .. }
+                | Op::RequestCheckpoint { .. }
+                | Op::WaitCheckpoint
+                | Op::DropDatabaseBuffers
+                | Op::TargetCheck { .. }
+                | Op::Copydir { .. }
+                | Op::LogCreateFileCopy { .. }
+                | Op::LogCreateWalLog { .. }
+                | Op::CopyRelationsLogged { .. }
+                | Op::MarkDatabaseInvalid
+                | Op::DeleteCatalogRow
+                | Op::UpdateCatalog { .. }
+                | Op::ErrorBeforeCommit { .. }
+                | Op::Commit { .. }
+                | Op::Rmtree { .. }
+                | Op::LogDrop { .. }
+                | Op::StartBackup { .. }
+                | Op::WaitStartCheckpoint
+                | Op::SendTablespace { .. }
+                | Op::StopBackup
+                | Op::StartBackupOnStandby
+                | Op::WaitRestartpoint
+                | Op::StopBackupOnStandby
+                | Op::StartupRedo { .. }
+                | Op::Crash { .. }) => {
                     return Err(Unrealisable(format!(
                         "step {i}: the backend's {} has no real counterpart",
                         other.name()

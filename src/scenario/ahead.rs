@@ -48,7 +48,36 @@ pub fn ahead(program: &[Op]) -> Vec<Ahead> {
                 acc.own_db[k] |= match *op {
                     Op::Visible { rel, .. } | Op::Update { rel, .. } => res::file(ts, rel),
                     Op::FlushBuffer { rel, .. } => res::dir(ts) | res::file(ts, rel),
-                    _ => res::fs(ts),
+                    Op::Checkpointer
+                    | Op::Lock { .. }
+                    | Op::Unlock { .. }
+                    | Op::RefuseDuringBackup { .. }
+                    | Op::RequestCheckpoint { .. }
+                    | Op::WaitCheckpoint
+                    | Op::DropDatabaseBuffers
+                    | Op::TargetCheck { .. }
+                    | Op::Copydir { .. }
+                    | Op::LogCreateFileCopy { .. }
+                    | Op::LogCreateWalLog { .. }
+                    | Op::CopyRelationsLogged { .. }
+                    | Op::MarkDatabaseInvalid
+                    | Op::DeleteCatalogRow
+                    | Op::UpdateCatalog { .. }
+                    | Op::ErrorBeforeCommit { .. }
+                    | Op::Commit { .. }
+                    | Op::Rmtree { .. }
+                    | Op::LogDrop { .. }
+                    | Op::StartBackup { .. }
+                    | Op::WaitStartCheckpoint
+                    | Op::SendTablespace { .. }
+                    | Op::StopBackup
+                    | Op::StartBackupOnStandby
+                    | Op::WaitRestartpoint
+                    | Op::StopBackupOnStandby
+                    | Op::StartupRedo { .. }
+                    | Op::Connect
+                    | Op::Disconnect
+                    | Op::Crash { .. } => res::fs(ts),
                 };
             }
         } else if let Op::Rmtree { src } = *op {

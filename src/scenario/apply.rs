@@ -24,7 +24,32 @@ impl Op {
             Op::WaitCheckpoint | Op::WaitStartCheckpoint => w.procs[usize::from(p)]
                 .ckpt_wait
                 .is_some_and(|s| w.checkpoint_done_since(s)),
-            _ => true,
+            Op::Unlock { .. }
+            | Op::RefuseDuringBackup { .. }
+            | Op::RequestCheckpoint { .. }
+            | Op::DropDatabaseBuffers
+            | Op::TargetCheck { .. }
+            | Op::Copydir { .. }
+            | Op::LogCreateFileCopy { .. }
+            | Op::LogCreateWalLog { .. }
+            | Op::CopyRelationsLogged { .. }
+            | Op::MarkDatabaseInvalid
+            | Op::DeleteCatalogRow
+            | Op::UpdateCatalog { .. }
+            | Op::ErrorBeforeCommit { .. }
+            | Op::Commit { .. }
+            | Op::Rmtree { .. }
+            | Op::LogDrop { .. }
+            | Op::StartBackup { .. }
+            | Op::SendTablespace { .. }
+            | Op::StopBackup
+            | Op::StartBackupOnStandby
+            | Op::WaitRestartpoint
+            | Op::StopBackupOnStandby
+            | Op::Visible { .. }
+            | Op::Update { .. }
+            | Op::FlushBuffer { .. }
+            | Op::Disconnect => true,
         }
     }
 
@@ -32,7 +57,37 @@ impl Op {
         let lock = match self {
             Op::Lock { obj, mode, .. } => Some((*obj, *mode)),
             Op::Connect => Some((LockObj::Database, LockMode::RowExclusive)),
-            _ => None,
+            Op::Checkpointer
+            | Op::Unlock { .. }
+            | Op::RefuseDuringBackup { .. }
+            | Op::RequestCheckpoint { .. }
+            | Op::WaitCheckpoint
+            | Op::DropDatabaseBuffers
+            | Op::TargetCheck { .. }
+            | Op::Copydir { .. }
+            | Op::LogCreateFileCopy { .. }
+            | Op::LogCreateWalLog { .. }
+            | Op::CopyRelationsLogged { .. }
+            | Op::MarkDatabaseInvalid
+            | Op::DeleteCatalogRow
+            | Op::UpdateCatalog { .. }
+            | Op::ErrorBeforeCommit { .. }
+            | Op::Commit { .. }
+            | Op::Rmtree { .. }
+            | Op::LogDrop { .. }
+            | Op::StartBackup { .. }
+            | Op::WaitStartCheckpoint
+            | Op::SendTablespace { .. }
+            | Op::StopBackup
+            | Op::StartBackupOnStandby
+            | Op::WaitRestartpoint
+            | Op::StopBackupOnStandby
+            | Op::StartupRedo { .. }
+            | Op::Visible { .. }
+            | Op::Update { .. }
+            | Op::FlushBuffer { .. }
+            | Op::Disconnect
+            | Op::Crash { .. } => None,
         };
         if let Some((obj, mode)) = lock
             && let Some(h) = w.locks.blocker(p, obj, mode)
@@ -63,7 +118,39 @@ impl Op {
                     "idle (no WAL to replay, or the standby backup has stopped)".into()
                 }
             }
-            _ => "runnable".into(),
+            Op::Checkpointer
+            | Op::Lock { .. }
+            | Op::Unlock { .. }
+            | Op::RefuseDuringBackup { .. }
+            | Op::RequestCheckpoint { .. }
+            | Op::WaitCheckpoint
+            | Op::DropDatabaseBuffers
+            | Op::TargetCheck { .. }
+            | Op::Copydir { .. }
+            | Op::LogCreateFileCopy { .. }
+            | Op::LogCreateWalLog { .. }
+            | Op::CopyRelationsLogged { .. }
+            | Op::MarkDatabaseInvalid
+            | Op::DeleteCatalogRow
+            | Op::UpdateCatalog { .. }
+            | Op::ErrorBeforeCommit { .. }
+            | Op::Commit { .. }
+            | Op::Rmtree { .. }
+            | Op::LogDrop { .. }
+            | Op::StartBackup { .. }
+            | Op::WaitStartCheckpoint
+            | Op::SendTablespace { .. }
+            | Op::StopBackup
+            | Op::StartBackupOnStandby
+            | Op::WaitRestartpoint
+            | Op::StopBackupOnStandby
+            | Op::StartupRedo { .. }
+            | Op::Connect
+            | Op::Visible { .. }
+            | Op::Update { .. }
+            | Op::FlushBuffer { .. }
+            | Op::Disconnect
+            | Op::Crash { .. } => "runnable".into(),
         }
     }
 

@@ -344,7 +344,33 @@ impl Op {
                 let ts = w.procs[usize::from(p)].db_ts;
                 BUFFERS | dir(ts) | file(ts, rel)
             }
-            _ => return self.footprint_bound(last),
+            Op::Lock { .. }
+            | Op::Unlock { .. }
+            | Op::RefuseDuringBackup { .. }
+            | Op::RequestCheckpoint { .. }
+            | Op::WaitCheckpoint
+            | Op::DropDatabaseBuffers
+            | Op::TargetCheck { .. }
+            | Op::Copydir { .. }
+            | Op::LogCreateFileCopy { .. }
+            | Op::LogCreateWalLog { .. }
+            | Op::CopyRelationsLogged { .. }
+            | Op::MarkDatabaseInvalid
+            | Op::DeleteCatalogRow
+            | Op::UpdateCatalog { .. }
+            | Op::ErrorBeforeCommit { .. }
+            | Op::Commit { .. }
+            | Op::LogDrop { .. }
+            | Op::StartBackup { .. }
+            | Op::WaitStartCheckpoint
+            | Op::StopBackup
+            | Op::StartBackupOnStandby
+            | Op::WaitRestartpoint
+            | Op::StopBackupOnStandby
+            | Op::StartupRedo { .. }
+            | Op::Connect
+            | Op::Disconnect
+            | Op::Crash { .. } => return self.footprint_bound(last),
         };
         if last { fp | DONE } else { fp }
     }

@@ -163,7 +163,37 @@ impl Scenario {
                 let f = f | this | r.map_or(0, res::fs);
                 (f | res::fs(*src), Some((*src, f)))
             }
-            _ => {
+            Op::Lock { .. }
+            | Op::Unlock { .. }
+            | Op::RefuseDuringBackup { .. }
+            | Op::RequestCheckpoint { .. }
+            | Op::WaitCheckpoint
+            | Op::DropDatabaseBuffers
+            | Op::TargetCheck { .. }
+            | Op::Copydir { .. }
+            | Op::LogCreateFileCopy { .. }
+            | Op::LogCreateWalLog { .. }
+            | Op::CopyRelationsLogged { .. }
+            | Op::MarkDatabaseInvalid
+            | Op::DeleteCatalogRow
+            | Op::UpdateCatalog { .. }
+            | Op::ErrorBeforeCommit { .. }
+            | Op::Commit { .. }
+            | Op::Rmtree { .. }
+            | Op::LogDrop { .. }
+            | Op::StartBackup { .. }
+            | Op::WaitStartCheckpoint
+            | Op::SendTablespace { .. }
+            | Op::StopBackup
+            | Op::StartBackupOnStandby
+            | Op::WaitRestartpoint
+            | Op::StopBackupOnStandby
+            | Op::StartupRedo { .. }
+            | Op::Connect
+            | Op::Visible { .. }
+            | Op::Update { .. }
+            | Op::FlushBuffer { .. }
+            | Op::Disconnect => {
                 let (f, r) = self.program_ahead(w, u, q, pc);
                 whole(f, r)
             }

@@ -100,7 +100,15 @@ impl Catalog {
                 None => {}
             },
             Rec::Abort => self.pending = None,
-            _ => {}
+            Rec::Checkpoint { .. }
+            | Rec::CreateFileCopy { .. }
+            | Rec::CreateWalLog { .. }
+            | Rec::SmgrCreate { .. }
+            | Rec::Fpi { .. }
+            | Rec::HeapUpdate { .. }
+            | Rec::Visible { .. }
+            | Rec::Drop { .. }
+            | Rec::BackupEnd { .. } => {}
         }
     }
 }

@@ -217,7 +217,18 @@ impl Redo {
                 return self.create_file_copy(sem, lsn, rec, (src, dst), log, e);
             }
             Rec::Drop { ts } => return self.drop_step(lsn, rec, ts, log, e),
-            _ => {}
+            Rec::Checkpoint { .. }
+            | Rec::CreateWalLog { .. }
+            | Rec::SmgrCreate { .. }
+            | Rec::Fpi { .. }
+            | Rec::HeapUpdate { .. }
+            | Rec::Visible { .. }
+            | Rec::CatalogUpdate { .. }
+            | Rec::MarkInvalid
+            | Rec::CatalogDelete
+            | Rec::Commit { .. }
+            | Rec::Abort
+            | Rec::BackupEnd { .. } => {}
         }
         event!(e, "redo {lsn} {rec}");
         // pg_database: updates and deletes become visible with their commit record.

@@ -157,7 +157,16 @@ pub fn startup_step(
                     sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
                     ev!(e, "; XLogFlush: minRecoveryPoint {}", sb.min_recovery_point);
                 }
-                _ => {}
+                Rec::CreateFileCopy { .. }
+                | Rec::CreateWalLog { .. }
+                | Rec::SmgrCreate { .. }
+                | Rec::CatalogUpdate { .. }
+                | Rec::MarkInvalid
+                | Rec::CatalogDelete
+                | Rec::Drop { .. }
+                | Rec::Commit { .. }
+                | Rec::Abort
+                | Rec::BackupEnd { .. } => {}
             }
             sb.replayed += 1;
             if holding {

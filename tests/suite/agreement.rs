@@ -157,7 +157,7 @@ fn agree_on(m: Model) {
             // preemption, at a fraction of bound 2's cost (createdb-lockflag: 145 s of CPU at
             // bound 2). A fifth process (the standby's startup process, or the postmaster that
             // can crash the primary) makes bound 2 take minutes, so those run at bound 1 too.
-            // `cargo test --release -- --ignored` runs every model at bound 2 (README, "Tests").
+            // `cargo test --release -- --ignored` runs every model at bound 2 (docs/testing.md).
             if !native_violated || m.backup.source == BackupSource::Standby || m.movedb.crash {
                 o.preemptions = 1;
             }

@@ -1,8 +1,8 @@
 //! Property-based fuzzing of the two readers of user input: model files (`Model::from_toml`) and
 //! traces (`trace::parse`, then `trace::replay`). Whatever the bytes, they must answer Ok or an
 //! error naming what is wrong: never panic. The default suite runs a bounded number of cases;
-//! `PROPTEST_CASES=100000 cargo test --release --test fuzz` runs a longer campaign (README,
-//! "Tests").
+//! `PROPTEST_CASES=100000 cargo test --release --test suite fuzz::` runs a longer campaign
+//! (docs/testing.md).
 
 use proptest::prelude::*;
 use racecheck::scenario::Model;

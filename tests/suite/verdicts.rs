@@ -709,17 +709,17 @@ fn matrix_matches_expectations_traces_and_readme() {
             }
         }
     }
-    // README's table is the current output.
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    // docs/matrix.md's table is the current output.
+    let readme = std::fs::read_to_string(root().join("docs/matrix.md")).unwrap();
     let block = readme
         .split("<!-- matrix:begin -->\n")
         .nth(1)
         .and_then(|s| s.split("<!-- matrix:end -->").next())
-        .expect("README has the matrix markers");
+        .expect("docs/matrix.md has the matrix markers");
     assert_eq!(
         block,
         matrix::markdown(&rows),
-        "README matrix is stale: racecheck matrix --markdown"
+        "docs/matrix.md is stale: racecheck matrix --markdown, pasted between its markers"
     );
     // traces/matrix holds exactly the traces the matrix writes now.
     let mut fresh: Vec<String> = std::fs::read_dir(dir.path())
