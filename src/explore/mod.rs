@@ -8,6 +8,7 @@ pub mod loom;
 pub mod native;
 mod recorder;
 pub mod shuttle;
+mod states;
 
 mod options;
 mod progress;

@@ -346,3 +346,23 @@ fn no_import_circle_between_files() {
         );
     }
 }
+
+#[test]
+fn every_source_file_opens_with_what_it_owns_and_stays_under_700_lines() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let name = f.strip_prefix(&src).unwrap().display().to_string();
+        assert!(
+            text.starts_with("//!"),
+            "src/{name}: opens without a `//!` saying what it owns"
+        );
+        let n = text.lines().count();
+        assert!(
+            n <= 700,
+            "src/{name}: {n} lines (at most 700: split it by job)"
+        );
+    }
+}

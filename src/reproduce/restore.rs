@@ -1,0 +1,200 @@
+//! The backup restored from the WAL archive and its outcome classified like the model's
+//! prediction: a PANIC or FATAL in the restored server's log, a database lost, or the tables
+//! equal to the primary's.
+
+use super::outcome::Real;
+use super::plan::{self, Plan};
+use super::server::{self, RunError, Server, Session, failed};
+use super::setup::Cluster;
+use super::setup::append;
+use super::setup::write;
+use std::path::Path;
+
+/// The primary's tables of `d`, as one digest per table (`None`: no database `d`).
+pub(super) fn contents(s: &mut Session, tables: u8) -> Result<Vec<String>, RunError> {
+    let mut v = Vec::new();
+    for i in 0..tables {
+        let l = s.query(
+            &format!("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY a), '')) FROM t{i} t"),
+            60,
+        )?;
+        v.push(l.join(""));
+    }
+    Ok(v)
+}
+
+pub(super) fn restore_and_classify(
+    c: &mut Cluster,
+    p: &Plan,
+    backup: Session,
+    cmd: Session,
+) -> Result<Real, RunError> {
+    backup.close()?;
+    cmd.close()?;
+    let mut s = c.session("postgres")?;
+    let has_d = !s
+        .query("SELECT 1 FROM pg_database WHERE datname = 'd'", 30)?
+        .is_empty();
+    let files = c.relfiles.len();
+    let primary_contents = if has_d {
+        let mut d = c.session("d")?;
+        let v = contents(&mut d, u8::try_from(files).unwrap_or(0))?;
+        d.close()?;
+        Some(v)
+    } else {
+        None
+    };
+    // Every WAL record into the archive, as the model's restore replays them all.
+    let seg = s
+        .query("SELECT pg_walfile_name(pg_switch_wal())", 30)?
+        .join("");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let last = s
+            .query(
+                "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver",
+                30,
+            )?
+            .join("");
+        if last.as_str() >= seg.trim() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(failed(format!(
+                "WAL segment {seg} was not archived in 60 s"
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    s.close()?;
+    c.primary.stop();
+    // The restore: the copy, recovery.signal, the archive.
+    let port = server::free_port()?;
+    let sock = c.root.join("restore-sock");
+    write(&c.backup.join("recovery.signal"), "")?;
+    let _ = std::fs::remove_file(c.backup.join("postgresql.auto.conf"));
+    append(
+        &c.backup.join("postgresql.conf"),
+        &format!(
+            "\n# racecheck reproduce: the restore\nport = {port}\nunix_socket_directories = '{}'\n\
+             archive_mode = off\nrestore_command = 'cp {}/%f %p'\n",
+            sock.display(),
+            c.archive.display()
+        ),
+    )?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&c.backup, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    server::chown_tree(&c.backup, c.user)?;
+    server::chown_tree(&c.backup_ts, c.user)?;
+    let log = c.root.join("restore.log");
+    let logf = std::fs::File::create(&log).map_err(failed)?;
+    drop(logf);
+    let mut restored = match Server::start(&c.bin, &c.backup, &sock, port, &log, c.user, &c.root) {
+        Ok(s) => s,
+        Err(RunError::Tools(_)) => return Ok(classify_failed_start(&log, p)),
+        Err(e) => return Err(e),
+    };
+    let real = classify_running(c, &mut restored, primary_contents, files);
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    restored.stop();
+    let mut real = real?;
+    if real.evidence.is_empty() {
+        real.evidence = log_text
+            .lines()
+            .filter(|l| l.contains("consistent recovery state") || l.contains("ready to accept"))
+            .map(str::to_string)
+            .collect();
+    }
+    Ok(real)
+}
+
+pub(super) fn classify_failed_start(log: &Path, p: &Plan) -> Real {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let warnings: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("WARNING:") && l.contains("does not exist"))
+        .map(str::to_string)
+        .collect();
+    if let Some(panic) = text
+        .lines()
+        .find(|l| l.contains("PANIC:  WAL contains references to invalid pages"))
+    {
+        let mut evidence: Vec<String> = warnings.iter().take(2).cloned().collect();
+        evidence.push(format!(
+            "({} WARNING line(s) \"page ... does not exist\" in all; the model has {})",
+            warnings.len(),
+            match p.predicted {
+                plan::Predicted::InvalidPages(n) => n.to_string(),
+                _ => "none".into(),
+            }
+        ));
+        evidence.push(panic.to_string());
+        return Real {
+            class: plan::Class::InvalidPages,
+            evidence,
+        };
+    }
+    let fatal = text
+        .lines()
+        .filter(|l| l.contains("PANIC:") || l.contains("FATAL:"))
+        .take(2)
+        .map(str::to_string)
+        .collect();
+    Real {
+        class: plan::Class::StartupFailure,
+        evidence: fatal,
+    }
+}
+
+pub(super) fn classify_running(
+    c: &Cluster,
+    restored: &mut Server,
+    primary: Option<Vec<String>>,
+    files: usize,
+) -> Result<Real, RunError> {
+    let mut s = restored.session(&c.bin, "postgres", &c.root)?;
+    let row = s.query(
+        "SELECT datconnlimit FROM pg_database WHERE datname = 'd'",
+        30,
+    )?;
+    s.close()?;
+    let found = row.iter().find_map(|l| l.trim().parse::<i32>().ok());
+    let loss = |evidence: String| Real {
+        class: plan::Class::SilentLoss,
+        evidence: vec![evidence],
+    };
+    match (found, primary) {
+        (None, None) => Ok(Real {
+            class: plan::Class::Ok,
+            evidence: vec!["database d is gone, as on the primary".into()],
+        }),
+        (None, Some(_)) => Ok(loss(
+            "database d is missing from the restored pg_database".into(),
+        )),
+        (Some(-2), _) => Ok(Real {
+            class: plan::Class::DatabaseInvalid,
+            evidence: vec!["pg_database: d has datconnlimit = -2 (invalid)".into()],
+        }),
+        (Some(_), None) => Ok(loss(
+            "database d is in the restore, but was dropped on the primary".into(),
+        )),
+        (Some(_), Some(want)) => {
+            let mut d = match restored.session(&c.bin, "d", &c.root) {
+                Ok(d) => d,
+                Err(e) => return Ok(loss(format!("connecting to d: {e}"))),
+            };
+            let got = contents(&mut d, u8::try_from(files).unwrap_or(0));
+            let _ = d.close();
+            match got {
+                Err(e) => Ok(loss(format!("reading d's tables: {e}"))),
+                Ok(got) if got != want => Ok(loss(format!(
+                    "d's tables differ from the primary's (digests {got:?} vs {want:?})"
+                ))),
+                Ok(_) => Ok(Real {
+                    class: plan::Class::Ok,
+                    evidence: vec![format!("d's {files} tables equal the primary's")],
+                }),
+            }
+        }
+    }
+}
