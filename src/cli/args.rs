@@ -38,6 +38,7 @@ Examples:
   racecheck --variant dropdb                 DROP DATABASE during a backup
   racecheck --variant lockflag --files 3     a larger database
   racecheck --variant baseline --pg 15       follow PostgreSQL 15's redo
+  racecheck --variant dropdb --pg 18 --checksums off   18 initialised without data checksums
   racecheck --variant lockflag --source standby
                                              the backup taken from a standby
   racecheck --variant lockflag-startup --engine loom --actions none --files 1
@@ -241,9 +242,15 @@ pub struct Overrides {
     /// Override the number of pages per file (P).
     #[arg(long, value_name = "P")]
     pub pages: Option<u8>,
-    /// Override the PostgreSQL version: 9.2, 9.4, 15 or 18.
+    /// Override the PostgreSQL version: 9.2, 9.4, 14, 15, 16, 17 or 18 (docs/postgresql.md,
+    /// "Versions": what differs between them on the paths the model follows).
     #[arg(long, value_name = "VERSION", value_parser = parse_pg)]
     pub pg: Option<PgVersion>,
+    /// Override data checksums (on: hint bits are WAL-logged, so VACUUM's VISIBLE record images
+    /// the heap page from 9.3 on): on or off. Default: the version's initdb default (on from
+    /// 18).
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub checksums: Option<bool>,
     /// Override the ordinary backend's actions in D: a comma-separated list such as
     /// "visible 0 1, update 1 0", or "none" (no backend process; needed to run a standby backup
     /// under loom, whose thread limit the standby's startup process would otherwise exceed).
@@ -273,6 +280,9 @@ impl Overrides {
         if let Some(v) = self.pg {
             m.pg = v;
         }
+        if let Some(c) = self.checksums {
+            m.checksums = Some(c);
+        }
         if let Some(src) = self.source {
             m.backup.source = src;
         }
@@ -292,6 +302,13 @@ impl Overrides {
         }
         if let Some(v) = self.pg {
             s += &format!("--pg {v} ");
+        }
+        if let Some(c) = self.checksums {
+            s += if c {
+                "--checksums on "
+            } else {
+                "--checksums off "
+            };
         }
         if let Some(src) = self.source {
             s += &format!("--source {src} ");
@@ -443,7 +460,18 @@ fn parse_source(s: &str) -> Result<BackupSource, String> {
 }
 
 fn parse_pg(s: &str) -> Result<PgVersion, String> {
-    PgVersion::parse(s).ok_or_else(|| format!("unknown version {s:?}; known: 9.2, 9.4, 15, 18"))
+    PgVersion::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = PgVersion::ALL.iter().map(|v| v.as_str()).collect();
+        format!("unknown version {s:?}; known: {}", known.join(", "))
+    })
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: expected on or off")),
+    }
 }
 
 /// 80% of `MemAvailable` (Linux), the default memory budget.

@@ -137,7 +137,7 @@ pub struct KnobError {
 impl Model {
     /// Whether hint bits are WAL-logged (the `checksums` knob, defaulting per version).
     pub fn hint_bits_logged(&self) -> bool {
-        self.checksums.unwrap_or(self.pg == PgVersion::V18)
+        self.checksums.unwrap_or(self.pg.checksums_by_default())
     }
 
     /// The sometimes-properties claimed unreachable for the backup source in effect.

@@ -55,9 +55,21 @@ pub enum PgVersion {
     /// 9.4: VISIBLE images the heap page iff hint bits are WAL-logged; FATAL on missing source.
     #[serde(rename = "9.4")]
     V94,
-    /// 15: missing create-by-copy source created empty before consistency (silently).
+    /// 14 (current minors, 14.9+): as 9.4 for the copy, but a missing create-by-copy source is
+    /// created empty during recovery (`recovery_create_dbdir`, back-patched in 2022), and
+    /// DROP DATABASE marks the database invalid first (August 2023 minors); low-level backup
+    /// API `pg_start_backup`/`pg_stop_backup`; CREATE DATABASE has only FILE_COPY.
+    #[serde(rename = "14")]
+    V14,
+    /// 15: as 14; CREATE DATABASE's WAL_LOG strategy (the default) and `pg_backup_start`.
     #[serde(rename = "15")]
     V15,
+    /// 16: as 15 on every path the model follows.
+    #[serde(rename = "16")]
+    V16,
+    /// 17: as 15 on every path the model follows.
+    #[serde(rename = "17")]
+    V17,
     /// 18: as 15, and initdb enables data checksums by default.
     #[serde(rename = "18")]
     V18,
@@ -65,10 +77,13 @@ pub enum PgVersion {
 
 impl PgVersion {
     /// All versions, oldest first.
-    pub const ALL: [PgVersion; 4] = [
+    pub const ALL: [PgVersion; 7] = [
         PgVersion::V92,
         PgVersion::V94,
+        PgVersion::V14,
         PgVersion::V15,
+        PgVersion::V16,
+        PgVersion::V17,
         PgVersion::V18,
     ];
     /// The version as users write it.
@@ -76,13 +91,20 @@ impl PgVersion {
         match self {
             PgVersion::V92 => "9.2",
             PgVersion::V94 => "9.4",
+            PgVersion::V14 => "14",
             PgVersion::V15 => "15",
+            PgVersion::V16 => "16",
+            PgVersion::V17 => "17",
             PgVersion::V18 => "18",
         }
     }
-    /// Parse "9.2", "9.4", "15", "18".
+    /// Parse "9.2", "9.4", "14", "15", "16", "17", "18".
     pub fn parse(s: &str) -> Option<PgVersion> {
         PgVersion::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+    /// Whether initdb enables data checksums by default (18+).
+    pub fn checksums_by_default(self) -> bool {
+        self >= PgVersion::V18
     }
 }
 
@@ -107,9 +129,10 @@ impl Semantics {
     pub fn visible_images_heap(&self) -> bool {
         self.pg != PgVersion::V92 && self.hint_bits_logged
     }
-    /// Whether create-by-copy redo creates a missing source directory (July-2022 fix, 15+).
+    /// Whether create-by-copy redo creates a missing source directory (`recovery_create_dbdir`,
+    /// the July-2022 fix: in 15 and in the 14 minors since; docs/postgresql.md, "Versions").
     pub fn recovery_creates_missing_dirs(&self) -> bool {
-        self.pg >= PgVersion::V15
+        self.pg >= PgVersion::V14
     }
     /// Whether the first movedb/createdb checkpoint carries `CHECKPOINT_FLUSH_ALL` (9.4+).
     pub fn flush_all(&self) -> bool {

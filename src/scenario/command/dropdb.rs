@@ -39,10 +39,10 @@ impl CommandDef for Dropdb {
         // PostgreSQL's CountOtherDBBackends raises "being accessed by other users".
         let mut v = Vec::from(steps::database_command_locks());
         v.extend(steps::refuse_during_backup(m.dropdb.refuse_during_backup));
-        // 15.4+ (and the 11-14 minor releases of August 2023): the in-place invalid mark,
-        // flushed, then the transactional delete of the row. The model's 15 and 18 are current
-        // minors.
-        if m.pg >= PgVersion::V15 {
+        // 15.4+ (and the 11-14 minor releases of August 2023, 14.9+): the in-place invalid
+        // mark, flushed, then the transactional delete of the row. The model's 14-18 are
+        // current minors.
+        if m.pg >= PgVersion::V14 {
             v.push(Op::MarkDatabaseInvalid);
         }
         v.extend([Op::DeleteCatalogRow, Op::DropDatabaseBuffers]);
