@@ -60,7 +60,7 @@ fn main() -> ExitCode {
             pg_bin,
             keep,
             json,
-        }) => commands::reproduce(&trace, &pg_bin, keep.as_deref(), json),
+        }) => commands::reproduce(&trace, pg_bin.as_deref(), keep.as_deref(), json),
         Some(Command::Explain {
             trace,
             format,

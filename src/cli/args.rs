@@ -167,18 +167,22 @@ pub enum Command {
     ///
     /// Exit 0: the real outcome is the model's; 1: it differs (a fidelity bug in the model, or a
     /// new finding); 2: a bad trace, or a schedule a stock server cannot follow (the message
-    /// says why and names the step); 3: PostgreSQL 15 or gdb missing
-    /// (scripts/install-reproduce-deps.sh installs them), a server that would not start, or
-    /// Ctrl-C.
+    /// says why and names the step, or a server of another version than the trace's); 3: the
+    /// trace's PostgreSQL or gdb missing (scripts/install-reproduce-deps.sh installs them), a
+    /// server that would not start, or Ctrl-C.
     ///
     /// Example: racecheck --variant baseline --pg 15 --trace-out b.json && racecheck reproduce
     /// b.json
     Reproduce {
-        /// The trace file (JSON), of a model of PostgreSQL 15 with a backup from the primary.
+        /// The trace file (JSON), of a model of PostgreSQL 14 to 18 with a backup from the
+        /// primary.
         trace: PathBuf,
-        /// Folder with PostgreSQL 15's postgres, initdb and psql.
-        #[arg(long, value_name = "DIR", default_value = racecheck::reproduce::DEFAULT_PG_BIN)]
-        pg_bin: PathBuf,
+        /// Folder with postgres, initdb and psql of the trace's version. Default: Debian's
+        /// /usr/lib/postgresql/15/bin for 15; $RACECHECK_PG_ROOT/MAJOR/bin (default
+        /// /opt/racecheck/pg/MAJOR/bin, where scripts/install-reproduce-deps.sh puts 14, 16, 17
+        /// and 18). A server of another major than the trace's is refused, naming both.
+        #[arg(long, value_name = "DIR")]
+        pg_bin: Option<PathBuf>,
         /// Keep the servers' folders (data directories, backup, WAL archive, server logs) in DIR
         /// (new or empty) instead of removing them.
         #[arg(long, value_name = "DIR")]

@@ -390,7 +390,7 @@ pub fn matrix(
 /// `racecheck reproduce TRACE`.
 pub fn reproduce(
     path: &Path,
-    pg_bin: &Path,
+    pg_bin: Option<&Path>,
     keep: Option<&Path>,
     json: bool,
 ) -> Result<u8, Failure> {
@@ -401,14 +401,14 @@ pub fn reproduce(
     let planned = plan::plan(&t)
         .map_err(|e| Failure::Usage(format!("{p}: cannot run on a real server: {e}")))?;
     let opts = reproduce::Options {
-        pg_bin: pg_bin.to_path_buf(),
+        pg_bin: pg_bin.map(Path::to_path_buf),
         keep: keep.map(Path::to_path_buf),
     };
     if !json {
         let mut out = format!(
-            "reproducing {p} on a real PostgreSQL 15 ({} on PostgreSQL {}, {} file(s) x {} page(s))\n",
-            t.model.command.as_str(),
+            "reproducing {p} on a real PostgreSQL {} ({}, {} file(s) x {} page(s))\n",
             t.model.pg,
+            t.model.command.as_str(),
             t.model.files,
             t.model.pages
         );

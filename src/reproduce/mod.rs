@@ -23,7 +23,7 @@ mod walk;
 
 use command::CommandBackend;
 use command::move_command;
-pub use outcome::{DEFAULT_PG_BIN, Options, Outcome, Real};
+pub use outcome::{DEBIAN_PG15_BIN, Options, Outcome, Real, pg_bin_of, pg_root};
 use plan::{Action, Hold, Plan};
 use restore::restore_and_classify;
 use server::{RunError, Session, failed};
@@ -36,7 +36,17 @@ use walk::unhex;
 
 /// Run a plan on a real server.
 pub fn run(p: Plan, opts: &Options) -> Result<Outcome, RunError> {
-    check_tools(&opts.pg_bin)?;
+    let bin = match &opts.pg_bin {
+        Some(b) => b.clone(),
+        None => pg_bin_of(p.model.pg).ok_or_else(|| {
+            RunError::Unrealisable(format!("no real server runs PostgreSQL {}", p.model.pg))
+        })?,
+    };
+    check_tools(&bin, p.model.pg)?;
+    let opts = &Options {
+        pg_bin: Some(bin),
+        keep: opts.keep.clone(),
+    };
     let tmp;
     let root = match &opts.keep {
         Some(k) => {
@@ -87,7 +97,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
         match a {
             Action::Command(h) => move_command(&mut cb, p, h, step)?,
             Action::BackupStart => {
-                backup.query("SELECT pg_backup_start('racecheck', true)", 120)?;
+                backup.query(&backup_api(p.model.pg).0, 120)?;
             }
             Action::WalkOpen(loc) => c.walk_open(loc, &mut notes)?,
             Action::WalkCopy(loc, rel) => c.walk_copy(loc, rel, &mut notes)?,
@@ -102,10 +112,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                     c.backup.join("global/pg_control"),
                 )
                 .map_err(failed)?;
-                let out = backup.query(
-                    "SELECT 'LABEL:' || encode(convert_to(labelfile, 'UTF8'), 'hex') FROM pg_backup_stop(true)",
-                    120,
-                )?;
+                let out = backup.query(&backup_api(p.model.pg).1, 120)?;
                 let label = out
                     .iter()
                     .find_map(|l| l.strip_prefix("LABEL:"))
@@ -165,4 +172,22 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
     }
     let real = restore_and_classify(&mut c, p, backup, cb.session)?;
     Ok((real, notes))
+}
+
+/// The low-level backup API of a version: the start, and the stop returning the backup label
+/// (hex-encoded, after `LABEL:`). 14 has the non-exclusive `pg_start_backup(label, fast,
+/// false)` / `pg_stop_backup(false)`; 15 renamed them `pg_backup_start` / `pg_backup_stop`.
+fn backup_api(v: crate::world::PgVersion) -> (String, String) {
+    let label = "'LABEL:' || encode(convert_to(labelfile, 'UTF8'), 'hex')";
+    if v == crate::world::PgVersion::V14 {
+        (
+            "SELECT pg_start_backup('racecheck', true, false)".into(),
+            format!("SELECT {label} FROM pg_stop_backup(false)"),
+        )
+    } else {
+        (
+            "SELECT pg_backup_start('racecheck', true)".into(),
+            format!("SELECT {label} FROM pg_backup_stop(true)"),
+        )
+    }
 }

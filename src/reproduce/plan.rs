@@ -30,16 +30,19 @@ pub enum Hold {
 
 /// The gdb breakpoints (function entries, with a condition on the arguments, read from the
 /// x86-64 argument registers) of which the first hit stops the backend where `op` begins, if
-/// the real server can be held there. Every function named is in the dynamic symbol table of
-/// Debian's stripped `postgres` binary.
-pub fn breakpoint(op: &Op) -> Option<&'static [&'static str]> {
+/// the real server of version `pg` can be held there. Every function named is in the dynamic
+/// symbol table of Debian's stripped `postgres` binary (and of the unstripped npm builds).
+pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
     Some(match op {
         Op::RequestCheckpoint { .. } => &["*RequestCheckpoint"],
         Op::Copydir { .. } => &["*copydir"],
         // XLogInsert(rmid, info): RM_DBASE_ID is 4; the record type is info & 0xF0
-        // (XLOG_DBASE_CREATE_FILE_COPY 0x00, XLOG_DBASE_DROP 0x20 in 15; XLR_SPECIAL_REL_UPDATE
-        // is or-ed in).
+        // (XLOG_DBASE_CREATE[_FILE_COPY] 0x00; XLOG_DBASE_DROP 0x10 in 14, 0x20 from 15, when
+        // CREATE_WAL_LOG took 0x10; XLR_SPECIAL_REL_UPDATE is or-ed in).
         Op::LogCreateFileCopy { .. } => &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x00"],
+        Op::LogDrop { .. } if pg == PgVersion::V14 => {
+            &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x10"]
+        }
         Op::LogDrop { .. } => &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x20"],
         Op::UpdateCatalog { .. } => &["*heap_update"],
         // The invalid mark: heap_inplace_update up to 15.8, systable_inplace_update_begin
@@ -133,7 +136,7 @@ impl Action {
         let rel = |r: &u8| format!("t{r}");
         let at = |l: &Loc| match l {
             Loc::Base => "base/<d>",
-            _ => "pg_tblspc/<ts>/PG_15_*/<d>",
+            _ => "pg_tblspc/<ts>/PG_<major>_*/<d>",
         };
         match self {
             Action::Command(Hold::NotStarted) => format!("{stmt}: not sent yet"),
@@ -146,7 +149,7 @@ impl Action {
             Action::WalkOpen(l) => format!("walk: list {} (copy its other files)", at(l)),
             Action::WalkCopy(l, r) => format!("walk: copy {}'s files in {}", rel(r), at(l)),
             Action::WalkRest => "walk: the rest of the data directory".into(),
-            Action::WalkTablespace => "walk: the tablespace's PG_15_* folder".into(),
+            Action::WalkTablespace => "walk: the tablespace's PG_<major>_* folder".into(),
             Action::BackupStop => "copy pg_control; pg_backup_stop()".into(),
             Action::Connect { refused: false } => "backend: connect to d".into(),
             Action::Connect { refused: true } => {
@@ -251,13 +254,13 @@ pub struct Plan {
 #[error("{0}")]
 pub struct Unrealisable(pub String);
 
-/// Check that the trace's model is what a stock PostgreSQL 15 does (a fix or an ablation
-/// cannot run on an unpatched server).
+/// Check that the trace's model is what a stock PostgreSQL server of a version this machine
+/// can run (14 to 18) does (a fix or an ablation cannot run on an unpatched server).
 fn check_stock(m: &Model) -> Result<(), Unrealisable> {
     let bad = |what: String| Err(Unrealisable(what));
-    if m.pg != PgVersion::V15 {
+    if m.pg < PgVersion::V14 {
         return bad(format!(
-            "the trace models PostgreSQL {}; the real server is 15 (rebuild the trace with --pg 15)",
+            "the trace models PostgreSQL {}; real servers run 14 to 18 (rebuild the trace with --pg 15)",
             m.pg.as_str()
         ));
     }
@@ -308,17 +311,19 @@ fn place(sc: &Scenario, w: &World) -> (Hold, Option<&'static str>) {
     }
     // Ops with no visible effect: held at the next pause point.
     while let Some(op) = prog.get(pc)
-        && breakpoint(op).is_none()
+        && breakpoint(op, sc.model.pg).is_none()
         && rounds_up(op)
     {
         pc += 1;
     }
     match prog.get(pc) {
         None => (Hold::Done, note),
-        Some(op) if breakpoint(op).is_some() => (Hold::Before { pc }, note),
+        Some(op) if breakpoint(op, sc.model.pg).is_some() => (Hold::Before { pc }, note),
         // Locks at the start: the statement is not sent yet (it takes them when it is).
         Some(_) => {
-            let earlier = (0..pc).rev().find(|&i| breakpoint(&prog[i]).is_some());
+            let earlier = (0..pc)
+                .rev()
+                .find(|&i| breakpoint(&prog[i], sc.model.pg).is_some());
             (
                 earlier.map_or(Hold::NotStarted, |i| Hold::Before { pc: i }),
                 Some("the locks are taken when the statement runs to its next pause point"),
@@ -545,7 +550,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         command_ops: sc.procs[usize::from(crate::scenario::pid::COMMAND)]
             .program
             .iter()
-            .map(|op| (op.name(), breakpoint(op)))
+            .map(|op| (op.name(), breakpoint(op, t.model.pg)))
             .collect(),
         model: t.model.clone(),
         steps,

@@ -5,7 +5,7 @@
 use super::outcome::Options;
 use super::plan::{self, Plan};
 use super::server::{self, RunError, Server, Session, failed};
-use crate::world::Loc;
+use crate::world::{Loc, PgVersion};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -60,8 +60,8 @@ pub(super) fn server_conf(sock: &Path, port: u16, archive: &Path) -> String {
     )
 }
 
-/// Check the tools: `postgres` of major version 15 and gdb.
-pub(super) fn check_tools(bin: &Path) -> Result<(), RunError> {
+/// Check the tools: `postgres` of the trace's major version, and gdb.
+pub(super) fn check_tools(bin: &Path, want: PgVersion) -> Result<(), RunError> {
     let v = server::run_quiet(
         {
             let mut c = std::process::Command::new(bin.join("postgres"));
@@ -71,10 +71,10 @@ pub(super) fn check_tools(bin: &Path) -> Result<(), RunError> {
         &format!("{}/postgres --version", bin.display()),
         30,
     )
-    .map_err(|e| RunError::Tools(format!("PostgreSQL 15 not found ({e}); install it with scripts/install-reproduce-deps.sh or give --pg-bin")))?;
-    if !v.contains(") 15.") {
-        return Err(RunError::Tools(format!(
-            "{}/postgres is {}; reproduce needs PostgreSQL 15",
+    .map_err(|e| RunError::Tools(format!("PostgreSQL {want} not found ({e}); install it with scripts/install-reproduce-deps.sh or give --pg-bin")))?;
+    if !v.contains(&format!(") {want}.")) {
+        return Err(RunError::Unrealisable(format!(
+            "{}/postgres is {}, but the trace models PostgreSQL {want}: run it on a server of that version (scripts/install-reproduce-deps.sh; --pg-bin), or rebuild the trace with --pg",
             bin.display(),
             v.trim()
         )));
@@ -102,7 +102,10 @@ pub(super) fn rows(pages: u8) -> u32 {
 }
 
 pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, RunError> {
-    let bin = opts.pg_bin.clone();
+    let bin = opts
+        .pg_bin
+        .clone()
+        .ok_or_else(|| failed("no PostgreSQL programs chosen"))?;
     let user = server::server_user();
     for d in [
         "primary-sock",
@@ -122,8 +125,12 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
     initdb
         .args(["-N", "-A", "trust", "-U", "postgres", "-D"])
         .arg(&data);
+    // Data checksums as the model has them: on with -k; off is every initdb's default before
+    // 18, and 18's initdb needs --no-data-checksums.
     if p.model.hint_bits_logged() {
         initdb.arg("-k");
+    } else if p.model.pg.checksums_by_default() {
+        initdb.arg("--no-data-checksums");
     }
     server::run_quiet(initdb, "initdb", 120)?;
     let port = server::free_port()?;
@@ -186,8 +193,8 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         .map_err(failed)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with("PG_15_"))
-        .ok_or_else(|| failed("the tablespace has no PG_15_* folder"))?;
+        .find(|n| n.starts_with(&format!("PG_{}_", p.model.pg)))
+        .ok_or_else(|| failed(format!("the tablespace has no PG_{}_* folder", p.model.pg)))?;
     Ok(c)
 }
 

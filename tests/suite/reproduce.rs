@@ -19,8 +19,18 @@ static TURN: Mutex<()> = Mutex::new(());
 /// RACECHECK_REQUIRE_SERVERS=1, else one line on stderr (once per run, past the test harness's
 /// capture) and `false`, for the caller to return early.
 fn servers() -> bool {
+    server_of(racecheck::world::PgVersion::V15)
+}
+
+/// Whether the real server of `v` (where scripts/install-reproduce-deps.sh puts it) and gdb
+/// are here; as [`servers`] otherwise.
+fn server_of(v: racecheck::world::PgVersion) -> bool {
     static SAID: std::sync::Once = std::sync::Once::new();
-    let pg = Path::new("/usr/lib/postgresql/15/bin");
+    let Some(pg) = racecheck::reproduce::pg_bin_of(v) else {
+        return false;
+    };
+    let pg = pg.as_path();
+    let what = format!("PostgreSQL {v}");
     let missing: Vec<&str> = [
         (
             "PostgreSQL 15",
@@ -154,14 +164,18 @@ fn evidence(v: &serde_json::Value) -> String {
 }
 
 fn expect_match(t: &str, class: &str, line: &str) {
-    if !servers() {
+    let v = racecheck::trace::read(&trace(t))
+        .expect("the trace reads")
+        .model
+        .pg;
+    if !server_of(v) {
         return;
     }
     let (code, v, stderr) = reproduce(&trace(t));
     assert_eq!(
         (code, v["predicted"].as_str(), v["real"].as_str()),
         (0, Some(class), Some(class)),
-        "{t}: {v}\n{stderr}\n(PostgreSQL 15 and gdb: bash scripts/install-reproduce-deps.sh)"
+        "{t}: {v}\n{stderr}\n(real servers and gdb: bash scripts/install-reproduce-deps.sh)"
     );
     assert_eq!(v["match"], true, "{v}");
     assert!(evidence(&v).contains(line), "{t}: no {line:?} in {v}");
@@ -191,6 +205,99 @@ fn dropdb_held_between_rmtree_and_its_drop_record_panics() {
         "dropdb.json",
         "invalid-pages PANIC",
         "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+/// The DROP DATABASE counterexample of each current major, on that major's real server: the
+/// restore PANICs as the model says (18 initialised without data checksums, as its trace's model
+/// has them off).
+#[test]
+fn dropdb_counterexample_panics_on_real_14() {
+    expect_match(
+        "matrix/dropdb@pg14-primary.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+fn dropdb_counterexample_panics_on_real_16() {
+    expect_match(
+        "matrix/dropdb@pg16-primary.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+fn dropdb_counterexample_panics_on_real_17() {
+    expect_match(
+        "matrix/dropdb@pg17-primary.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+fn dropdb_counterexample_panics_on_real_18_without_checksums() {
+    expect_match(
+        "versions/dropdb@pg18-checksums-off.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+fn the_version_traces_are_what_racecheck_writes_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.json");
+    let st = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .args([
+            "--variant",
+            "dropdb",
+            "--pg",
+            "18",
+            "--checksums",
+            "off",
+            "-q",
+            "--trace-out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(
+        st.code(),
+        Some(1),
+        "dropdb at 18 without checksums is violated"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(trace("versions/dropdb@pg18-checksums-off.json")).unwrap(),
+        "traces/versions/dropdb@pg18-checksums-off.json is stale (racecheck --variant dropdb --pg 18 --checksums off --trace-out ...)"
+    );
+}
+
+#[test]
+fn a_server_of_another_major_is_refused_naming_both() {
+    let Some(bin) = racecheck::reproduce::pg_bin_of(racecheck::world::PgVersion::V17) else {
+        return;
+    };
+    if !server_of(racecheck::world::PgVersion::V17) {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .arg("reproduce")
+        .arg(trace("dropdb.json"))
+        .arg("--pg-bin")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("17.") && stderr.contains("PostgreSQL 15"),
+        "{stderr}"
     );
 }
 
