@@ -235,6 +235,16 @@ pub enum Pick {
     /// At random among the enabled processes, from this seed (splitmix64, written out here so
     /// that a seed gives the same schedule in every version of racecheck).
     Random(u64),
+    /// The process order of another trace (`source`, its steps' processes by name), followed
+    /// while it stays possible: a step whose process cannot step here (blocked, finished, or
+    /// absent from this model) is skipped, and once the order is used up the rest runs
+    /// serially. The trace's engine record says which steps were skipped.
+    Like {
+        /// The trace the order comes from (for the record).
+        source: String,
+        /// Its steps' process names, in order.
+        procs: Vec<String>,
+    },
 }
 
 /// One schedule run to its end, judged: the trace records the first violation at the end, or
@@ -248,15 +258,41 @@ pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
             prio.extend(ids().filter(|p| sc.procs[usize::from(*p)].daemon));
             prio
         }
-        Pick::Random(_) => ids().collect(),
+        Pick::Random(_) | Pick::Like { .. } => ids().collect(),
     };
     let mut rng = match pick {
         Pick::Random(seed) => *seed,
-        Pick::Serial(_) => 0,
+        Pick::Serial(_) | Pick::Like { .. } => 0,
     };
     let mut w = sc.initial();
     let mut schedule = Vec::new();
+    // For `Like`: the next step of the source order, the steps skipped, and where the order
+    // ran out.
+    let mut next = 0;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut serial_from = None;
     while !sc.terminal(&w) {
+        if let Pick::Like { procs, .. } = pick {
+            let mut chosen = None;
+            while chosen.is_none() && next < procs.len() {
+                let name = &procs[next];
+                match sc.proc_id(name) {
+                    Some(p) if sc.enabled(&w, p) => chosen = Some(p),
+                    Some(p) if sc.finished(&w, p) => {
+                        skipped.push(format!("{next} {name} (finished)"));
+                    }
+                    Some(_) => skipped.push(format!("{next} {name} (blocked)")),
+                    None => skipped.push(format!("{next} {name} (no such process)")),
+                }
+                next += 1;
+            }
+            if let Some(p) = chosen {
+                sc.step(&mut w, p, None);
+                schedule.push(p);
+                continue;
+            }
+            serial_from.get_or_insert(schedule.len());
+        }
         let enabled: Vec<ProcId> = prio
             .iter()
             .copied()
@@ -266,7 +302,7 @@ pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
             return Err("the schedule deadlocks".into());
         };
         let p = match pick {
-            Pick::Serial(_) => first,
+            Pick::Serial(_) | Pick::Like { .. } => first,
             Pick::Random(_) => {
                 // splitmix64
                 rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -291,6 +327,22 @@ pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
                 .join(","),
         ),
         Pick::Random(seed) => (Some(*seed), "random".to_string()),
+        Pick::Like { source, procs } => (
+            None,
+            format!(
+                "like {source}: {} of its {} steps followed{}{}",
+                procs.len() - skipped.len(),
+                procs.len(),
+                if skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; skipped (step process): {}", skipped.join(", "))
+                },
+                serial_from.map_or(String::new(), |i| format!(
+                    "; from step {i} on, serially (the order used up)"
+                ))
+            ),
+        ),
     };
     let engine = EngineInfo {
         name: Engine::Native,
@@ -298,6 +350,7 @@ pub fn schedule(sc: &Scenario, pick: &Pick) -> Result<Trace, String> {
         bound: Some(match pick {
             Pick::Serial(_) => "serial schedule".into(),
             Pick::Random(_) => "random schedule".into(),
+            Pick::Like { .. } => "another trace's schedule".into(),
         }),
         schedule: Some(described),
     };

@@ -124,9 +124,10 @@ pub enum Command {
     /// it has one (exit 1), or none (exit 0: a control schedule; `racecheck replay` then checks
     /// that nothing is violated).
     Schedule {
-        /// The variant (a file NAME.toml in the models directory).
-        #[arg(long, value_name = "NAME")]
-        variant: String,
+        /// The variant (a file NAME.toml in the models directory); with --like, default: the
+        /// trace's own model.
+        #[arg(long, value_name = "NAME", required_unless_present = "like")]
+        variant: Option<String>,
         /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
@@ -136,13 +137,20 @@ pub enum Command {
             long,
             value_name = "P,P,...",
             value_delimiter = ',',
-            required_unless_present = "seed",
-            conflicts_with = "seed"
+            required_unless_present_any = ["seed", "like"],
+            conflicts_with_all = ["seed", "like"]
         )]
         order: Vec<String>,
         /// A random schedule from this seed instead of a serial one.
-        #[arg(long, value_name = "S")]
+        #[arg(long, value_name = "S", conflicts_with = "like")]
         seed: Option<u64>,
+        /// The process order of another trace, under this model (its own, or --variant's, with
+        /// --pg, --checksums ...): the order is followed while it stays possible, a step whose
+        /// process cannot step here is skipped, and the trace's engine record lists them. So
+        /// one race can be compared across versions and fixes, e.g. `racecheck schedule --like
+        /// traces/dropdb.json --pg 18 --checksums on --trace-out d.json`.
+        #[arg(long, value_name = "TRACE")]
+        like: Option<PathBuf>,
         /// Write the trace here (JSON).
         #[arg(long, value_name = "FILE")]
         trace_out: PathBuf,

@@ -491,13 +491,21 @@ pub fn reproduce(
 /// `racecheck schedule --variant V --order P,P,... --trace-out F`.
 pub fn schedule(
     dir: &Path,
-    name: &str,
+    name: Option<&str>,
     order: &[String],
     seed: Option<u64>,
+    like: Option<&Path>,
     out: &Path,
     o: &Overrides,
 ) -> Result<u8, Failure> {
-    let m = overridden(load_variant(dir, name)?, o)?;
+    let source = like.map(trace::read).transpose().map_err(usage)?;
+    let (m, name) = match (name, &source) {
+        (Some(n), _) => (load_variant(dir, n)?, n.to_string()),
+        (None, Some(t)) => (t.model.clone(), t.model.name.clone()),
+        (None, None) => return Err(Failure::Usage("--variant or --like is needed".into())),
+    };
+    let name = name.as_str();
+    let m = overridden(m, o)?;
     writable(out)?;
     let sc = Scenario::new(&m);
     let mut ids = Vec::new();
@@ -511,9 +519,13 @@ pub fn schedule(
         };
         ids.push(p);
     }
-    let pick = match seed {
-        Some(s) => trace::Pick::Random(s),
-        None => trace::Pick::Serial(ids),
+    let pick = match (seed, &source, like) {
+        (Some(s), _, _) => trace::Pick::Random(s),
+        (None, Some(t), Some(path)) => trace::Pick::Like {
+            source: path.display().to_string(),
+            procs: t.steps.iter().map(|s| s.proc.clone()).collect(),
+        },
+        (None, _, _) => trace::Pick::Serial(ids),
     };
     let t = trace::schedule(&sc, &pick).map_err(Failure::Usage)?;
     let written = write_trace(&t, out)?;

@@ -593,3 +593,41 @@ fn schedule_writes_a_control_that_replays_to_no_violation_and_refuses_unknown_pr
         "{stderr}"
     );
 }
+
+#[test]
+fn schedule_like_follows_another_traces_order_and_records_the_skipped_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("l.json");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // dropdb's counterexample under fix (a)'s lock: the walsender's start waits for the drop.
+    let (code, stdout, stderr) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .args(["schedule", "--like"])
+        .arg(root.join("traces/dropdb.json"))
+        .args(["--variant", "dropdb-lock", "--trace-out"])
+        .arg(&t));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
+    let s = v["engine"]["schedule"].as_str().unwrap();
+    assert!(
+        s.starts_with("like ") && s.contains("walsender (blocked)") && s.contains("serially"),
+        "{s}"
+    );
+    assert_eq!(v["model"]["name"], "dropdb-lock");
+    // The same order under its own model is followed whole, and violated again.
+    let (code, _, stderr) = out(Command::cargo_bin("racecheck")
+        .unwrap()
+        .args(["schedule", "--like"])
+        .arg(root.join("traces/dropdb.json"))
+        .arg("--trace-out")
+        .arg(&t));
+    assert_eq!(code, 1, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
+    assert!(
+        v["engine"]["schedule"]
+            .as_str()
+            .unwrap()
+            .ends_with("24 of its 24 steps followed"),
+        "{v}"
+    );
+}

@@ -527,3 +527,31 @@ fn the_dropdb_plan_stops_the_backup_while_drop_database_is_held_after_rmtree() {
         "the merge of rmtree's steps is said"
     );
 }
+
+#[test]
+fn the_dropdb_schedule_under_18_with_checksums_restores_on_real_18_as_the_model_says() {
+    if !server_of(racecheck::world::PgVersion::V18) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("like18.json");
+    let st = Command::new(env!("CARGO_BIN_EXE_racecheck"))
+        .args(["schedule", "--like"])
+        .arg(trace("dropdb.json"))
+        .args(["--pg", "18", "--checksums", "on", "--trace-out"])
+        .arg(&t)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(
+        st.code(),
+        Some(0),
+        "with checksums the VISIBLE images the page: holds"
+    );
+    let (code, v, stderr) = reproduce(&t);
+    assert_eq!(
+        (code, v["predicted"].as_str(), v["real"].as_str()),
+        (0, Some("OK"), Some("OK")),
+        "{v}\n{stderr}"
+    );
+}
