@@ -16,6 +16,10 @@ pub fn models() -> Vec<Model> {
     racecheck::scenario::load::load_dir(&root().join("models")).expect("models load")
 }
 
+/// What a configuration's exploration depends on: the model's name, the backup source, the
+/// programs, and the semantic answers of `world::Semantics`.
+type Behaviour = (String, String, Vec<Vec<racecheck::scenario::Op>>, [bool; 4]);
+
 /// Every matrix configuration (model x backup source x PostgreSQL version) that behaves
 /// differently from those before it: a version whose scenario has the same programs and the
 /// same semantic answers as an older one's (14, 16 and 17 as 15, docs/postgresql.md "Versions")
@@ -24,7 +28,7 @@ pub fn models() -> Vec<Model> {
 /// row.
 pub fn configs() -> Vec<Model> {
     use racecheck::world::PgVersion as V;
-    let mut seen: Vec<(String, String, Vec<Vec<racecheck::scenario::Op>>, [bool; 4])> = Vec::new();
+    let mut seen: Vec<Behaviour> = Vec::new();
     let mut out = Vec::new();
     let all = matrix::configs(&models());
     let first = |m: &Model| matches!(m.pg, V::V92 | V::V94 | V::V15 | V::V18);

@@ -33,7 +33,7 @@ fn server_of(v: racecheck::world::PgVersion) -> bool {
     let what = format!("PostgreSQL {v}");
     let missing: Vec<&str> = [
         (
-            "PostgreSQL 15",
+            what.as_str(),
             ["postgres", "initdb", "psql"]
                 .iter()
                 .all(|b| pg.join(b).is_file()),
