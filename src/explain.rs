@@ -71,18 +71,22 @@ pub fn analyse(t: Trace, path: &str) -> Result<Explained, TraceError> {
     })
 }
 
-/// Names of the shared resources, in bit order (`DONE` only orders the end of the run).
-const RESOURCES: [(res::Footprint, &str); 9] = [
-    (res::WAL, "WAL"),
-    (res::LOCKS, "locks"),
-    (res::CKPT, "checkpointer"),
-    (res::BUFFERS, "buffers"),
-    (res::CATALOG, "pg_database"),
-    (res::FS_BASE, "base/"),
-    (res::FS_USER, "pg_tblspc/"),
-    (res::BACKUP, "backup"),
-    (res::STANDBY, "standby"),
-];
+/// The shared resources the happens-before graph links steps through: the footprints' one
+/// list ([`res::ALL`]), but `DONE` (which only orders the end of the run: every finishing step
+/// touches it).
+const RESOURCES: [(res::Footprint, &str); res::COUNT - 1] = {
+    let mut out = [(0, ""); res::COUNT - 1];
+    let mut i = 0;
+    let mut k = 0;
+    while i < res::COUNT {
+        if res::ALL[i].0 != res::DONE {
+            out[k] = res::ALL[i];
+            k += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// The happens-before graph: one node per step (weight: its index), an edge from the step's
 /// previous step in the same process and from the latest earlier step on each shared resource

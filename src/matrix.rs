@@ -70,16 +70,6 @@ pub enum MatrixError {
     Trace(String),
 }
 
-/// Run every model at every backup source and version; write traces to `trace_dir` if given.
-pub fn run(
-    models: &[Model],
-    expect: &Expectations,
-    opts: &Options,
-    trace_dir: Option<&Path>,
-) -> Result<Vec<Row>, MatrixError> {
-    run_with_progress(models, expect, opts, trace_dir, |_, _, _| {})
-}
-
 /// Every configuration of the matrix: each model at each backup source and version, in row
 /// order (models as given, then primary before standby, then versions oldest first).
 pub fn configs(models: &[Model]) -> Vec<Model> {

@@ -6,25 +6,47 @@ use clap::{Args, Parser, Subcommand};
 use racecheck::explore::{Engine, LoomSync, Options, Reduction, Strategy};
 use racecheck::scenario::Model;
 use racecheck::scenario::model::{BackendAction, BackupSource};
+use racecheck::scenario::props::{Kind, Prop};
 use racecheck::world::PgVersion;
 use std::path::PathBuf;
 
-const AFTER_HELP: &str = "\
+/// The text after `racecheck --help`'s options: what it checks (the always-properties listed
+/// from [`Prop::doc`], the one description of each), examples, exit codes.
+fn after_help() -> String {
+    let mut props = String::new();
+    for p in Prop::ALL.into_iter().filter(|p| p.kind() == Kind::Always) {
+        // The description wrapped at 96 columns, under its own column.
+        let mut line = format!("    {:<22}", p.name());
+        for word in p.doc().split_whitespace() {
+            if line.len() + 1 + word.len() > 96 {
+                props += line.trim_end();
+                props += "\n";
+                line = " ".repeat(26);
+            }
+            line += " ";
+            line += word;
+        }
+        props += &line;
+        props += "\n";
+    }
+    format!(
+        "{HEAD}  its WAL replayed as the startup process would. Always-properties:\n{props}{TAIL}"
+    )
+}
+
+const HEAD: &str = "\
 What it checks:
   ALTER DATABASE d SET TABLESPACE t (movedb), CREATE DATABASE and DROP DATABASE run while
   pg_basebackup walks the data directory. Every interleaving of the checkpointer, the command's
   backend, the walsender and an ordinary backend (and, with --source standby, the standby's
   startup process replaying the primary's WAL) is explored; at the end the backup is restored and
-  its WAL replayed as the startup process would. Properties:
-    invalid-pages          PANIC: WAL contains references to invalid pages
-    redo-fatal             FATAL/PANIC in dbase_redo (9.x copydir of a missing source, 15+
-                           missing directory after consistency, a standby's own replay)
-    restore-fidelity       restore succeeds but the data differs from the primary (silent loss)
-    no-leaked-directories  a database directory exists in the restored copy iff on the primary
-    deadlock               no process can step before all have finished
-  and sometimes-properties that prove the race window was explored. Model files say which
-  command (movedb, createdb, dropdb), which fix and which PostgreSQL version: see
-  racecheck list, and docs/postgresql.md for the PostgreSQL behaviour followed.
+";
+
+const TAIL: &str =
+    "  and sometimes-properties that prove the race window was explored (racecheck --variant V
+  --coverage names them). Model files say which command (movedb, createdb, dropdb), which fix
+  and which PostgreSQL version: see racecheck list, and docs/postgresql.md for the PostgreSQL
+  behaviour followed.
 
 Words: an engine (native, loom, shuttle) chooses which process steps next; a backend is a
 PostgreSQL server process (the ordinary backend of [backend] actions, movedb's backend).
@@ -57,7 +79,7 @@ differs, 3 when one is inconclusive.";
     name = "racecheck",
     version,
     about = "Model checker for PostgreSQL's database commands (ALTER DATABASE SET TABLESPACE, CREATE and DROP DATABASE) vs. base backup races",
-    after_help = AFTER_HELP,
+    after_help = after_help(),
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {

@@ -23,14 +23,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// Process exit code: 0 holds, 1 violated, 3 inconclusive.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Verdict::Holds => 0,
-            Verdict::Violated => 1,
-            Verdict::Inconclusive(_) => 3,
-        }
-    }
     /// One word.
     pub fn word(&self) -> &'static str {
         match self {

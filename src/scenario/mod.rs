@@ -55,19 +55,15 @@ pub struct Scenario {
     ahead: Vec<Vec<ahead::Ahead>>,
 }
 
-/// Process ids of the fixed processes (then, as the model asks, `postmaster`, which can crash the
-/// primary, and the standby's `startup`; look those up by name with [`Scenario::proc_id`]).
+/// Process ids the code needs by number. The processes are, in id order: the checkpointer, the
+/// command's backend, the walsender, the ordinary backend, then as the model asks `postmaster`
+/// (which can crash the primary) and the standby's `startup`; look others up by name with
+/// [`Scenario::proc_id`].
 pub mod pid {
     use crate::world::ProcId;
-    /// The checkpointer.
-    pub const CHECKPOINTER: ProcId = 0;
     /// The backend running the model's command (`ALTER DATABASE D SET TABLESPACE T`, `CREATE
     /// DATABASE` or `DROP DATABASE`), whichever it is.
     pub const COMMAND: ProcId = 1;
-    /// The walsender taking the base backup.
-    pub const WALSENDER: ProcId = 2;
-    /// An ordinary backend connected to `D`.
-    pub const BACKEND: ProcId = 3;
 }
 
 impl Scenario {

@@ -250,9 +250,24 @@ pub mod res {
     pub const FS_BASE: Footprint = 0xff << BASE_SHIFT;
     /// Directories in `pg_tblspc/16400/`: the whole group.
     pub const FS_USER: Footprint = 0xff << USER_SHIFT;
+    /// Every resource with its name, a tablespace's group as one (the order of loom's mutexes
+    /// and of `racecheck explain`'s happens-before edges): the one list of them.
+    pub const ALL: [(Footprint, &str); 11] = [
+        (WAL, "WAL"),
+        (LOCKS, "locks"),
+        (CKPT, "checkpointer"),
+        (BUFFERS, "buffers"),
+        (CATALOG, "pg_database"),
+        (FS_BASE, "base/"),
+        (FS_USER, "pg_tblspc/"),
+        (BACKUP, "backup"),
+        (DONE, "done"),
+        (STANDBY, "standby"),
+        (REMOVAL, "removal begun"),
+    ];
     /// Number of resources as loom's fine mode counts them ([`coarse`]: bits 0 to 10, the
     /// groups as bits 5 and 6).
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = ALL.len();
 
     fn shift(loc: crate::world::Loc) -> u32 {
         if loc.in_user_tablespace() {

@@ -134,10 +134,6 @@ impl Semantics {
     pub fn recovery_creates_missing_dirs(&self) -> bool {
         self.pg >= PgVersion::V14
     }
-    /// Whether the first movedb/createdb checkpoint carries `CHECKPOINT_FLUSH_ALL` (9.4+).
-    pub fn flush_all(&self) -> bool {
-        self.pg != PgVersion::V92
-    }
 }
 
 /// Checkpoint request flags (`RequestCheckpoint`, xlog.h), as a bit set.
