@@ -75,6 +75,26 @@ fn main() -> ExitCode {
             format,
             slice,
         }) => commands::explain(&trace, format, slice),
+        Some(Command::Sweep {
+            models: m,
+            variants,
+            versions,
+            sources,
+            schedules,
+            keep_dir,
+            json,
+        }) => commands::sweep(
+            cli::sweep::SweepArgs {
+                models: Vec::new(),
+                variants,
+                versions,
+                sources,
+                schedules,
+                keep_dir,
+                json,
+            },
+            &models(m),
+        ),
         Some(Command::Matrix {
             models: m,
             trace_dir,

@@ -100,8 +100,41 @@ pub enum Command {
         #[arg(long)]
         models: Option<PathBuf>,
     },
+    /// Reproduce many schedules of each matrix row on the real server of its version: the
+    /// native counterexample, the counterexamples of the other versions followed under this
+    /// row's model (schedule --like), shuttle's counterexamples (PCT) and random schedules,
+    /// until N distinct ones; each run as `racecheck reproduce` runs it. One line per row
+    /// (schedules, matches, differences, refusals, real outcome classes); exit 0 when nothing
+    /// differs, 1 when something does (its trace kept in --keep-dir), 3 on Ctrl-C. Takes about
+    /// 3 s a reproduced schedule (docs/reproduce.md). Needs scripts/install-reproduce-deps.sh.
+    ///
+    /// Example: racecheck sweep --variant dropdb --pg 16,17 --source primary --schedules 10
+    Sweep {
+        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+        #[arg(long)]
+        models: Option<PathBuf>,
+        /// Variants to sweep (repeat or comma-separate; default: every stock model, whose
+        /// command and backup knobs are a released server's).
+        #[arg(long = "variant", value_name = "NAME", value_delimiter = ',')]
+        variants: Vec<String>,
+        /// Versions (default: 14, 15, 16, 17, 18).
+        #[arg(long = "pg", value_name = "VERSION", value_delimiter = ',', value_parser = parse_pg)]
+        versions: Vec<PgVersion>,
+        /// Backup sources (default: primary, standby).
+        #[arg(long = "source", value_name = "SOURCE", value_delimiter = ',', value_parser = parse_source)]
+        sources: Vec<BackupSource>,
+        /// Distinct schedules per row.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        schedules: usize,
+        /// Keep each differing trace here (sweep-different-ROW-I.json).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        keep_dir: PathBuf,
+        /// Print the rows as JSON (racecheck-sweep/1).
+        #[arg(long)]
+        json: bool,
+    },
     /// Check every model file at every backup source (primary, standby) and PostgreSQL version
-    /// (9.2, 9.4, 15, 18) with the native engine and compare with
+    /// (9.2, 9.4, 14, 15, 16, 17, 18) with the native engine and compare with
     /// models/matrix/expectations.toml; exit 0 if every row matches, 1 naming each row that
     /// changed.
     Matrix {

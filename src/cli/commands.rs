@@ -550,3 +550,28 @@ pub fn schedule(
     say(&text);
     Ok(if t.violation.is_some() { 1 } else { 0 })
 }
+
+/// `racecheck sweep`: the rows on stderr as they finish, a summary (or the JSON document) on
+/// stdout; exit 1 when a real outcome differed from the model's.
+pub fn sweep(mut a: super::sweep::SweepArgs, dir: &Path) -> Result<u8, Failure> {
+    a.models = racecheck::scenario::load::load_dir(dir).map_err(usage)?;
+    std::fs::create_dir_all(&a.keep_dir)
+        .map_err(|e| Failure::Usage(format!("--keep-dir {}: {e}", a.keep_dir.display())))?;
+    let (rows, differed) = super::sweep::sweep(&a)?;
+    if a.json {
+        let doc = serde_json::json!({"format": "racecheck-sweep/1", "rows": rows});
+        say(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+    } else {
+        let total = |f: fn(&super::sweep::SweepRow) -> usize| rows.iter().map(f).sum::<usize>();
+        say(&format!(
+            "{} row(s): {} schedule(s), {} match(es), {} difference(s), {} refusal(s), {} failed run(s)\n",
+            rows.len(),
+            total(|r| r.schedules),
+            total(|r| r.matches),
+            total(|r| r.differences),
+            total(|r| r.refusals),
+            total(|r| r.failures),
+        ));
+    }
+    Ok(u8::from(differed))
+}

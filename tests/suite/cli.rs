@@ -631,3 +631,43 @@ fn schedule_like_follows_another_traces_order_and_records_the_skipped_steps() {
         "{v}"
     );
 }
+
+#[test]
+fn sweep_refuses_what_a_stock_server_cannot_run_and_names_a_missing_variant() {
+    // flag-only sets [movedb]: every schedule is refused before any server starts (exit 0:
+    // nothing differed), and the row says why.
+    let (code, stdout, stderr) = out(Command::cargo_bin("racecheck").unwrap().args([
+        "sweep",
+        "--variant",
+        "flag-only",
+        "--pg",
+        "15",
+        "--source",
+        "primary",
+        "--schedules",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["format"], "racecheck-sweep/1");
+    let row = &v["rows"][0];
+    assert_eq!(
+        (row["schedules"].as_u64(), row["refusals"].as_u64()),
+        (Some(2), Some(2)),
+        "{v}"
+    );
+    assert!(
+        row["refused_because"]
+            .as_str()
+            .unwrap()
+            .contains("[movedb]"),
+        "{v}"
+    );
+    let (code, _, stderr) =
+        out(Command::cargo_bin("racecheck")
+            .unwrap()
+            .args(["sweep", "--variant", "nosuch"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nosuch"), "{stderr}");
+}

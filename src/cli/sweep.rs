@@ -1,0 +1,261 @@
+//! `racecheck sweep`: many schedules of each selected matrix row reproduced on the real server
+//! of its version (what scripts/reproduce-sweep.sh did for 15, as a command). For each
+//! row (variant x version x source): the native counterexample, shuttle's counterexamples
+//! (PCT, seeds 1..), random schedules (`schedule --seed`), and the counterexamples of the same
+//! variant at the other versions followed under this row's model (`schedule --like`), until N
+//! distinct schedules; each planned and run by `racecheck reproduce`'s library. One line per
+//! row: schedules, matches, differences, refusals, and the real outcome classes seen; `--json`;
+//! exit 1 on any difference (each differing trace kept in --keep-dir).
+
+use super::commands::Failure;
+use racecheck::explore::{self, Engine, Strategy};
+use racecheck::reproduce::{self, plan, server::RunError};
+use racecheck::scenario::model::BackupSource;
+use racecheck::scenario::{Model, Scenario, command};
+use racecheck::trace::{self, Trace};
+use racecheck::world::PgVersion;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// What `racecheck sweep` is asked.
+pub struct SweepArgs {
+    /// The models, loaded.
+    pub models: Vec<Model>,
+    /// Variants to sweep (empty: every stock model, whose command and backup knobs are a
+    /// released server's).
+    pub variants: Vec<String>,
+    /// Versions (empty: 14 to 18).
+    pub versions: Vec<PgVersion>,
+    /// Sources (empty: primary and standby).
+    pub sources: Vec<BackupSource>,
+    /// Schedules per row.
+    pub schedules: usize,
+    /// Where differing traces are kept.
+    pub keep_dir: PathBuf,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// One row of the sweep.
+#[derive(Debug, Default, Serialize)]
+pub struct SweepRow {
+    /// Variant.
+    pub variant: String,
+    /// Version.
+    pub pg: String,
+    /// Backup source.
+    pub source: String,
+    /// Distinct schedules tried.
+    pub schedules: usize,
+    /// Real outcome = model's prediction.
+    pub matches: usize,
+    /// Real outcome differs (each trace kept).
+    pub differences: usize,
+    /// Schedules reproduce refused (a schedule a stock server cannot follow, a command or
+    /// source it cannot drive yet), with the first reason.
+    pub refusals: usize,
+    /// The first refusal's reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_because: Option<String>,
+    /// Real runs that failed (a server that would not start, a missing tool).
+    pub failures: usize,
+    /// Real outcome classes seen.
+    pub real: BTreeSet<String>,
+    /// Differing traces kept.
+    pub kept: Vec<String>,
+}
+
+fn stock(m: &Model) -> bool {
+    use racecheck::scenario::model::BackupKnobs;
+    command::all().iter().all(|d| !d.section_set(m)) && m.backup == BackupKnobs::default()
+}
+
+/// The candidate schedules of one row, as traces, distinct by process order, at most `n`.
+fn schedules(m: &Model, n: usize) -> Vec<Trace> {
+    let sc = Scenario::new(m);
+    let mut out: Vec<Trace> = Vec::new();
+    let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
+    let mut push = |t: Trace, out: &mut Vec<Trace>| {
+        let key: Vec<String> = t.steps.iter().map(|s| s.proc.clone()).collect();
+        if out.len() < n && seen.insert(key) {
+            out.push(t);
+        }
+    };
+    let native = explore::Options {
+        progress: false,
+        ..explore::Options::default()
+    };
+    if let Ok(r) = explore::run(&sc, &native)
+        && let Some(cx) = r.counterexamples.first()
+        && let Ok(t) = trace::build(&sc, cx, &r.engine)
+    {
+        push(t, &mut out);
+    }
+    // Cross-version: this variant's counterexamples at the other versions, followed here.
+    for v in PgVersion::ALL
+        .into_iter()
+        .filter(|v| *v != m.pg && *v >= PgVersion::V14)
+    {
+        let mut other = m.clone();
+        other.pg = v;
+        let osc = Scenario::new(&other);
+        if let Ok(r) = explore::run(&osc, &native)
+            && let Some(cx) = r.counterexamples.first()
+            && let Ok(t) = trace::build(&osc, cx, &r.engine)
+        {
+            let like = trace::Pick::Like {
+                source: format!("{}@pg{}", m.name, v),
+                procs: t.steps.iter().map(|s| s.proc.clone()).collect(),
+            };
+            if let Ok(t) = trace::schedule(&sc, &like) {
+                push(t, &mut out);
+            }
+        }
+    }
+    let mut seed = 1;
+    while out.len() < n && seed <= 4 * n as u64 {
+        let shuttle = explore::Options {
+            engine: Engine::Shuttle,
+            strategy: Strategy::Pct,
+            iterations: 300,
+            seed,
+            progress: false,
+            ..explore::Options::default()
+        };
+        if let Ok(r) = explore::run(&sc, &shuttle)
+            && let Some(cx) = r.counterexamples.first()
+            && let Ok(t) = trace::build(&sc, cx, &r.engine)
+        {
+            push(t, &mut out);
+        }
+        if let Ok(t) = trace::schedule(&sc, &trace::Pick::Random(seed)) {
+            push(t, &mut out);
+        }
+        seed += 1;
+    }
+    out
+}
+
+/// Run the sweep; the rows, and whether any differed.
+pub fn sweep(a: &SweepArgs) -> Result<(Vec<SweepRow>, bool), Failure> {
+    let versions: Vec<PgVersion> = if a.versions.is_empty() {
+        PgVersion::ALL
+            .into_iter()
+            .filter(|v| *v >= PgVersion::V14)
+            .collect()
+    } else {
+        a.versions.clone()
+    };
+    let sources: Vec<BackupSource> = if a.sources.is_empty() {
+        BackupSource::ALL.to_vec()
+    } else {
+        a.sources.clone()
+    };
+    let chosen: Vec<&Model> =
+        if a.variants.is_empty() {
+            a.models.iter().filter(|m| stock(m)).collect()
+        } else {
+            let mut v = Vec::new();
+            for name in &a.variants {
+                v.push(a.models.iter().find(|m| &m.name == name).ok_or_else(|| {
+                    Failure::Usage(format!("--variant {name}: no such model file"))
+                })?);
+            }
+            v
+        };
+    let mut rows = Vec::new();
+    let mut differed = false;
+    for base in chosen {
+        for &source in &sources {
+            for &pg in &versions {
+                let mut m = base.clone();
+                m.pg = pg;
+                m.backup.source = source;
+                let mut row = SweepRow {
+                    variant: m.name.clone(),
+                    pg: pg.to_string(),
+                    source: source.to_string(),
+                    ..SweepRow::default()
+                };
+                for (i, t) in schedules(&m, a.schedules).into_iter().enumerate() {
+                    row.schedules += 1;
+                    run_one(a, &t, i, &mut row)?;
+                }
+                differed |= row.differences > 0;
+                if !a.json {
+                    eprintln!("{}", line(&row));
+                }
+                rows.push(row);
+            }
+        }
+    }
+    Ok((rows, differed))
+}
+
+fn run_one(a: &SweepArgs, t: &Trace, i: usize, row: &mut SweepRow) -> Result<(), Failure> {
+    let refuse = |row: &mut SweepRow, why: String| {
+        row.refusals += 1;
+        row.refused_because.get_or_insert(why);
+    };
+    let p = match plan::plan(t) {
+        Ok(p) => p,
+        Err(e) => {
+            refuse(row, e.to_string());
+            return Ok(());
+        }
+    };
+    let opts = reproduce::Options {
+        pg_bin: None,
+        keep: None,
+    };
+    match reproduce::run(p, &opts) {
+        Ok(o) => {
+            row.real.insert(o.real.class.as_str().to_string());
+            if o.matches() {
+                row.matches += 1;
+            } else {
+                row.differences += 1;
+                let path = a.keep_dir.join(format!(
+                    "sweep-different-{}@pg{}-{}-{i}.json",
+                    row.variant, row.pg, row.source
+                ));
+                trace::write(t, &path)
+                    .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+                row.kept.push(path.display().to_string());
+            }
+        }
+        Err(RunError::Unrealisable(m)) => refuse(row, m),
+        Err(RunError::Interrupted) => {
+            return Err(Failure::Inconclusive(RunError::Interrupted.to_string()));
+        }
+        Err(RunError::Tools(m) | RunError::Failed(m)) => {
+            row.failures += 1;
+            row.refused_because.get_or_insert(m);
+        }
+    }
+    Ok(())
+}
+
+/// A row in words.
+pub fn line(r: &SweepRow) -> String {
+    format!(
+        "{:<20} {:>3} {:<8} schedules {:>2}  match {:>2}  differ {}  refused {:>2}  failed {}  real: {}{}",
+        r.variant,
+        r.pg,
+        r.source,
+        r.schedules,
+        r.matches,
+        r.differences,
+        r.refusals,
+        r.failures,
+        if r.real.is_empty() {
+            "-".to_string()
+        } else {
+            r.real.iter().cloned().collect::<Vec<_>>().join(", ")
+        },
+        r.refused_because
+            .as_ref()
+            .map_or(String::new(), |w| format!("  ({w})"))
+    )
+}
