@@ -15,7 +15,10 @@
 //! - [`report`]: human and JSON rendering of results;
 //! - [`explain`]: views of a counterexample (text, Mermaid, happens-before DOT);
 //! - [`matrix`]: every model at every backup source and version, against expectations;
-//! - [`reproduce`]: a trace driven through a real PostgreSQL 15 server (`racecheck reproduce`).
+//! - [`reproduce`]: a trace driven through a real PostgreSQL server of its version (14 to 18,
+//!   `racecheck reproduce`);
+//! - [`wire`]: every JSON document racecheck writes, typed, with its format name and its JSON
+//!   Schema (`schema/`).
 //!
 //! The `racecheck` binary (`src/main.rs`, `src/cli/`) sits above them all.
 
@@ -27,6 +30,7 @@ pub mod report;
 pub mod reproduce;
 pub mod scenario;
 pub mod trace;
+pub mod wire;
 pub mod world;
 
 use std::path::PathBuf;

@@ -83,7 +83,7 @@ fn main() -> ExitCode {
             schedules,
             keep_dir,
             json,
-        }) => commands::sweep(
+        }) => cli::sweep::run(
             cli::sweep::SweepArgs {
                 models: Vec::new(),
                 variants,

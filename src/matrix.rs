@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub type Expectations = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>;
 
 /// One row of the matrix.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Row {
     /// Variant.

@@ -34,7 +34,9 @@ pub struct Verdicts {
 /// WAL milestones (create record, commit, DROP record, in WAL order), whether its walk looked at
 /// a directory while it was being removed, and how the restore ended. A run's coverage is the
 /// set of cells its terminal states fall in, so that "holds" says what it held over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 pub struct Cell {
     /// One of [`starts`]: "before the create record", ..., "after the DROP record", or "no
     /// backup start".

@@ -151,7 +151,7 @@ pub fn render(sc: &Scenario, report: &Report, trace: Option<&Trace>) -> String {
 }
 
 /// Machine-readable result of one variant.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct JsonResult<'a> {
     /// Variant.
@@ -180,7 +180,7 @@ pub struct JsonResult<'a> {
 }
 
 /// One violated property in JSON.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct JsonViolation {
     /// Property.
     pub property: crate::property::Prop,

@@ -37,7 +37,18 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Which engine enumerates the schedules.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    Default,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
     /// Explicit-state BFS with hash compaction: exhaustive, shortest counterexamples.
@@ -61,7 +72,7 @@ impl Engine {
 }
 
 /// Engine identity and settings, as recorded in a trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EngineInfo {
     /// Engine name.
@@ -90,7 +101,7 @@ pub struct Counterexample {
 pub const SCHEMA: &str = "racecheck-trace/2";
 
 /// One step of a trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// 0-based position.
@@ -104,7 +115,7 @@ pub struct Step {
 }
 
 /// The violated property.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceViolation {
     /// Property.
@@ -116,7 +127,7 @@ pub struct TraceViolation {
 }
 
 /// A counterexample document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Trace {
     /// [`SCHEMA`].

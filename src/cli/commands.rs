@@ -7,6 +7,7 @@ use racecheck::matrix as mx;
 use racecheck::report::{self, JsonResult};
 use racecheck::scenario::{Model, Scenario};
 use racecheck::trace;
+use racecheck::wire;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -34,7 +35,7 @@ fn usage(e: impl ToString) -> Failure {
 }
 
 /// Print to stdout, ignoring a closed pipe.
-fn say(s: &str) {
+pub fn say(s: &str) {
     let _ = std::io::stdout().lock().write_all(s.as_bytes());
 }
 
@@ -142,7 +143,10 @@ fn check_one(a: &CheckArgs, dir: &Path, name: &str) -> Result<u8, Failure> {
         _ => None,
     };
     if a.json {
-        let j = JsonResult::new(&m.name, &r, written, None);
+        let j = wire::CheckOutput {
+            format: wire::CHECK,
+            result: JsonResult::new(&m.name, &r, written, None),
+        };
         say(&(serde_json::to_string_pretty(&j).unwrap_or_default() + "\n"));
         return Ok(exit_code(&r.verdict));
     }
@@ -194,7 +198,7 @@ fn check_all(a: &CheckArgs, dir: &Path) -> Result<u8, Failure> {
     }
     let opts = a.engine.options(!a.quiet);
     let mut rows = Vec::new();
-    let mut json = Vec::new();
+    let mut done = Vec::new();
     let (mut mismatched, mut inconclusive) = (false, false);
     for m in models {
         let m = overridden(m, &a.overrides)?;
@@ -232,13 +236,17 @@ fn check_all(a: &CheckArgs, dir: &Path) -> Result<u8, Failure> {
             r.stats.states.to_string(),
             format!("{:.2}", r.stats.seconds),
         ]);
-        json.push(
-            serde_json::to_value(JsonResult::new(&m.name, &r, written, Some(expect.is_ok())))
-                .map_err(|e| Failure::Internal(e.to_string()))?,
-        );
+        done.push((m.name.clone(), r, written, expect.is_ok()));
     }
     if a.json {
-        say(&(serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"));
+        let doc = wire::CheckAllOutput {
+            format: wire::CHECK_ALL,
+            results: done
+                .iter()
+                .map(|(name, r, written, ok)| JsonResult::new(name, r, written.clone(), Some(*ok)))
+                .collect(),
+        };
+        say(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
     } else {
         let head = [
             "variant",
@@ -271,19 +279,16 @@ pub fn replay(path: &Path, json: bool) -> Result<u8, Failure> {
     let p = path.display().to_string();
     let r = trace::replay(&t, &p).map_err(usage)?;
     if json {
-        let v = match &r.violation {
-            Some(v) => serde_json::json!({
-                "trace": p,
-                "steps": r.steps.len(),
-                "property": v.property,
-                "message": v.message,
-                "details": v.details,
-            }),
-            None => serde_json::json!({
-                "trace": p,
-                "steps": r.steps.len(),
-                "property": null,
-            }),
+        let v = wire::ReplayOutput {
+            format: wire::REPLAY,
+            trace: p.clone(),
+            steps: r.steps.len(),
+            property: r.violation.as_ref().map(|v| v.property),
+            message: r.violation.as_ref().map(|v| v.message.clone()),
+            details: r
+                .violation
+                .as_ref()
+                .map_or_else(Vec::new, |v| v.details.clone()),
         };
         say(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
     } else {
@@ -363,7 +368,11 @@ pub fn matrix(
         mx::MatrixError::Trace(m) => Failure::Usage(m),
     })?;
     if json {
-        say(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"));
+        let doc = wire::MatrixOutput {
+            format: wire::MATRIX,
+            rows: &rows,
+        };
+        say(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
     } else if markdown {
         say(&mx::markdown(&rows));
     } else {
@@ -445,17 +454,28 @@ pub fn reproduce(
     };
     let matches = o.matches();
     if json {
-        let v = serde_json::json!({
-            "trace": p,
-            "model": {"command": t.model.command.as_str(), "pg": t.model.pg.as_str(), "files": t.model.files, "pages": t.model.pages},
-            "violated": o.plan.violated,
-            "predicted": o.plan.predicted.class().as_str(),
-            "real": o.real.class.as_str(),
-            "evidence": o.real.evidence,
-            "notes": o.notes,
-            "merged": o.plan.steps.iter().filter_map(|s| s.note.as_ref().map(|n| format!("step {}: {n}", s.step))).collect::<Vec<_>>(),
-            "match": matches,
-        });
+        let v = wire::ReproduceOutput {
+            format: wire::REPRODUCE,
+            trace: p.clone(),
+            model: wire::ReproducedModel {
+                command: t.model.command.as_str().into(),
+                pg: t.model.pg.as_str().into(),
+                files: t.model.files,
+                pages: t.model.pages,
+            },
+            violated: o.plan.violated.clone(),
+            predicted: o.plan.predicted.class().as_str().into(),
+            real: o.real.class.as_str().into(),
+            evidence: o.real.evidence.clone(),
+            notes: o.notes.clone(),
+            merged: o
+                .plan
+                .steps
+                .iter()
+                .filter_map(|s| s.note.as_ref().map(|n| format!("step {}: {n}", s.step)))
+                .collect(),
+            matches,
+        };
         say(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
     } else {
         let mut out = String::new();
@@ -549,29 +569,4 @@ pub fn schedule(
     text += &format!("trace written to {written}\n");
     say(&text);
     Ok(if t.violation.is_some() { 1 } else { 0 })
-}
-
-/// `racecheck sweep`: the rows on stderr as they finish, a summary (or the JSON document) on
-/// stdout; exit 1 when a real outcome differed from the model's.
-pub fn sweep(mut a: super::sweep::SweepArgs, dir: &Path) -> Result<u8, Failure> {
-    a.models = racecheck::scenario::load::load_dir(dir).map_err(usage)?;
-    std::fs::create_dir_all(&a.keep_dir)
-        .map_err(|e| Failure::Usage(format!("--keep-dir {}: {e}", a.keep_dir.display())))?;
-    let (rows, differed) = super::sweep::sweep(&a)?;
-    if a.json {
-        let doc = serde_json::json!({"format": "racecheck-sweep/1", "rows": rows});
-        say(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
-    } else {
-        let total = |f: fn(&super::sweep::SweepRow) -> usize| rows.iter().map(f).sum::<usize>();
-        say(&format!(
-            "{} row(s): {} schedule(s), {} match(es), {} difference(s), {} refusal(s), {} failed run(s)\n",
-            rows.len(),
-            total(|r| r.schedules),
-            total(|r| r.matches),
-            total(|r| r.differences),
-            total(|r| r.refusals),
-            total(|r| r.failures),
-        ));
-    }
-    Ok(u8::from(differed))
 }

@@ -13,8 +13,8 @@ use racecheck::reproduce::{self, plan, server::RunError};
 use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, command};
 use racecheck::trace::{self, Trace};
+use racecheck::wire::{self, SweepRow};
 use racecheck::world::PgVersion;
-use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -35,35 +35,6 @@ pub struct SweepArgs {
     pub keep_dir: PathBuf,
     /// Print JSON.
     pub json: bool,
-}
-
-/// One row of the sweep.
-#[derive(Debug, Default, Serialize)]
-pub struct SweepRow {
-    /// Variant.
-    pub variant: String,
-    /// Version.
-    pub pg: String,
-    /// Backup source.
-    pub source: String,
-    /// Distinct schedules tried.
-    pub schedules: usize,
-    /// Real outcome = model's prediction.
-    pub matches: usize,
-    /// Real outcome differs (each trace kept).
-    pub differences: usize,
-    /// Schedules reproduce refused (a schedule a stock server cannot follow, a command or
-    /// source it cannot drive yet), with the first reason.
-    pub refusals: usize,
-    /// The first refusal's reason.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refused_because: Option<String>,
-    /// Real runs that failed (a server that would not start, a missing tool).
-    pub failures: usize,
-    /// Real outcome classes seen.
-    pub real: BTreeSet<String>,
-    /// Differing traces kept.
-    pub kept: Vec<String>,
 }
 
 fn stock(m: &Model) -> bool {
@@ -258,4 +229,33 @@ pub fn line(r: &SweepRow) -> String {
             .as_ref()
             .map_or(String::new(), |w| format!("  ({w})"))
     )
+}
+
+/// `racecheck sweep`: the rows on stderr as they finish, a summary (or the JSON document) on
+/// stdout; exit 1 when a real outcome differed from the model's.
+pub fn run(mut a: SweepArgs, dir: &std::path::Path) -> Result<u8, Failure> {
+    a.models =
+        racecheck::scenario::load::load_dir(dir).map_err(|e| Failure::Usage(e.to_string()))?;
+    std::fs::create_dir_all(&a.keep_dir)
+        .map_err(|e| Failure::Usage(format!("--keep-dir {}: {e}", a.keep_dir.display())))?;
+    let (rows, differed) = sweep(&a)?;
+    if a.json {
+        let doc = wire::SweepOutput {
+            format: wire::SWEEP,
+            rows: &rows,
+        };
+        super::commands::say(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+    } else {
+        let total = |f: fn(&wire::SweepRow) -> usize| rows.iter().map(f).sum::<usize>();
+        super::commands::say(&format!(
+            "{} row(s): {} schedule(s), {} match(es), {} difference(s), {} refusal(s), {} failed run(s)\n",
+            rows.len(),
+            total(|r| r.schedules),
+            total(|r| r.matches),
+            total(|r| r.differences),
+            total(|r| r.refusals),
+            total(|r| r.failures),
+        ));
+    }
+    Ok(u8::from(differed))
 }

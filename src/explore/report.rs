@@ -34,7 +34,7 @@ impl Verdict {
 }
 
 /// Run statistics.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Stats {
     /// Distinct states (native) or steps taken over all executions (loom, shuttle).
     pub states: u64,
@@ -74,7 +74,7 @@ impl Stats {
 }
 
 /// Coverage of one sometimes-property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reach {
     /// Reached in some explored state.

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which command races the base backup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Command {
     /// `ALTER DATABASE d SET TABLESPACE t` (`movedb`, docs/postgresql.md, "movedb").
@@ -35,7 +37,9 @@ impl Command {
 }
 
 /// dropdb knobs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DropdbKnobs {
     /// Order of the DROP record and the removal of the directory: `after-rmtree` (every
@@ -48,7 +52,9 @@ pub struct DropdbKnobs {
 }
 
 /// CREATE DATABASE's strategy (docs/postgresql.md, "createdb").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CreatedbStrategy {
     /// `FILE_COPY` (the only strategy before 15): checkpoint, `copydir`, data-less create record,
@@ -62,7 +68,9 @@ pub enum CreatedbStrategy {
 }
 
 /// createdb knobs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CreatedbKnobs {
     /// Strategy.
@@ -71,7 +79,9 @@ pub struct CreatedbKnobs {
 }
 
 /// How movedb copies the database (docs/postgresql.md, "movedb" vs. "createdb").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CopyMethod {
     /// `copydir` + data-less `XLOG_DBASE_CREATE(_FILE_COPY)` (every released version).
@@ -83,7 +93,9 @@ pub enum CopyMethod {
 }
 
 /// Whether movedb refuses to run while a base backup is in progress (fix 1's flag check).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Refuse {
     /// No check (every released version).
@@ -96,7 +108,9 @@ pub enum Refuse {
 }
 
 /// How a base backup is taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackupMethod {
     /// Streamed by a walsender (`pg_basebackup`): one session from start to stop.
@@ -108,7 +122,9 @@ pub enum BackupMethod {
 }
 
 /// How long a backup holds ShareLock on `pg_database` (fix 1's lock).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PgDatabaseLock {
     /// No lock (every released version).
@@ -125,8 +141,9 @@ pub enum PgDatabaseLock {
 
 /// One action of the ordinary backend connected to `D`, written `"visible REL BLK"` or
 /// `"update REL BLK"` in a model file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(with = "String")]
 pub enum BackendAction {
     /// VACUUM marks a heap page all-visible (`log_heap_visible`).
     Visible {
@@ -192,7 +209,9 @@ impl fmt::Display for BackendAction {
 }
 
 /// When movedb logs `XLOG_DBASE_DROP` for the old location, relative to removing it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DropRecord {
     /// After `rmtree` (every released version; docs/postgresql.md, "movedb").
@@ -204,7 +223,9 @@ pub enum DropRecord {
 }
 
 /// movedb knobs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MovedbKnobs {
     /// How the data is copied.
@@ -228,7 +249,9 @@ pub struct MovedbKnobs {
 }
 
 /// Where a base backup is taken (docs/postgresql.md, "The base backup"; the 2015 report came from a standby backup).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackupSource {
     /// From the primary: the start checkpoint is requested there, the end is `XLOG_BACKUP_END`.
@@ -263,7 +286,9 @@ impl fmt::Display for BackupSource {
 }
 
 /// Standby knobs (used when the backup source is a standby).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StandbyKnobs {
     /// Fix (1)'s standby part (the 2015 patch): the startup process takes RowExclusiveLock on
@@ -278,7 +303,9 @@ pub struct StandbyKnobs {
 }
 
 /// Base backup knobs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BackupKnobs {
     /// Streamed or exclusive.
@@ -293,7 +320,7 @@ pub struct BackupKnobs {
 }
 
 /// Ordinary backend knobs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BackendKnobs {
     /// What the backend does in `D` once connected, in order.

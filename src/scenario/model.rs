@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// The verdict a variant is expected to get (the regression gate of `racecheck` with no
 /// `--variant`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExpectedVerdict {
     /// Every always-property holds.
@@ -20,7 +20,7 @@ pub enum ExpectedVerdict {
 }
 
 /// Expectations checked by the all-variants run.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Expect {
     /// Expected verdict.
@@ -31,7 +31,7 @@ pub struct Expect {
 }
 
 /// A variant: every knob of the model, as read from a file in `models/` (and inlined in traces).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Model {
     /// Variant name (the file's stem).

@@ -36,7 +36,19 @@ pub enum Scope {
 
 /// A property, by name. The declaration order is the report order: the first violated
 /// always-property is a run's headline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Prop {
     /// Replay never PANICs with "WAL contains references to invalid pages".

@@ -46,7 +46,19 @@ use tracked::Tracked;
 
 /// A PostgreSQL major version whose behaviour the model follows (docs/simplifications.md, "version
 /// switches").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum PgVersion {
     /// 9.2: no `CHECKPOINT_FLUSH_ALL`, VISIBLE never images the heap page, FATAL on a missing
     /// create-by-copy source.

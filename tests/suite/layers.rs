@@ -1,5 +1,5 @@
 //! The library's layers import only downward (docs/architecture.md): world < scenario <
-//! property < trace < explore < report < explain < matrix < reproduce. Every `crate::MODULE` path in a source file
+//! property < trace < explore < report < explain < matrix < reproduce < wire. Every `crate::MODULE` path in a source file
 //! is an import edge from the file's top-level module; an edge that goes up, or a cycle, fails
 //! here with the file and line that made it.
 
@@ -8,7 +8,7 @@ use petgraph::graph::DiGraph;
 use std::path::{Path, PathBuf};
 
 /// The library's top-level modules, lowest first.
-const LAYERS: [&str; 9] = [
+const LAYERS: [&str; 10] = [
     "world",
     "scenario",
     "property",
@@ -18,6 +18,7 @@ const LAYERS: [&str; 9] = [
     "explain",
     "matrix",
     "reproduce",
+    "wire",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

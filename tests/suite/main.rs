@@ -12,4 +12,5 @@ mod fuzz;
 mod layers;
 mod reduction;
 mod reproduce;
+mod schemas;
 mod verdicts;

@@ -148,6 +148,13 @@ fn reproduce(t: &Path) -> (i32, serde_json::Value, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_nothing_left(&dir);
     let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    if !json.is_null() {
+        crate::schemas::assert_valid(
+            "racecheck-reproduce-1.json",
+            &json,
+            &format!("racecheck reproduce {} --json", t.display()),
+        );
+    }
     (out.status.code().unwrap_or(-1), json, stderr)
 }
 
