@@ -4,7 +4,8 @@
 //! (PCT, seeds 1..), random schedules (`schedule --seed`), and the counterexamples of the same
 //! variant at the other versions followed under this row's model (`schedule --like`), until N
 //! distinct schedules; each planned and run by `racecheck reproduce`'s library. One line per
-//! row: schedules, matches, differences, refusals, and the real outcome classes seen; `--json`;
+//! row on stderr as it finishes: schedules, matches, differences, refusals, and the real
+//! outcome classes seen; a summary, or with `--json` the rows, on stdout;
 //! exit 1 on any difference (each differing trace kept in --keep-dir).
 
 use super::commands::Failure;
@@ -154,9 +155,8 @@ pub fn sweep(a: &SweepArgs) -> Result<(Vec<SweepRow>, bool), Failure> {
                     run_one(a, &t, i, &mut row)?;
                 }
                 differed |= row.differences > 0;
-                if !a.json {
-                    eprintln!("{}", line(&row));
-                }
+                // Progress: each row on stderr as it finishes (the JSON, if asked, on stdout).
+                eprintln!("{}", line(&row));
                 rows.push(row);
             }
         }

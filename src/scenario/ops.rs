@@ -424,7 +424,8 @@ impl Op {
             Op::StartBackupOnStandby | Op::WaitRestartpoint => STANDBY | BACKUP | CATALOG,
             Op::StopBackupOnStandby => STANDBY | BACKUP,
             Op::StartupRedo { .. } => WAL | STANDBY | LOCKS | BACKUP,
-            Op::Connect => LOCKS | CATALOG,
+            // The FATAL of a connection to a dropped (or invalid) database ends the process.
+            Op::Connect => CATALOG | may_fail,
             Op::Visible { .. } | Op::Update { .. } => BUFFERS | FS_BASE | FS_USER | WAL | CKPT,
             Op::FlushBuffer { .. } => BUFFERS | FS_BASE | FS_USER,
             Op::Disconnect => LOCKS,
