@@ -75,26 +75,7 @@ fn main() -> ExitCode {
             format,
             slice,
         }) => commands::explain(&trace, format, slice),
-        Some(Command::Sweep {
-            models: m,
-            variants,
-            versions,
-            sources,
-            schedules,
-            keep_dir,
-            json,
-        }) => cli::sweep::run(
-            cli::sweep::SweepArgs {
-                models: Vec::new(),
-                variants,
-                versions,
-                sources,
-                schedules,
-                keep_dir,
-                json,
-            },
-            &models(m),
-        ),
+        Some(Command::Sweep(a)) => cli::sweep::run(&a),
         Some(Command::Matrix {
             models: m,
             trace_dir,

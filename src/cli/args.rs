@@ -109,30 +109,7 @@ pub enum Command {
     /// 3 s a reproduced schedule (docs/reproduce.md). Needs scripts/install-reproduce-deps.sh.
     ///
     /// Example: racecheck sweep --variant dropdb --pg 16,17 --source primary --schedules 10
-    Sweep {
-        /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
-        #[arg(long)]
-        models: Option<PathBuf>,
-        /// Variants to sweep (repeat or comma-separate; default: every stock model, whose
-        /// command and backup knobs are a released server's).
-        #[arg(long = "variant", value_name = "NAME", value_delimiter = ',')]
-        variants: Vec<String>,
-        /// Versions (default: 14, 15, 16, 17, 18).
-        #[arg(long = "pg", value_name = "VERSION", value_delimiter = ',', value_parser = parse_pg)]
-        versions: Vec<PgVersion>,
-        /// Backup sources (default: primary, standby).
-        #[arg(long = "source", value_name = "SOURCE", value_delimiter = ',', value_parser = parse_source)]
-        sources: Vec<BackupSource>,
-        /// Distinct schedules per row.
-        #[arg(long, value_name = "N", default_value_t = 10)]
-        schedules: usize,
-        /// Keep each differing trace here (sweep-different-ROW-I.json).
-        #[arg(long, value_name = "DIR", default_value = ".")]
-        keep_dir: PathBuf,
-        /// Print the rows as JSON (racecheck-sweep/1).
-        #[arg(long)]
-        json: bool,
-    },
+    Sweep(SweepCli),
     /// Check every model file at every backup source (primary, standby) and PostgreSQL version
     /// (9.2, 9.4, 14, 15, 16, 17, 18) with the native engine and compare with
     /// models/matrix/expectations.toml; exit 0 if every row matches, 1 naming each row that
@@ -600,4 +577,31 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
         ));
     }
     Ok(x)
+}
+
+/// `racecheck sweep`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct SweepCli {
+    /// Models directory (default: $RACECHECK_MODELS, ./models, or the source tree's).
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Variants to sweep (repeat or comma-separate; default: every stock model, whose
+    /// command and backup knobs are a released server's).
+    #[arg(long = "variant", value_name = "NAME", value_delimiter = ',')]
+    pub variants: Vec<String>,
+    /// Versions (default: 14, 15, 16, 17, 18).
+    #[arg(long = "pg", value_name = "VERSION", value_delimiter = ',', value_parser = parse_pg)]
+    pub versions: Vec<PgVersion>,
+    /// Backup sources (default: primary, standby).
+    #[arg(long = "source", value_name = "SOURCE", value_delimiter = ',', value_parser = parse_source)]
+    pub sources: Vec<BackupSource>,
+    /// Distinct schedules per row.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub schedules: usize,
+    /// Keep each differing trace here (sweep-different-ROW-I.json).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub keep_dir: PathBuf,
+    /// Print the rows as JSON (racecheck-sweep/1).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -8,6 +8,7 @@
 //! outcome classes seen; a summary, or with `--json` the rows, on stdout;
 //! exit 1 on any difference (each differing trace kept in --keep-dir).
 
+use super::args::SweepCli;
 use super::commands::Failure;
 use racecheck::explore::{self, Engine, Strategy};
 use racecheck::reproduce::{self, plan, server::RunError};
@@ -17,30 +18,16 @@ use racecheck::trace::{self, Trace};
 use racecheck::wire::{self, SweepRow};
 use racecheck::world::PgVersion;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-
-/// What `racecheck sweep` is asked.
-pub struct SweepArgs {
-    /// The models, loaded.
-    pub models: Vec<Model>,
-    /// Variants to sweep (empty: every stock model, whose command and backup knobs are a
-    /// released server's).
-    pub variants: Vec<String>,
-    /// Versions (empty: 14 to 18).
-    pub versions: Vec<PgVersion>,
-    /// Sources (empty: primary and standby).
-    pub sources: Vec<BackupSource>,
-    /// Schedules per row.
-    pub schedules: usize,
-    /// Where differing traces are kept.
-    pub keep_dir: PathBuf,
-    /// Print JSON.
-    pub json: bool,
-}
 
 fn stock(m: &Model) -> bool {
     use racecheck::scenario::model::BackupKnobs;
     command::all().iter().all(|d| !d.section_set(m)) && m.backup == BackupKnobs::default()
+}
+
+/// The trace of the first counterexample an engine finds, if any.
+fn counterexample(sc: &Scenario, opts: &explore::Options) -> Option<Trace> {
+    let r = explore::run(sc, opts).ok()?;
+    trace::build(sc, r.counterexamples.first()?, &r.engine).ok()
 }
 
 /// The candidate schedules of one row, as traces, distinct by process order, at most `n`.
@@ -58,10 +45,7 @@ fn schedules(m: &Model, n: usize) -> Vec<Trace> {
         progress: false,
         ..explore::Options::default()
     };
-    if let Ok(r) = explore::run(&sc, &native)
-        && let Some(cx) = r.counterexamples.first()
-        && let Ok(t) = trace::build(&sc, cx, &r.engine)
-    {
+    if let Some(t) = counterexample(&sc, &native) {
         push(t, &mut out);
     }
     // Cross-version: this variant's counterexamples at the other versions, followed here.
@@ -71,11 +55,7 @@ fn schedules(m: &Model, n: usize) -> Vec<Trace> {
     {
         let mut other = m.clone();
         other.pg = v;
-        let osc = Scenario::new(&other);
-        if let Ok(r) = explore::run(&osc, &native)
-            && let Some(cx) = r.counterexamples.first()
-            && let Ok(t) = trace::build(&osc, cx, &r.engine)
-        {
+        if let Some(t) = counterexample(&Scenario::new(&other), &native) {
             let like = trace::Pick::Like {
                 source: format!("{}@pg{}", m.name, v),
                 procs: t.steps.iter().map(|s| s.proc.clone()).collect(),
@@ -95,10 +75,7 @@ fn schedules(m: &Model, n: usize) -> Vec<Trace> {
             progress: false,
             ..explore::Options::default()
         };
-        if let Ok(r) = explore::run(&sc, &shuttle)
-            && let Some(cx) = r.counterexamples.first()
-            && let Ok(t) = trace::build(&sc, cx, &r.engine)
-        {
+        if let Some(t) = counterexample(&sc, &shuttle) {
             push(t, &mut out);
         }
         if let Ok(t) = trace::schedule(&sc, &trace::Pick::Random(seed)) {
@@ -110,7 +87,7 @@ fn schedules(m: &Model, n: usize) -> Vec<Trace> {
 }
 
 /// Run the sweep; the rows, and whether any differed.
-pub fn sweep(a: &SweepArgs) -> Result<(Vec<SweepRow>, bool), Failure> {
+pub fn sweep(a: &SweepCli, models: &[Model]) -> Result<(Vec<SweepRow>, bool), Failure> {
     let versions: Vec<PgVersion> = if a.versions.is_empty() {
         PgVersion::ALL
             .into_iter()
@@ -126,11 +103,11 @@ pub fn sweep(a: &SweepArgs) -> Result<(Vec<SweepRow>, bool), Failure> {
     };
     let chosen: Vec<&Model> =
         if a.variants.is_empty() {
-            a.models.iter().filter(|m| stock(m)).collect()
+            models.iter().filter(|m| stock(m)).collect()
         } else {
             let mut v = Vec::new();
             for name in &a.variants {
-                v.push(a.models.iter().find(|m| &m.name == name).ok_or_else(|| {
+                v.push(models.iter().find(|m| &m.name == name).ok_or_else(|| {
                     Failure::Usage(format!("--variant {name}: no such model file"))
                 })?);
             }
@@ -164,7 +141,7 @@ pub fn sweep(a: &SweepArgs) -> Result<(Vec<SweepRow>, bool), Failure> {
     Ok((rows, differed))
 }
 
-fn run_one(a: &SweepArgs, t: &Trace, i: usize, row: &mut SweepRow) -> Result<(), Failure> {
+fn run_one(a: &SweepCli, t: &Trace, i: usize, row: &mut SweepRow) -> Result<(), Failure> {
     let refuse = |row: &mut SweepRow, why: String| {
         row.refusals += 1;
         row.refused_because.get_or_insert(why);
@@ -233,12 +210,16 @@ pub fn line(r: &SweepRow) -> String {
 
 /// `racecheck sweep`: the rows on stderr as they finish, a summary (or the JSON document) on
 /// stdout; exit 1 when a real outcome differed from the model's.
-pub fn run(mut a: SweepArgs, dir: &std::path::Path) -> Result<u8, Failure> {
-    a.models =
-        racecheck::scenario::load::load_dir(dir).map_err(|e| Failure::Usage(e.to_string()))?;
+pub fn run(a: &SweepCli) -> Result<u8, Failure> {
+    let dir = a
+        .models
+        .clone()
+        .unwrap_or_else(racecheck::default_models_dir);
+    let models =
+        racecheck::scenario::load::load_dir(&dir).map_err(|e| Failure::Usage(e.to_string()))?;
     std::fs::create_dir_all(&a.keep_dir)
         .map_err(|e| Failure::Usage(format!("--keep-dir {}: {e}", a.keep_dir.display())))?;
-    let (rows, differed) = sweep(&a)?;
+    let (rows, differed) = sweep(a, &models)?;
     if a.json {
         let doc = wire::SweepOutput {
             format: wire::SWEEP,
