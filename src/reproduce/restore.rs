@@ -35,16 +35,14 @@ pub(super) fn restore_and_classify(
     let has_d = !s
         .query("SELECT 1 FROM pg_database WHERE datname = 'd'", 30)?
         .is_empty();
-    let files = c.relfiles.len();
-    let primary_contents = if has_d {
-        let mut d = c.session("d")?;
-        let v = contents(&mut d, u8::try_from(files).unwrap_or(0))?;
-        d.close()?;
-        Some(v)
-    } else {
-        None
-    };
     // Every WAL record into the archive, as the model's restore replays them all.
+    // pg_switch_wal does nothing when no WAL was written since the last switch (and names the
+    // segment in use, which is never archived then): a logical message (a WAL record replay
+    // ignores) makes sure there is something to switch away from.
+    s.query(
+        "SELECT pg_logical_emit_message(false, 'racecheck', 'switch')",
+        30,
+    )?;
     let seg = s
         .query("SELECT pg_walfile_name(pg_switch_wal())", 30)?
         .join("");
@@ -66,6 +64,19 @@ pub(super) fn restore_and_classify(
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The primary's tables, read only now: with data checksums a read sets hint bits and logs
+    // full-page images (XLOG_FPI_FOR_HINT), which the restore would replay had they been
+    // archived, rebuilding pages the model's restore (which reads nothing) does not have.
+    // Written after the switch, they stay out of the archive (found by racecheck sweep at 18).
+    let files = c.relfiles.len();
+    let primary_contents = if has_d {
+        let mut d = c.session("d")?;
+        let v = contents(&mut d, u8::try_from(files).unwrap_or(0))?;
+        d.close()?;
+        Some(v)
+    } else {
+        None
+    };
     s.close()?;
     c.primary.stop();
     // The restore: the copy, recovery.signal, the archive.
