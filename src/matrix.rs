@@ -2,7 +2,7 @@
 //! PostgreSQL version, checked with the native explorer, compared with the expectations kept in
 //! `models/matrix/expectations.toml`.
 
-use crate::explore::{self, Options, Report, Verdict};
+use crate::explore::{self, Options, Report};
 use crate::scenario::model::BackupSource;
 use crate::scenario::{Model, Scenario};
 use crate::trace;
@@ -94,12 +94,7 @@ pub fn row(m: &Model, r: &Report, expect: &Expectations, trace: Option<String>) 
         variant: m.name.clone(),
         source: source.to_string(),
         pg: pg.to_string(),
-        verdict: match r.verdict {
-            Verdict::Holds => "holds",
-            Verdict::Violated => "VIOLATED",
-            Verdict::Inconclusive(_) => "inconclusive",
-        }
-        .to_string(),
+        verdict: r.verdict.word().to_string(),
         violated: r
             .counterexamples
             .iter()

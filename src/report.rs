@@ -200,11 +200,7 @@ impl<'a> JsonResult<'a> {
     ) -> Self {
         JsonResult {
             variant: name,
-            verdict: match r.verdict {
-                crate::explore::Verdict::Holds => "holds",
-                crate::explore::Verdict::Violated => "violated",
-                crate::explore::Verdict::Inconclusive(_) => "inconclusive",
-            },
+            verdict: r.verdict.key(),
             reason: match &r.verdict {
                 crate::explore::Verdict::Inconclusive(w) => Some(w.clone()),
                 _ => None,

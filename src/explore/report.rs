@@ -23,12 +23,20 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// One word.
+    /// One word for people: `holds`, `VIOLATED` (shouting, as tables and summaries show it),
+    /// `inconclusive`.
     pub fn word(&self) -> &'static str {
         match self {
             Verdict::Holds => "holds",
             Verdict::Violated => "VIOLATED",
             Verdict::Inconclusive(_) => "inconclusive",
+        }
+    }
+    /// The word in JSON documents: [`Verdict::word`] in lower case.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Verdict::Violated => "violated",
+            Verdict::Holds | Verdict::Inconclusive(_) => self.word(),
         }
     }
 }
