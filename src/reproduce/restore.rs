@@ -8,6 +8,8 @@ use super::server::{self, RunError, Server, Session, failed};
 use super::setup::Cluster;
 use super::setup::append;
 use super::setup::write;
+use super::walk::copy_tree;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The primary's tables of `d`, as one digest per table (`None`: no database `d`).
@@ -64,10 +66,15 @@ pub(super) fn restore_and_classify(
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    // The primary's tables, read only now: with data checksums a read sets hint bits and logs
-    // full-page images (XLOG_FPI_FOR_HINT), which the restore would replay had they been
-    // archived, rebuilding pages the model's restore (which reads nothing) does not have.
-    // Written after the switch, they stay out of the archive (found by racecheck sweep at 18).
+    // The restore replays exactly this archive: the WAL up to the end of the schedule. What the
+    // primary writes from here on stays out of it: with data checksums, reading the primary's
+    // tables (just below) sets hint bits and logs full-page images (XLOG_FPI_FOR_HINT), and
+    // the shutdown switches and archives the last segment (ShutdownXLOG); replayed, those
+    // images rebuilt pages the model's restore (which reads nothing) does not have (found by
+    // racecheck sweep at 18: model silent loss, real OK).
+    let archive = c.root.join("archive-restore");
+    copy_tree(&c.archive, &archive, Path::new(""), &BTreeSet::new())?;
+    server::chown_tree(&archive, c.user)?;
     let files = c.relfiles.len();
     let primary_contents = if has_d {
         let mut d = c.session("d")?;
@@ -90,7 +97,7 @@ pub(super) fn restore_and_classify(
             "\n# racecheck reproduce: the restore\nport = {port}\nunix_socket_directories = '{}'\n\
              archive_mode = off\nrestore_command = 'cp {}/%f %p'\n",
             sock.display(),
-            c.archive.display()
+            archive.display()
         ),
     )?;
     use std::os::unix::fs::PermissionsExt;

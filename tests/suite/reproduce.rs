@@ -562,3 +562,17 @@ fn the_dropdb_schedule_under_18_with_checksums_restores_on_real_18_as_the_model_
         "{v}\n{stderr}"
     );
 }
+
+/// A schedule `racecheck sweep` found different at 18 (and 17 with checksums) until the restore
+/// replayed only the WAL up to the end of the schedule: the walk copies t0 from base/<d>
+/// before the move and reaches base/ again after rmtree, so the restored copy lacks t1 (silent
+/// loss). The harness's read of the primary's tables, with checksums, logged hint-bit
+/// full-page images of t1 that the shutdown archived, and the restore rebuilt t1 from them.
+#[test]
+fn a_walk_before_the_move_loses_t1_on_real_18_with_checksums() {
+    expect_match(
+        "versions/baseline@pg18-walk-before-the-move.json",
+        "silent loss",
+        "could not open file",
+    );
+}
