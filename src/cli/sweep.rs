@@ -30,8 +30,31 @@ fn counterexample(sc: &Scenario, opts: &explore::Options) -> Option<Trace> {
     trace::build(sc, r.counterexamples.first()?, &r.engine).ok()
 }
 
-/// The candidate schedules of one row, as traces, distinct by process order, at most `n`.
-fn schedules(m: &Model, n: usize) -> Vec<Trace> {
+/// The native engine, exhaustive, without progress lines.
+fn native() -> explore::Options {
+    explore::Options {
+        progress: false,
+        ..explore::Options::default()
+    }
+}
+
+/// The native counterexample of a model at each version a real server runs (14 to 18), found
+/// once per model and source and shared by its rows.
+fn natives(m: &Model) -> Vec<(PgVersion, Option<Trace>)> {
+    PgVersion::ALL
+        .into_iter()
+        .filter(|v| *v >= PgVersion::V14)
+        .map(|v| {
+            let mut at = m.clone();
+            at.pg = v;
+            (v, counterexample(&Scenario::new(&at), &native()))
+        })
+        .collect()
+}
+
+/// The candidate schedules of one row, as traces, distinct by process order, at most `n`:
+/// `natives` holds the model's native counterexample at each version ([`natives`]).
+fn schedules(m: &Model, n: usize, natives: &[(PgVersion, Option<Trace>)]) -> Vec<Trace> {
     let sc = Scenario::new(m);
     let mut out: Vec<Trace> = Vec::new();
     let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
@@ -41,21 +64,17 @@ fn schedules(m: &Model, n: usize) -> Vec<Trace> {
             out.push(t);
         }
     };
-    let native = explore::Options {
-        progress: false,
-        ..explore::Options::default()
+    // This row's own counterexample (computed here for a version no real server runs).
+    let own = match natives.iter().find(|(v, _)| *v == m.pg) {
+        Some((_, t)) => t.clone(),
+        None => counterexample(&sc, &native()),
     };
-    if let Some(t) = counterexample(&sc, &native) {
+    if let Some(t) = own {
         push(t, &mut out);
     }
     // Cross-version: this variant's counterexamples at the other versions, followed here.
-    for v in PgVersion::ALL
-        .into_iter()
-        .filter(|v| *v != m.pg && *v >= PgVersion::V14)
-    {
-        let mut other = m.clone();
-        other.pg = v;
-        if let Some(t) = counterexample(&Scenario::new(&other), &native) {
+    for (v, t) in natives.iter().filter(|(v, _)| *v != m.pg) {
+        if let Some(t) = t {
             let like = trace::Pick::Like {
                 source: format!("{}@pg{}", m.name, v),
                 procs: t.steps.iter().map(|s| s.proc.clone()).collect(),
@@ -117,6 +136,9 @@ pub fn sweep(a: &SweepCli, models: &[Model]) -> Result<(Vec<SweepRow>, bool), Fa
     let mut differed = false;
     for base in chosen {
         for &source in &sources {
+            let mut at_source = base.clone();
+            at_source.backup.source = source;
+            let natives = natives(&at_source);
             for &pg in &versions {
                 let mut m = base.clone();
                 m.pg = pg;
@@ -127,7 +149,7 @@ pub fn sweep(a: &SweepCli, models: &[Model]) -> Result<(Vec<SweepRow>, bool), Fa
                     source: source.to_string(),
                     ..SweepRow::default()
                 };
-                for (i, t) in schedules(&m, a.schedules).into_iter().enumerate() {
+                for (i, t) in schedules(&m, a.schedules, &natives).into_iter().enumerate() {
                     row.schedules += 1;
                     run_one(a, &t, i, &mut row)?;
                 }
