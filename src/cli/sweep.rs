@@ -13,15 +13,14 @@ use super::commands::Failure;
 use racecheck::explore::{self, Engine, Strategy};
 use racecheck::reproduce::{self, plan, server::RunError};
 use racecheck::scenario::model::BackupSource;
-use racecheck::scenario::{Model, Scenario, command};
+use racecheck::scenario::{Model, Scenario};
 use racecheck::trace::{self, Trace};
 use racecheck::wire::{self, SweepRow};
 use racecheck::world::PgVersion;
 use std::collections::BTreeSet;
 
 fn stock(m: &Model) -> bool {
-    use racecheck::scenario::model::BackupKnobs;
-    command::all().iter().all(|d| !d.section_set(m)) && m.backup == BackupKnobs::default()
+    plan::changed_sections(m).is_empty()
 }
 
 /// The trace of the first counterexample an engine finds, if any.

@@ -254,6 +254,21 @@ pub struct Plan {
 #[error("{0}")]
 pub struct Unrealisable(pub String);
 
+/// The knob sections of `m` that differ from a released server's (`[movedb]`, `[backup]`,
+/// ...): a fix or an ablation, which no stock server can run. Empty for a stock model.
+pub fn changed_sections(m: &Model) -> Vec<String> {
+    use crate::scenario::model::BackupKnobs;
+    let mut differs: Vec<String> = command::all()
+        .iter()
+        .filter(|d| d.section_set(m))
+        .map(|d| format!("[{}]", d.name()))
+        .collect();
+    if m.backup != BackupKnobs::default() {
+        differs.push("[backup]".into());
+    }
+    differs
+}
+
 /// Check that the trace's model is what a stock PostgreSQL server of a version this machine
 /// can run (14 to 18) does (a fix or an ablation cannot run on an unpatched server).
 fn check_stock(m: &Model) -> Result<(), Unrealisable> {
@@ -270,15 +285,7 @@ fn check_stock(m: &Model) -> Result<(), Unrealisable> {
         );
     }
     command::def(m.command).stock(m).map_err(Unrealisable)?;
-    use crate::scenario::model::BackupKnobs;
-    let mut differs: Vec<String> = command::all()
-        .iter()
-        .filter(|d| d.section_set(m))
-        .map(|d| format!("[{}]", d.name()))
-        .collect();
-    if m.backup != BackupKnobs::default() {
-        differs.push("[backup]".into());
-    }
+    let differs = changed_sections(m);
     if !differs.is_empty() {
         return bad(format!(
             "the trace's model changes PostgreSQL ({} differ from the released server's): a stock server cannot run it",
