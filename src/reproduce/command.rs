@@ -6,8 +6,8 @@ use super::plan::{Hold, Plan};
 use super::server::{self, RunError, Session, failed};
 
 /// The statement of the trace's command (its descriptor's, `scenario/command/`).
-pub(super) fn command_sql(p: &Plan) -> &'static str {
-    crate::scenario::command::def(p.model.command).statement()
+pub(super) fn command_sql(p: &Plan) -> String {
+    crate::scenario::command::def(p.model.command).statement(&p.model)
 }
 
 /// The command's backend, its session and its debugger.
@@ -39,7 +39,7 @@ pub(super) fn move_command(
             let g = cb.gdb.as_mut().ok_or_else(|| failed("gdb"))?;
             g.run_to(bp)?;
             if !cb.sent {
-                cb.session.send(command_sql(p))?;
+                cb.session.send(&command_sql(p))?;
                 cb.sent = true;
             }
             let what = format!("step {step}: {} held before {name}", command_sql(p));
@@ -78,10 +78,10 @@ pub(super) fn move_command(
                 g.detach()?;
             }
             if !cb.sent {
-                cb.session.send(command_sql(p))?;
+                cb.session.send(&command_sql(p))?;
                 cb.sent = true;
             }
-            cb.session.wait(120, command_sql(p)).map_err(|e| match e {
+            cb.session.wait(120, &command_sql(p)).map_err(|e| match e {
                 RunError::Failed(m) => RunError::Unrealisable(format!(
                     "step {step}: the real {} failed: {m}",
                     command_sql(p)

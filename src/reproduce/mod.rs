@@ -160,6 +160,12 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                     120,
                 )?;
             }
+            Action::Flush => {
+                let s = backend
+                    .as_mut()
+                    .ok_or_else(|| failed("CHECKPOINT without a session"))?;
+                s.query("CHECKPOINT", 120)?;
+            }
             Action::Disconnect => {
                 if let Some(s) = backend.take() {
                     s.close()?;

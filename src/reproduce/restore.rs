@@ -12,7 +12,11 @@ use super::walk::copy_tree;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The primary's tables of `d`, as one digest per table (`None`: no database `d`).
+/// The databases compared between the primary and the restore: `d`, and the new database `n`
+/// of CREATE DATABASE (absent from both for the other commands).
+const DATABASES: [&str; 2] = ["d", "n"];
+
+/// A database's tables, as one digest per table.
 pub(super) fn contents(s: &mut Session, tables: u8) -> Result<Vec<String>, RunError> {
     let mut v = Vec::new();
     for i in 0..tables {
@@ -34,9 +38,16 @@ pub(super) fn restore_and_classify(
     backup.close()?;
     cmd.close()?;
     let mut s = c.session("postgres")?;
-    let has_d = !s
-        .query("SELECT 1 FROM pg_database WHERE datname = 'd'", 30)?
-        .is_empty();
+    let mut present = Vec::new();
+    for db in DATABASES {
+        present.push(
+            !s.query(
+                &format!("SELECT 1 FROM pg_database WHERE datname = '{db}'"),
+                30,
+            )?
+            .is_empty(),
+        );
+    }
     // Every WAL record into the archive, as the model's restore replays them all.
     // pg_switch_wal does nothing when no WAL was written since the last switch (and names the
     // segment in use, which is never archived then): a logical message (a WAL record replay
@@ -76,14 +87,17 @@ pub(super) fn restore_and_classify(
     copy_tree(&c.archive, &archive, Path::new(""), &BTreeSet::new())?;
     server::chown_tree(&archive, c.user)?;
     let files = c.relfiles.len();
-    let primary_contents = if has_d {
-        let mut d = c.session("d")?;
-        let v = contents(&mut d, u8::try_from(files).unwrap_or(0))?;
-        d.close()?;
-        Some(v)
-    } else {
-        None
-    };
+    let mut primary_contents = Vec::new();
+    for (db, has) in DATABASES.into_iter().zip(present) {
+        primary_contents.push(if has {
+            let mut d = c.session(db)?;
+            let v = contents(&mut d, u8::try_from(files).unwrap_or(0))?;
+            d.close()?;
+            Some(v)
+        } else {
+            None
+        });
+    }
     s.close()?;
     c.primary.stop();
     // The restore: the copy, recovery.signal, the archive.
@@ -167,12 +181,34 @@ pub(super) fn classify_failed_start(log: &Path, p: &Plan) -> Real {
 pub(super) fn classify_running(
     c: &Cluster,
     restored: &mut Server,
+    primary: Vec<Option<Vec<String>>>,
+    files: usize,
+) -> Result<Real, RunError> {
+    let mut evidence = Vec::new();
+    for (db, want) in DATABASES.into_iter().zip(primary) {
+        let real = classify_database(c, restored, db, want, files)?;
+        if real.class != plan::Class::Ok {
+            return Ok(real);
+        }
+        evidence.extend(real.evidence);
+    }
+    Ok(Real {
+        class: plan::Class::Ok,
+        evidence,
+    })
+}
+
+/// One database of the restore against the primary's.
+fn classify_database(
+    c: &Cluster,
+    restored: &mut Server,
+    db: &str,
     primary: Option<Vec<String>>,
     files: usize,
 ) -> Result<Real, RunError> {
     let mut s = restored.session(&c.bin, "postgres", &c.root)?;
     let row = s.query(
-        "SELECT datconnlimit FROM pg_database WHERE datname = 'd'",
+        &format!("SELECT datconnlimit FROM pg_database WHERE datname = '{db}'"),
         30,
     )?;
     s.close()?;
@@ -182,35 +218,39 @@ pub(super) fn classify_running(
         evidence: vec![evidence],
     };
     match (found, primary) {
-        (None, None) => Ok(Real {
+        (None, None) if db == "d" => Ok(Real {
             class: plan::Class::Ok,
             evidence: vec!["database d is gone, as on the primary".into()],
         }),
-        (None, Some(_)) => Ok(loss(
-            "database d is missing from the restored pg_database".into(),
-        )),
+        (None, None) => Ok(Real {
+            class: plan::Class::Ok,
+            evidence: vec![],
+        }),
+        (None, Some(_)) => Ok(loss(format!(
+            "database {db} is missing from the restored pg_database"
+        ))),
         (Some(-2), _) => Ok(Real {
             class: plan::Class::DatabaseInvalid,
-            evidence: vec!["pg_database: d has datconnlimit = -2 (invalid)".into()],
+            evidence: vec![format!("pg_database: {db} has datconnlimit = -2 (invalid)")],
         }),
-        (Some(_), None) => Ok(loss(
-            "database d is in the restore, but was dropped on the primary".into(),
-        )),
+        (Some(_), None) => Ok(loss(format!(
+            "database {db} is in the restore, but not on the primary"
+        ))),
         (Some(_), Some(want)) => {
-            let mut d = match restored.session(&c.bin, "d", &c.root) {
+            let mut d = match restored.session(&c.bin, db, &c.root) {
                 Ok(d) => d,
-                Err(e) => return Ok(loss(format!("connecting to d: {e}"))),
+                Err(e) => return Ok(loss(format!("connecting to {db}: {e}"))),
             };
             let got = contents(&mut d, u8::try_from(files).unwrap_or(0));
             let _ = d.close();
             match got {
-                Err(e) => Ok(loss(format!("reading d's tables: {e}"))),
+                Err(e) => Ok(loss(format!("reading {db}'s tables: {e}"))),
                 Ok(got) if got != want => Ok(loss(format!(
-                    "d's tables differ from the primary's (digests {got:?} vs {want:?})"
+                    "{db}'s tables differ from the primary's (digests {got:?} vs {want:?})"
                 ))),
                 Ok(_) => Ok(Real {
                     class: plan::Class::Ok,
-                    evidence: vec![format!("d's {files} tables equal the primary's")],
+                    evidence: vec![format!("{db}'s {files} tables equal the primary's")],
                 }),
             }
         }

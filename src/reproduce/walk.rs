@@ -21,15 +21,39 @@ impl Cluster {
                 self.primary.data.join("base").join(self.db_oid.to_string()),
                 self.backup.join("base").join(self.db_oid.to_string()),
             ),
-            Loc::User | Loc::NewDb => (
-                self.ts_dir
-                    .join(&self.ts_version_dir)
-                    .join(self.db_oid.to_string()),
-                self.backup_ts
-                    .join(&self.ts_version_dir)
-                    .join(self.db_oid.to_string()),
-            ),
+            Loc::User | Loc::NewDb => {
+                let oid = if loc == Loc::User {
+                    self.db_oid.to_string()
+                } else {
+                    self.new_db_dir().unwrap_or_else(|| "new-database".into())
+                };
+                (
+                    self.ts_dir.join(&self.ts_version_dir).join(&oid),
+                    self.backup_ts.join(&self.ts_version_dir).join(&oid),
+                )
+            }
         }
+    }
+
+    /// The database folders in the tablespace's version folder.
+    fn ts_db_dirs(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.ts_dir.join(&self.ts_version_dir)) else {
+            return Vec::new();
+        };
+        let mut v: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.parse::<u32>().is_ok())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// CREATE DATABASE's new folder in the tablespace (the model's `NewDb`): the one database
+    /// folder there that is not `d`'s (its OID is not visible before the commit).
+    fn new_db_dir(&self) -> Option<String> {
+        let d = self.db_oid.to_string();
+        self.ts_db_dirs().into_iter().find(|n| *n != d)
     }
 
     /// Whether a file of `D`'s folder belongs to the model's relation `rel` (its main fork,
@@ -101,14 +125,18 @@ impl Cluster {
         Ok(())
     }
 
-    /// The tablespace's folder but `D`'s directory in it.
+    /// The tablespace's folder but the database folders in it (`D`'s, or CREATE DATABASE's new
+    /// one: the model's walk lists those).
     pub(super) fn walk_tablespace(&mut self) -> Result<(), RunError> {
         if self.tablespace_copied {
             return Ok(());
         }
         self.tablespace_copied = true;
-        let skip: BTreeSet<PathBuf> =
-            [PathBuf::from(&self.ts_version_dir).join(self.db_oid.to_string())].into();
+        let skip: BTreeSet<PathBuf> = self
+            .ts_db_dirs()
+            .into_iter()
+            .map(|n| PathBuf::from(&self.ts_version_dir).join(n))
+            .collect();
         copy_tree(&self.ts_dir, &self.backup_ts, Path::new(""), &skip)?;
         mkdir(&self.backup_ts.join(&self.ts_version_dir))
     }

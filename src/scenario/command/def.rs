@@ -81,8 +81,9 @@ pub trait CommandDef: Sync {
     fn name(&self) -> &'static str;
     /// The SQL command, for messages ("DROP DATABASE").
     fn sql_name(&self) -> &'static str;
-    /// The statement `racecheck reproduce` sends, on database `d` (and tablespace `ts`).
-    fn statement(&self) -> &'static str;
+    /// The statement `racecheck reproduce` sends for model `m`, on database `d` (and
+    /// tablespace `ts`; CREATE DATABASE makes `n`).
+    fn statement(&self, m: &Model) -> String;
     /// Whether model `m` sets this command's knob section to anything but its defaults.
     fn section_set(&self, m: &Model) -> bool;
     /// This command's own checks of `m`'s knobs (the knob section of another command set, a
@@ -103,8 +104,9 @@ pub trait CommandDef: Sync {
     fn milestones(&self) -> &'static [Milestone];
     /// The primary's directories after the run, if they are a leak (the command's rule).
     fn leak(&self, end: End) -> Option<String>;
-    /// Whether a stock PostgreSQL server can run model `m`'s command as `racecheck reproduce`
-    /// drives it (the generic checks, version and source, are reproduce's own).
+    /// Whether a released PostgreSQL server has model `m`'s knobs of this command (its section
+    /// is a released server's behaviour, not a fix or a what-if), as `racecheck reproduce`
+    /// drives it; `Err` says why not. The generic checks (version, source) are reproduce's.
     fn stock(&self, m: &Model) -> Result<(), String>;
 }
 

@@ -20,8 +20,8 @@ impl CommandDef for Dropdb {
     fn sql_name(&self) -> &'static str {
         "DROP DATABASE"
     }
-    fn statement(&self) -> &'static str {
-        "DROP DATABASE d"
+    fn statement(&self, _m: &Model) -> String {
+        "DROP DATABASE d".into()
     }
     fn section_set(&self, m: &Model) -> bool {
         m.dropdb != DropdbKnobs::default()
@@ -76,7 +76,11 @@ impl CommandDef for Dropdb {
         (e.finished_ok && s)
             .then(|| format!("primary: after DROP DATABASE, \"{}\" exists", src.db_path()))
     }
-    fn stock(&self, _m: &Model) -> Result<(), String> {
+    fn stock(&self, m: &Model) -> Result<(), String> {
+        // Every knob of [dropdb] is a fix or a what-if: no released server has it.
+        if self.section_set(m) {
+            return Err("its [dropdb] knobs are a fix or a what-if".into());
+        }
         Ok(())
     }
 }

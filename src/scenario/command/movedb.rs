@@ -20,8 +20,8 @@ impl CommandDef for Movedb {
     fn sql_name(&self) -> &'static str {
         "ALTER DATABASE SET TABLESPACE"
     }
-    fn statement(&self) -> &'static str {
-        "ALTER DATABASE d SET TABLESPACE ts"
+    fn statement(&self, _m: &Model) -> String {
+        "ALTER DATABASE d SET TABLESPACE ts".into()
     }
     fn section_set(&self, m: &Model) -> bool {
         m.movedb != MovedbKnobs::default()
@@ -101,8 +101,11 @@ impl CommandDef for Movedb {
             None
         }
     }
-    fn stock(&self, _m: &Model) -> Result<(), String> {
-        // Every knob of [movedb] is a fix or a what-if; reproduce refuses a set section.
+    fn stock(&self, m: &Model) -> Result<(), String> {
+        // Every knob of [movedb] is a fix or a what-if: no released server has it.
+        if self.section_set(m) {
+            return Err("its [movedb] knobs are a fix or a what-if".into());
+        }
         Ok(())
     }
 }
