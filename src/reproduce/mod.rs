@@ -15,12 +15,15 @@
 
 mod command;
 mod outcome;
+mod pause;
 pub mod plan;
 mod restore;
 pub mod server;
 mod setup;
+mod standby;
 mod walk;
 
+use crate::scenario::model::BackupSource;
 use command::CommandBackend;
 use command::move_command;
 pub use outcome::{DEBIAN_PG15_BIN, Options, Outcome, Real, pg_bin_of, pg_root};
@@ -85,7 +88,15 @@ pub fn run(p: Plan, opts: &Options) -> Result<Outcome, RunError> {
 fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), RunError> {
     let mut c = setup(opts, root, p)?;
     let mut notes = Vec::new();
-    let mut backup = c.session("postgres")?;
+    let mut standby = match p.model.backup.source {
+        BackupSource::Primary => None,
+        BackupSource::Standby => Some(standby::make(&mut c, p.model.pg, p.wal_at_start)?),
+    };
+    // The backup's session: on the server the backup is taken from.
+    let mut backup = match &standby {
+        Some(sb) => sb.server.session(&c.bin, "postgres", &c.root)?,
+        None => c.session("postgres")?,
+    };
     let mut cb = CommandBackend {
         session: c.session("postgres")?,
         gdb: None,
@@ -94,10 +105,18 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
     };
     let mut backend: Option<Session> = None;
     for (step, a) in plan::actions(p) {
+        if let Some(sb) = standby.as_mut() {
+            // The model's records written before this step end where the primary's WAL is now.
+            let records = step
+                .checked_sub(1)
+                .and_then(|s| p.steps.get(s))
+                .map_or(p.wal_at_start, |s| s.wal);
+            sb.mark(records)?;
+        }
         match a {
             Action::Command(h) => move_command(&mut cb, p, h, step)?,
             Action::BackupStart => {
-                backup.query(&backup_api(p.model.pg).0, 120)?;
+                backup.query(&setup::backup_api(p.model.pg).0, 120)?;
             }
             Action::WalkOpen(loc) => c.walk_open(loc, &mut notes)?,
             Action::WalkCopy(loc, rel) => c.walk_copy(loc, rel, &mut notes)?,
@@ -108,11 +127,11 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                 c.walk_rest()?;
                 mkdir(&c.backup.join("global"))?;
                 std::fs::copy(
-                    c.primary.data.join("global/pg_control"),
+                    c.src_data.join("global/pg_control"),
                     c.backup.join("global/pg_control"),
                 )
                 .map_err(failed)?;
-                let out = backup.query(&backup_api(p.model.pg).1, 120)?;
+                let out = backup.query(&setup::backup_api(p.model.pg).1, 120)?;
                 let label = out
                     .iter()
                     .find_map(|l| l.strip_prefix("LABEL:"))
@@ -171,29 +190,26 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                     s.close()?;
                 }
             }
+            Action::Replay { upto, write } => {
+                let sb = standby
+                    .as_mut()
+                    .ok_or_else(|| failed("a replay without a standby"))?;
+                sb.replay(upto, step)?;
+                if write && !sb.restartpoint(&c.bin, &c.root)? {
+                    notes.push(format!(
+                        "step {step}: the standby has no checkpoint record to restart at: the replayed page stays in its buffers (the model's standby writes it)"
+                    ));
+                }
+            }
         }
     }
     if cb.at != Hold::Done {
         move_command(&mut cb, p, Hold::Done, p.steps.len())?;
     }
-    let real = restore_and_classify(&mut c, p, backup, cb.session)?;
-    Ok((real, notes))
-}
-
-/// The low-level backup API of a version: the start, and the stop returning the backup label
-/// (hex-encoded, after `LABEL:`). 14 has the non-exclusive `pg_start_backup(label, fast,
-/// false)` / `pg_stop_backup(false)`; 15 renamed them `pg_backup_start` / `pg_backup_stop`.
-fn backup_api(v: crate::world::PgVersion) -> (String, String) {
-    let label = "'LABEL:' || encode(convert_to(labelfile, 'UTF8'), 'hex')";
-    if v == crate::world::PgVersion::V14 {
-        (
-            "SELECT pg_start_backup('racecheck', true, false)".into(),
-            format!("SELECT {label} FROM pg_stop_backup(false)"),
-        )
-    } else {
-        (
-            "SELECT pg_backup_start('racecheck', true)".into(),
-            format!("SELECT {label} FROM pg_backup_stop(true)"),
-        )
+    backup.close()?;
+    if let Some(sb) = standby {
+        sb.finish()?;
     }
+    let real = restore_and_classify(&mut c, p, cb.session)?;
+    Ok((real, notes))
 }

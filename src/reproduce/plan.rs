@@ -4,97 +4,14 @@
 //! server cannot be held where the model is (the step is merged into the nearest pause point)
 //! written down. Pure: no server is touched here.
 
+use super::pause::place;
+pub use super::pause::{Hold, breakpoint};
 use crate::property;
 use crate::scenario::command;
-use crate::scenario::model::{BackendAction, BackupSource};
+use crate::scenario::model::BackendAction;
 use crate::scenario::{Model, Op, Scenario};
 use crate::trace::Trace;
-use crate::world::{Loc, PgVersion, World, redo};
-
-/// Where the command's backend (ALTER DATABASE's or DROP DATABASE's) is held: before the
-/// statement, at the entry of a function the stripped `postgres` binary exports (the op the
-/// model runs next there), or after the statement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Hold {
-    /// The statement has not been sent.
-    NotStarted,
-    /// Held at the entry of the function that runs the command's op number `pc` (see
-    /// [`breakpoint`]).
-    Before {
-        /// Index of the op in the command's program.
-        pc: usize,
-    },
-    /// The statement has returned.
-    Done,
-}
-
-/// The gdb breakpoints (function entries, with a condition on the arguments, read from the
-/// x86-64 argument registers) of which the first hit stops the backend where `op` begins, if
-/// the real server of version `pg` can be held there. Every function named is in the dynamic
-/// symbol table of Debian's stripped `postgres` binary (and of the unstripped npm builds).
-pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
-    Some(match op {
-        Op::RequestCheckpoint { .. } => &["*RequestCheckpoint"],
-        Op::Copydir { .. } => &["*copydir"],
-        // XLogInsert(rmid, info): RM_DBASE_ID is 4; the record type is info & 0xF0
-        // (XLOG_DBASE_CREATE[_FILE_COPY] 0x00; XLOG_DBASE_DROP 0x10 in 14, 0x20 from 15, when
-        // CREATE_WAL_LOG took 0x10; XLR_SPECIAL_REL_UPDATE is or-ed in).
-        Op::LogCreateFileCopy { .. } => &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x00"],
-        Op::LogDrop { .. } if pg == PgVersion::V14 => {
-            &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x10"]
-        }
-        Op::LogDrop { .. } => &["*XLogInsert if $rdi == 4 && ($rsi & 0xf0) == 0x20"],
-        Op::UpdateCatalog { .. } => &["*heap_update"],
-        // CREATE DATABASE ... STRATEGY WAL_LOG (15+): CreateDirAndVersionFile is static; its
-        // mkdir (MakePGDirectory) comes first, before PG_VERSION and the create record. Then
-        // RelationMapCopy, and each relation's CreateAndCopyRelationData (bufmgr.c).
-        Op::LogCreateWalLog { .. } if pg >= PgVersion::V15 => &["*MakePGDirectory"],
-        Op::CopyRelationsLogged { .. } if pg >= PgVersion::V15 => &["*CreateAndCopyRelationData"],
-        // The invalid mark: heap_inplace_update up to 15.8, systable_inplace_update_begin
-        // from 15.9 (the in-place update rework).
-        Op::MarkDatabaseInvalid => &["*systable_inplace_update_begin", "*heap_inplace_update"],
-        Op::Commit { .. } => &["*CommitTransactionCommand"],
-        Op::Rmtree { .. } => &["*rmtree"],
-        Op::Checkpointer
-        | Op::Lock { .. }
-        | Op::Unlock { .. }
-        | Op::RefuseDuringBackup { .. }
-        | Op::WaitCheckpoint
-        | Op::DropDatabaseBuffers
-        | Op::TargetCheck { .. }
-        | Op::LogCreateWalLog { .. }
-        | Op::CopyRelationsLogged { .. }
-        | Op::DeleteCatalogRow
-        | Op::ErrorBeforeCommit { .. }
-        | Op::StartBackup { .. }
-        | Op::WaitStartCheckpoint
-        | Op::SendTablespace { .. }
-        | Op::StopBackup
-        | Op::StartBackupOnStandby
-        | Op::WaitRestartpoint
-        | Op::StopBackupOnStandby
-        | Op::StartupRedo { .. }
-        | Op::Connect
-        | Op::Visible { .. }
-        | Op::Update { .. }
-        | Op::FlushBuffer { .. }
-        | Op::Disconnect
-        | Op::Crash { .. } => return None,
-    })
-}
-
-/// Ops with no effect another process or the restore can see before the next pause point
-/// (locks taken at the start are the exception: see [`place`]).
-fn rounds_up(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::WaitCheckpoint
-            | Op::DropDatabaseBuffers
-            | Op::TargetCheck { .. }
-            | Op::DeleteCatalogRow
-            | Op::Unlock { .. }
-    )
-}
+use crate::world::{Loc, PgVersion, redo};
 
 /// One thing the real run does, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +53,16 @@ pub enum Action {
     Flush,
     /// The backend disconnects.
     Disconnect,
+    /// The standby's startup process replays up to the end of the model's WAL record
+    /// `upto - 1` (the real records written by then) and is held there, before the next.
+    Replay {
+        /// Model WAL records below this one are replayed.
+        upto: usize,
+        /// The step replayed a page change, which the model's standby writes at once: a
+        /// `CHECKPOINT` on the standby (a restartpoint, when it has replayed a checkpoint
+        /// record to restart at) writes it.
+        write: bool,
+    },
 }
 
 impl Action {
@@ -168,6 +95,15 @@ impl Action {
             Action::Update(r, b) => format!("backend: UPDATE {} (a row of block {b})", rel(r)),
             Action::Flush => "backend: CHECKPOINT (writes the dirty page)".into(),
             Action::Disconnect => "backend: disconnect".into(),
+            Action::Replay { upto, write } => format!(
+                "standby: replay through the model's WAL record {}{}",
+                upto.saturating_sub(1),
+                if *write {
+                    "; CHECKPOINT (writes the page)"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }
@@ -183,6 +119,9 @@ pub struct Planned {
     pub actions: Vec<Action>,
     /// Why the real server does this step elsewhere than the model, if it does.
     pub note: Option<String>,
+    /// How many WAL records the model has after the step (the standby's replay targets are
+    /// the primary's WAL positions where the model's records end).
+    pub wal: usize,
 }
 
 /// What the model says the restore of the trace's backup gives.
@@ -248,6 +187,9 @@ impl Predicted {
 pub struct Plan {
     /// The trace's model.
     pub model: Model,
+    /// How many WAL records the model's primary has before the schedule (what the standby has
+    /// replayed when it starts).
+    pub wal_at_start: usize,
     /// The steps.
     pub steps: Vec<Planned>,
     /// The model's prediction for the trace's end state.
@@ -273,7 +215,12 @@ pub fn changed_sections(m: &Model) -> Vec<String> {
         .iter()
         .filter_map(|d| d.stock(m).err().map(|why| format!("[{}]: {why}", d.name())))
         .collect();
-    if m.backup != BackupKnobs::default() {
+    // Either source is a released server's; the method and the pg_database lock are not.
+    let stock = BackupKnobs {
+        source: m.backup.source,
+        ..BackupKnobs::default()
+    };
+    if m.backup != stock {
         differs.push("[backup]: a fix or a what-if of the backup".into());
     }
     differs
@@ -289,11 +236,6 @@ fn check_stock(m: &Model) -> Result<(), Unrealisable> {
             m.pg.as_str()
         ));
     }
-    if m.backup.source != BackupSource::Primary {
-        return bad(
-            "the trace's backup is taken from a standby; reproduce drives a primary only".into(),
-        );
-    }
     let differs = changed_sections(m);
     if !differs.is_empty() {
         return bad(format!(
@@ -304,58 +246,12 @@ fn check_stock(m: &Model) -> Result<(), Unrealisable> {
     Ok(())
 }
 
-/// The command's pause point once it has taken the steps the model says (`w` after the step).
-fn place(sc: &Scenario, w: &World) -> (Hold, Option<&'static str>) {
-    let cmd = crate::scenario::pid::COMMAND;
-    let prog = &sc.procs[usize::from(cmd)].program;
-    let st = &w.procs[usize::from(cmd)];
-    if sc.finished(w, cmd) {
-        return (Hold::Done, None);
-    }
-    let mut pc = usize::from(st.pc);
-    let mut note = None;
-    // Inside a multi-step op (copydir, rmtree): the real function cannot be held between two
-    // files; it finishes first.
-    if st.cursor.is_some() {
-        pc += 1;
-        note = Some(match prog.get(pc - 1) {
-            Some(Op::Rmtree { .. }) => {
-                "rmtree cannot be held between its unlinks: it finishes first"
-            }
-            Some(Op::CopyRelationsLogged { .. }) => {
-                "the WAL-logged copy is not held between relations: every relation is copied first"
-            }
-            _ => "copydir cannot be held between two files: it finishes first",
-        });
-    }
-    // Ops with no visible effect: held at the next pause point.
-    while let Some(op) = prog.get(pc)
-        && breakpoint(op, sc.model.pg).is_none()
-        && rounds_up(op)
-    {
-        pc += 1;
-    }
-    match prog.get(pc) {
-        None => (Hold::Done, note),
-        Some(op) if breakpoint(op, sc.model.pg).is_some() => (Hold::Before { pc }, note),
-        // Locks at the start: the statement is not sent yet (it takes them when it is).
-        Some(_) => {
-            let earlier = (0..pc)
-                .rev()
-                .find(|&i| breakpoint(&prog[i], sc.model.pg).is_some());
-            (
-                earlier.map_or(Hold::NotStarted, |i| Hold::Before { pc: i }),
-                Some("the locks are taken when the statement runs to its next pause point"),
-            )
-        }
-    }
-}
-
 /// Plan a trace.
 pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
     check_stock(&t.model)?;
     let sc = Scenario::new(&t.model);
     let mut w = sc.initial();
+    let wal_at_start = w.wal.len();
     let mut steps = Vec::new();
     let mut held = Hold::NotStarted;
     // The walk's first step in each tablespace (its folder copied once).
@@ -380,6 +276,10 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
             )));
         }
         let copy_before = w.backup.copy.clone();
+        let before_replayed = w
+            .standby
+            .as_ref()
+            .map_or(0, |sb| usize::try_from(sb.replayed).unwrap_or(usize::MAX));
         sc.step(&mut w, p, None);
         let what = format!("{}: {}", s.proc, s.op);
         let mut note = None;
@@ -389,7 +289,14 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 vec![]
             }
             "walsender" => match op {
-                Op::StartBackup { .. } => vec![Action::BackupStart],
+                Op::StartBackup { .. } | Op::StartBackupOnStandby => vec![Action::BackupStart],
+                Op::WaitRestartpoint => {
+                    note = Some(
+                        "pg_backup_start returns after the standby's restartpoint (or its skip): merged with the start"
+                            .into(),
+                    );
+                    vec![]
+                }
                 Op::WaitStartCheckpoint => {
                     note = Some(
                         "pg_backup_start returns after its checkpoint: merged with the start"
@@ -420,7 +327,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     }
                     a
                 }
-                Op::StopBackup => vec![Action::BackupStop],
+                Op::StopBackup | Op::StopBackupOnStandby => vec![Action::BackupStop],
                 other @ (Op::Checkpointer
                 | Op::Lock { .. }
                 | Op::Unlock { .. }
@@ -440,9 +347,6 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 | Op::Commit { .. }
                 | Op::Rmtree { .. }
                 | Op::LogDrop { .. }
-                | Op::StartBackupOnStandby
-                | Op::WaitRestartpoint
-                | Op::StopBackupOnStandby
                 | Op::StartupRedo { .. }
                 | Op::Connect
                 | Op::Visible { .. }
@@ -504,6 +408,30 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     )));
                 }
             },
+            "startup" => {
+                // The standby's startup process: every record below `replayed` is applied; a
+                // record begun (copydir, rmtree of its redo) is replayed whole by the real one.
+                let sb = w.standby.as_ref().ok_or_else(|| {
+                    Unrealisable(format!("step {i}: a startup process without a standby"))
+                })?;
+                let mut upto = usize::try_from(sb.replayed).unwrap_or(usize::MAX);
+                if sb.redo.cursor.is_some() {
+                    upto += 1;
+                    note = Some(
+                        "the real redo of a record is not held between its files: the record is replayed whole".into(),
+                    );
+                }
+                let done = (upto > before_replayed)
+                    .then(|| w.wal.get(upto - 1))
+                    .flatten();
+                let write = done.is_some_and(changes_a_page) && sb.died.is_none();
+                if write {
+                    note = Some(
+                        "the model's standby writes a replayed page at once; the real one at a restartpoint: CHECKPOINT on the standby".into(),
+                    );
+                }
+                vec![Action::Replay { upto, write }]
+            }
             _ if p == crate::scenario::pid::COMMAND => {
                 let (h, n) = place(&sc, &w);
                 if h < held {
@@ -526,6 +454,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
             what,
             actions,
             note,
+            wal: w.wal.len(),
         });
     }
     if !sc.terminal(&w) {
@@ -572,10 +501,30 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
             .map(|op| (op.name(), breakpoint(op, t.model.pg)))
             .collect(),
         model: t.model.clone(),
+        wal_at_start,
         steps,
         predicted,
         violated,
     })
+}
+
+/// Whether replaying `rec` changes a data page (which the model's standby writes at once).
+fn changes_a_page(rec: &crate::world::Rec) -> bool {
+    use crate::world::Rec;
+    match rec {
+        Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => true,
+        Rec::Checkpoint { .. }
+        | Rec::CreateFileCopy { .. }
+        | Rec::CreateWalLog { .. }
+        | Rec::SmgrCreate { .. }
+        | Rec::CatalogUpdate { .. }
+        | Rec::MarkInvalid
+        | Rec::CatalogDelete
+        | Rec::Drop { .. }
+        | Rec::Commit { .. }
+        | Rec::Abort
+        | Rec::BackupEnd { .. } => false,
+    }
 }
 
 /// The actions of a plan in order, with the command's moves that are already where it is

@@ -32,10 +32,8 @@ pub(super) fn contents(s: &mut Session, tables: u8) -> Result<Vec<String>, RunEr
 pub(super) fn restore_and_classify(
     c: &mut Cluster,
     p: &Plan,
-    backup: Session,
     cmd: Session,
 ) -> Result<Real, RunError> {
-    backup.close()?;
     cmd.close()?;
     let mut s = c.session("postgres")?;
     let mut present = Vec::new();
@@ -109,7 +107,7 @@ pub(super) fn restore_and_classify(
         &c.backup.join("postgresql.conf"),
         &format!(
             "\n# racecheck reproduce: the restore\nport = {port}\nunix_socket_directories = '{}'\n\
-             archive_mode = off\nrestore_command = 'cp {}/%f %p'\n",
+             archive_mode = off\nrestore_command = 'cp {}/%f %p'\nprimary_conninfo = ''\n",
             sock.display(),
             archive.display()
         ),

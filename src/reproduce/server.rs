@@ -259,6 +259,8 @@ pub struct Server {
     pub log: PathBuf,
     /// The postmaster's pid.
     pub pid: u32,
+    /// The log line that says it is up.
+    ready: &'static str,
 }
 
 /// A port no one listens on over TCP (the server itself only listens on its unix socket).
@@ -279,6 +281,42 @@ impl Server {
         user: Option<(u32, u32)>,
         home: &Path,
     ) -> Result<Server, RunError> {
+        let at = (sock, port, log, user, home);
+        Self::spawn(
+            bin,
+            data,
+            at,
+            "database system is ready to accept connections",
+        )
+    }
+
+    /// Start a hot standby (`standby.signal` in `data`), wait until it accepts read-only
+    /// connections (it has reached consistency).
+    pub fn start_hot_standby(
+        bin: &Path,
+        data: &Path,
+        sock: &Path,
+        port: u16,
+        log: &Path,
+        user: Option<(u32, u32)>,
+        home: &Path,
+    ) -> Result<Server, RunError> {
+        let at = (sock, port, log, user, home);
+        Self::spawn(
+            bin,
+            data,
+            at,
+            "database system is ready to accept read-only connections",
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn spawn(
+        bin: &Path,
+        data: &Path,
+        (sock, port, log, user, home): (&Path, u16, &Path, Option<(u32, u32)>, &Path),
+        ready: &'static str,
+    ) -> Result<Server, RunError> {
         let logf = std::fs::File::create(log).map_err(failed)?;
         let logf2 = logf.try_clone().map_err(failed)?;
         let child = as_server_user(&bin.join("postgres"), user, home)
@@ -296,6 +334,7 @@ impl Server {
             port,
             log: log.to_path_buf(),
             pid,
+            ready,
         };
         s.wait_ready(60)?;
         Ok(s)
@@ -307,7 +346,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            if log.contains("database system is ready to accept connections") {
+            if log.contains(self.ready) {
                 return Ok(true);
             }
             if exited(self.pid) {

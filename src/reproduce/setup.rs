@@ -16,6 +16,10 @@ pub(super) struct Cluster {
     pub(super) user: Option<(u32, u32)>,
     pub(super) primary: Server,
     pub(super) archive: PathBuf,
+    /// The data directory and the tablespace folder the backup walks: the primary's, or the
+    /// standby's for a backup from a standby.
+    pub(super) src_data: PathBuf,
+    pub(super) src_ts: PathBuf,
     /// The tablespace's folder (`LOCATION`), and the backup's copy of it.
     pub(super) ts_dir: PathBuf,
     pub(super) backup: PathBuf,
@@ -54,7 +58,8 @@ pub(super) fn server_conf(sock: &Path, port: u16, archive: &Path) -> String {
         "\n# racecheck reproduce\nlisten_addresses = ''\nunix_socket_directories = '{}'\nport = {port}\n\
          wal_level = replica\narchive_mode = on\narchive_command = 'cp %p {}/%f'\n\
          autovacuum = off\nfull_page_writes = on\nwal_log_hints = off\nfsync = off\n\
-         shared_buffers = 16MB\nmax_wal_senders = 2\nlogging_collector = off\n",
+         shared_buffers = 16MB\nmax_wal_senders = 2\nlogging_collector = off\n\
+         checkpoint_timeout = '1h'\n",
         sock.display(),
         archive.display()
     )
@@ -152,6 +157,8 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         bin,
         root: root.to_path_buf(),
         user,
+        src_data: data.clone(),
+        src_ts: root.join("ts"),
         primary,
         archive,
         ts_dir: root.join("ts"),
@@ -196,6 +203,24 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         .find(|n| n.starts_with(&format!("PG_{}_", p.model.pg)))
         .ok_or_else(|| failed(format!("the tablespace has no PG_{}_* folder", p.model.pg)))?;
     Ok(c)
+}
+
+/// The low-level backup API of a version: the start, and the stop returning the backup label
+/// (hex-encoded, after `LABEL:`). 14 has the non-exclusive `pg_start_backup(label, fast,
+/// false)` / `pg_stop_backup(false)`; 15 renamed them `pg_backup_start` / `pg_backup_stop`.
+pub(super) fn backup_api(v: PgVersion) -> (String, String) {
+    let label = "'LABEL:' || encode(convert_to(labelfile, 'UTF8'), 'hex')";
+    if v == PgVersion::V14 {
+        (
+            "SELECT pg_start_backup('racecheck', true, false)".into(),
+            format!("SELECT {label} FROM pg_stop_backup(false)"),
+        )
+    } else {
+        (
+            "SELECT pg_backup_start('racecheck', true)".into(),
+            format!("SELECT {label} FROM pg_backup_stop(true)"),
+        )
+    }
 }
 
 pub(super) fn one_number(s: &mut Session, sql: &str) -> Result<u32, RunError> {

@@ -18,7 +18,7 @@ impl Cluster {
     pub(super) fn db_dir(&self, loc: Loc) -> (PathBuf, PathBuf) {
         match loc {
             Loc::Base => (
-                self.primary.data.join("base").join(self.db_oid.to_string()),
+                self.src_data.join("base").join(self.db_oid.to_string()),
                 self.backup.join("base").join(self.db_oid.to_string()),
             ),
             Loc::User | Loc::NewDb => {
@@ -28,7 +28,7 @@ impl Cluster {
                     self.new_db_dir().unwrap_or_else(|| "new-database".into())
                 };
                 (
-                    self.ts_dir.join(&self.ts_version_dir).join(&oid),
+                    self.src_ts.join(&self.ts_version_dir).join(&oid),
                     self.backup_ts.join(&self.ts_version_dir).join(&oid),
                 )
             }
@@ -37,7 +37,7 @@ impl Cluster {
 
     /// The database folders in the tablespace's version folder.
     fn ts_db_dirs(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.ts_dir.join(&self.ts_version_dir)) else {
+        let Ok(entries) = std::fs::read_dir(self.src_ts.join(&self.ts_version_dir)) else {
             return Vec::new();
         };
         let mut v: Vec<String> = entries
@@ -137,7 +137,7 @@ impl Cluster {
             .into_iter()
             .map(|n| PathBuf::from(&self.ts_version_dir).join(n))
             .collect();
-        copy_tree(&self.ts_dir, &self.backup_ts, Path::new(""), &skip)?;
+        copy_tree(&self.src_ts, &self.backup_ts, Path::new(""), &skip)?;
         mkdir(&self.backup_ts.join(&self.ts_version_dir))
     }
 
@@ -167,11 +167,12 @@ impl Cluster {
                 "postmaster.pid",
                 "postmaster.opts",
                 "global/pg_control",
+                "standby.signal",
             ])
             .map(PathBuf::from)
             .chain([PathBuf::from("base").join(self.db_oid.to_string())])
             .collect();
-        copy_tree(&self.primary.data, &self.backup, Path::new(""), &skip)?;
+        copy_tree(&self.src_data, &self.backup, Path::new(""), &skip)?;
         for d in EMPTY
             .iter()
             .chain(&["pg_subtrans", "pg_wal/archive_status"])

@@ -277,6 +277,30 @@ fn createdb_wal_log_at_15_restores_both_databases() {
     );
 }
 
+/// Backups from a streaming standby (made from the primary, its startup process held under gdb
+/// between the records where the model's standby is): the baseline counterexample at 15 PANICs
+/// as the model says (pg-fidelity §16 saw the same by hand).
+#[test]
+fn baseline_at_15_from_a_standby_panics_on_invalid_pages() {
+    expect_match(
+        "matrix/baseline@pg15-standby.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+/// CREATE DATABASE (FILE_COPY) from a standby: the template's page replayed on the standby and
+/// written there (a restartpoint: the model's standby writes replayed pages at once) before the
+/// walk copies it leaks into the restored new database.
+#[test]
+fn createdb_file_copy_at_15_from_a_standby_leaks_the_template_change() {
+    expect_match(
+        "matrix/createdb-file-copy@pg15-standby.json",
+        "silent loss",
+        "n's tables differ from the primary's",
+    );
+}
+
 #[test]
 fn the_version_traces_are_what_racecheck_writes_now() {
     let dir = tempfile::tempdir().unwrap();
@@ -401,15 +425,10 @@ fn traces_a_stock_server_cannot_run_are_refused_before_any_server_starts() {
     let cases = [
         ("baseline.json", "rebuild the trace with --pg 15"),
         ("matrix/flag-only@pg15-primary.json", "[movedb]"),
-        ("matrix/baseline@pg15-standby.json", "standby"),
+        ("matrix/lockflag@pg15-standby.json", "[backup]"),
     ];
     for (t, msg) in cases {
         let p = trace(t);
-        if !p.exists() {
-            // A standby trace at 15 exists only if that configuration is violated.
-            assert!(t.contains("standby"), "{t} missing");
-            continue;
-        }
         let (code, _, stderr) = reproduce(&p);
         assert_eq!(code, 2, "{t}: {stderr}");
         assert!(stderr.contains(msg), "{t}: {stderr}");
@@ -497,16 +516,31 @@ fn a_connection_the_model_refuses_is_refused_by_the_real_server_too() {
 
 #[test]
 fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
+    interrupt_when("dropdb.json", |_| true);
+}
+
+/// The same from a standby: Ctrl-C once gdb holds the standby's startup process; the primary,
+/// the standby, gdb and psql are all gone afterwards.
+#[test]
+fn ctrl_c_while_gdb_holds_the_standby_stops_primary_and_standby_and_exits_3() {
+    interrupt_when("matrix/baseline@pg15-standby.json", |dir| {
+        dir.join("standby.log").exists()
+    });
+}
+
+/// Start reproduce on `t`, send it SIGINT once its gdb is attached and `ready(folder)`, and
+/// check that it exits 3 and leaves nothing running.
+fn interrupt_when(t: &str, ready: impl Fn(&Path) -> bool) {
     if !servers() {
         return;
     }
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let keep = tempfile::tempdir().unwrap();
     let dir = keep.path().join("run");
-    let mut child = spawn_reproduce(&trace("dropdb.json"), &dir, &[]);
+    let mut child = spawn_reproduce(&trace(t), &dir, &[]);
     // Wait until racecheck's gdb is attached, then interrupt.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while processes_mentioning("gdb -q -nx -p").is_empty() {
+    while processes_mentioning("gdb -q -nx -p").is_empty() || !ready(&dir) {
         assert!(Instant::now() < deadline, "gdb never attached");
         assert!(child.try_wait().unwrap().is_none(), "racecheck ended first");
         std::thread::sleep(Duration::from_millis(5));
@@ -526,7 +560,7 @@ fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
     }
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{t}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert_nothing_left(&dir);
 }
