@@ -46,7 +46,6 @@ pub struct Explained {
 
 /// Replay `t` and record each step's footprint.
 pub fn analyse(t: Trace, path: &str) -> Result<Explained, TraceError> {
-    let r = trace::replay(&t, path)?;
     let Some(violation) = t.violation.clone() else {
         return Err(TraceError::Field {
             path: path.into(),
@@ -54,17 +53,11 @@ pub fn analyse(t: Trace, path: &str) -> Result<Explained, TraceError> {
             message: "absent: a control schedule violates nothing, so there is nothing to explain (racecheck replay shows it)".into(),
         });
     };
-    let sc = r.scenario;
-    let mut w = sc.initial();
-    let mut footprints = Vec::with_capacity(r.steps.len());
-    for s in &r.steps {
-        let p = sc.proc_id(&s.proc).unwrap_or(0);
-        footprints.push(sc.footprint(&w, p));
-        sc.step(&mut w, p, None);
-    }
+    let mut footprints = Vec::with_capacity(t.steps.len());
+    let r = trace::replay_with(&t, path, |sc, w, p| footprints.push(sc.footprint(w, p)))?;
     Ok(Explained {
         trace: t,
-        scenario: sc,
+        scenario: r.scenario,
         steps: r.steps,
         footprints,
         violation,

@@ -189,14 +189,16 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
-    /// Drive a real PostgreSQL 15 server through a trace's schedule and compare its restore
-    /// with the model's prediction.
+    /// Drive a real PostgreSQL server of the trace's version (14 to 18) through a trace's
+    /// schedule and compare its restore with the model's prediction.
     ///
     /// racecheck builds a primary like the trace's model (a tablespace, database d with K
     /// tables of P pages; wal_level=replica, archiving, no autovacuum), holds the command's
     /// backend under gdb at the trace's pause points (entries of copydir, rmtree, XLogInsert of
     /// the DBASE records, RequestCheckpoint, ...), takes the backup with pg_backup_start and
-    /// pg_backup_stop while copying the files itself in the trace's walk order, runs the
+    /// pg_backup_stop while copying the files itself in the trace's walk order (for a backup
+    /// from a standby: on a streaming standby made from that primary, whose startup process
+    /// gdb holds between WAL records where the model's standby is), runs the
     /// backend's VACUUM or UPDATE where the trace has them, restores the copy from the WAL
     /// archive and classifies the outcome: invalid-pages PANIC, startup failure, silent loss,
     /// database left invalid, or OK. Steps a real server cannot be held at are merged into the

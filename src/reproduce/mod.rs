@@ -1,12 +1,14 @@
-//! `racecheck reproduce TRACE.json`: drive a real PostgreSQL 15 server through a trace's
-//! schedule and compare the restore of the backup it takes with the model's prediction.
+//! `racecheck reproduce TRACE.json`: drive a real PostgreSQL server of the trace's version (and
+//! a streaming standby of it, for a backup from a standby) through a trace's schedule and
+//! compare the restore of the backup it takes with the model's prediction.
 //!
 //! - [`plan`]: the trace re-executed in the model, each step turned into a real action, the
 //!   steps a real server cannot be held at merged into the nearest pause point (and said so);
 //! - [`server`]: the servers (unprivileged user, private folder, unix socket, free port), psql
 //!   sessions and gdb, every process stopped by pid at the end, on failure and on Ctrl-C;
 //! - `setup.rs`: the cluster set up like the model (tablespace, database `d` with K tables of P
-//!   pages); `walk.rs`: the files copied in the trace's walk order; `command.rs`: the command's
+//!   pages); `standby.rs`: the standby and its startup process held between records;
+//!   `pause.rs`: the command's pause points; `walk.rs`: the files copied in the trace's walk order; `command.rs`: the command's
 //!   backend moved between pause points; `restore.rs`: the restore and the classification of
 //!   its outcome; `outcome.rs`: the options and the result;
 //! - this file: the run, the plan's actions in order, the backup taken with the low-level API.

@@ -9,9 +9,9 @@ pub use super::pause::{Hold, breakpoint};
 use crate::property;
 use crate::scenario::command;
 use crate::scenario::model::BackendAction;
-use crate::scenario::{Model, Op, Scenario};
+use crate::scenario::{Model, Op};
 use crate::trace::Trace;
-use crate::world::{Loc, PgVersion, redo};
+use crate::world::{Loc, PgVersion, ProcId, World, redo};
 
 /// One thing the real run does, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,38 +249,30 @@ fn check_stock(m: &Model) -> Result<(), Unrealisable> {
 /// Plan a trace.
 pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
     check_stock(&t.model)?;
-    let sc = Scenario::new(&t.model);
-    let mut w = sc.initial();
-    let wal_at_start = w.wal.len();
+    // The trace replayed (it must still be what the model does), keeping the world before
+    // each step.
+    let mut before: Vec<(World, ProcId)> = Vec::with_capacity(t.steps.len());
+    let r = crate::trace::replay_with(t, "the trace", |_, w, p| before.push((w.clone(), p)))
+        .map_err(|e| Unrealisable(e.to_string()))?;
+    let sc = r.scenario;
+    let wal_at_start = sc.initial().wal.len();
     let mut steps = Vec::new();
     let mut held = Hold::NotStarted;
     // The walk's first step in each tablespace (its folder copied once).
     let mut reached: Vec<Action> = Vec::new();
-    for (i, s) in t.steps.iter().enumerate() {
-        let Some(p) = sc.proc_id(&s.proc) else {
-            return Err(Unrealisable(format!(
-                "step {i}: unknown process {:?}",
-                s.proc
-            )));
-        };
-        let Some(op) = sc.next_op(&w, p).cloned() else {
+    for (i, (s, (wb, p))) in t.steps.iter().zip(&before).enumerate() {
+        let (w, p) = (before.get(i + 1).map_or(&r.world, |(w, _)| w), *p);
+        let Some(op) = sc.next_op(wb, p).cloned() else {
             return Err(Unrealisable(format!(
                 "step {i}: {} has already finished",
                 s.proc
             )));
         };
-        if !sc.enabled(&w, p) {
-            return Err(Unrealisable(format!(
-                "step {i}: {} cannot step here",
-                s.proc
-            )));
-        }
-        let copy_before = w.backup.copy.clone();
-        let before_replayed = w
+        let copy_before = &wb.backup.copy;
+        let before_replayed = wb
             .standby
             .as_ref()
             .map_or(0, |sb| usize::try_from(sb.replayed).unwrap_or(usize::MAX));
-        sc.step(&mut w, p, None);
         let what = format!("{}: {}", s.proc, s.op);
         let mut note = None;
         let actions = match sc.procs[usize::from(p)].name {
@@ -433,7 +425,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 vec![Action::Replay { upto, write }]
             }
             _ if p == crate::scenario::pid::COMMAND => {
-                let (h, n) = place(&sc, &w);
+                let (h, n) = place(&sc, w);
                 if h < held {
                     return Err(Unrealisable(format!(
                         "step {i}: the command would have to go back to an earlier pause point"
@@ -457,19 +449,20 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
             wal: w.wal.len(),
         });
     }
-    if !sc.terminal(&w) {
+    let w = &r.world;
+    if !sc.terminal(w) {
         return Err(Unrealisable(
             "the schedule ends before every process has finished".into(),
         ));
     }
-    let verdicts = property::evaluate(&sc, &w);
+    let verdicts = property::evaluate(&sc, w);
     let violated: Vec<String> = verdicts
         .violations
         .iter()
         .map(|v| v.property.name().to_string())
         .collect();
-    let r = redo::restore(&w, &sc.sem, false);
-    let predicted = match r.outcome {
+    let restored = redo::restore(w, &sc.sem, false);
+    let predicted = match restored.outcome {
         redo::RestoreOutcome::NoBackup { reason } => {
             return Err(Unrealisable(format!("the model's backup fails: {reason}")));
         }
