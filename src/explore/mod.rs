@@ -3,6 +3,7 @@
 //! file here: `loom.rs` (loom), `shuttle.rs` (shuttle); `native.rs` needs none (its frontier
 //! holds the World's own compact encoding, `world::codec`).
 
+mod expand;
 mod fpset;
 pub mod loom;
 pub mod native;

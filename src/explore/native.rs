@@ -26,159 +26,19 @@
 //! - **Budgets**: `--max-states`, `--max-seconds`, and `--max-memory` (resident set size, read
 //!   from `/proc/self/statm`), each ending the run as inconclusive with the statistics so far.
 
+use super::expand::{Out, Scratch, expand_block};
 use super::fpset::FpSet;
 use super::options::{Options, Reduction};
 use super::progress::{Clock, human_bytes, resident_bytes};
 use super::report::{Collector, Report, Stats};
-use super::states::{Arena, Block, CHUNK, Tree, Visited, encode_into};
+use super::states::{Block, CHUNK, Tree, Visited, encode_into};
 pub use super::states::{collision_probability, fingerprint, fingerprint_bytes};
-use crate::property::{self, PropSet, Verdicts};
+use crate::property::PropSet;
 use crate::scenario::Scenario;
 use crate::trace::Engine;
 use crate::trace::EngineInfo;
-use crate::world::{ProcId, World, codec};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Mutex, mpsc};
-
-/// What a worker found for one state of a block: the state's index, verdicts, whether it is
-/// terminal, how many successors it has, and where its successors end in the worker's [`Out`]
-/// (in process-id order).
-struct Expanded {
-    idx: u32,
-    verdicts: Verdicts,
-    terminal: bool,
-    generated: u64,
-    succ_end: usize,
-}
-
-/// The results of expanding one block, reused from block to block: per state an
-/// [`Expanded`], per successor kept the process that stepped, its fingerprint and encoding, and
-/// for each successor that is terminal its number among them and its verdicts.
-#[derive(Default)]
-struct Out {
-    states: Vec<Expanded>,
-    procs: Vec<ProcId>,
-    fps: Vec<u64>,
-    found: Arena,
-    terminal: Vec<(usize, Verdicts)>,
-    /// Per successor, whether the merge found it new.
-    new: Vec<bool>,
-}
-
-impl Out {
-    fn clear(&mut self) {
-        self.states.clear();
-        self.procs.clear();
-        self.fps.clear();
-        self.found.clear();
-        self.terminal.clear();
-    }
-    fn held(&self) -> u64 {
-        (self.states.capacity() * std::mem::size_of::<Expanded>()
-            + self.procs.capacity()
-            + self.fps.capacity() * 8
-            + self.terminal.capacity() * std::mem::size_of::<(usize, Verdicts)>()) as u64
-            + self.found.held()
-    }
-}
-
-/// A worker's World and the encoding of what it holds (moving it to another state reads only
-/// the fields that differ: `codec::sync_into`), and its encoding buffer.
-struct Scratch {
-    w: World,
-    have: Vec<u8>,
-    buf: Vec<u8>,
-}
-
-impl Default for Scratch {
-    fn default() -> Scratch {
-        let w = World::default();
-        let mut have = Vec::new();
-        codec::encode(&w, &mut have);
-        Scratch {
-            w,
-            have,
-            buf: Vec::new(),
-        }
-    }
-}
-
-impl Scratch {
-    /// Make the World the one `packed` encodes, from the one it holds.
-    fn load(&mut self, packed: &[u8]) {
-        codec::sync_into(&mut self.w, &self.have, packed).expect("a packed World decodes");
-        codec::settle(&mut self.w);
-        self.have.clear();
-        self.have.extend_from_slice(packed);
-    }
-}
-
-/// Expand one state into `out`: its verdicts, and every successor (the merge decides which are
-/// new: looking each up here first cost more than carrying the duplicates, one hash-table miss
-/// against a copy of their bytes). The scratch World is moved to the state (only the fields
-/// that differ from the state it held are decoded), stepped, encoded (only the fields the step
-/// borrowed mutably are written, the others copied from the state's encoding), and restored
-/// for the next successor (only the fields the step borrowed mutably are decoded again, the
-/// WAL truncated).
-#[allow(clippy::too_many_arguments)]
-fn expand(
-    sc: &Scenario,
-    scratch: &mut Scratch,
-    packed: &[u8],
-    idx: u32,
-    reduce: Reduction,
-    known: PropSet,
-    out: &mut Out,
-) {
-    scratch.load(packed);
-    let w = &scratch.w;
-    let mut enabled = sc.enabled_procs(w);
-    let verdicts = property::evaluate_with(sc, w, &enabled, known);
-    if sc.terminal(w) {
-        out.states.push(Expanded {
-            idx,
-            verdicts,
-            terminal: true,
-            generated: 0,
-            succ_end: out.procs.len(),
-        });
-        return;
-    }
-    if reduce == Reduction::Persistent
-        && let Some(p) = sc.persistent_step(w, &enabled)
-    {
-        enabled.retain(|q| *q == p);
-    }
-    let wal_len = scratch.w.wal.len();
-    for (k, &p) in enabled.iter().enumerate() {
-        let Scratch { w, have, buf } = scratch;
-        if k > 0 {
-            // Undo the previous successor's step: only what it touched is read again.
-            codec::restore(w, packed, wal_len).expect("the state's own encoding");
-        }
-        sc.step(w, p, None);
-        codec::encode_successor(w, packed, wal_len, buf).expect("the state's own encoding");
-        let fp = fingerprint_bytes(buf);
-        // A terminal successor is judged here, with its World at hand: if it is new, the
-        // merge records its verdicts and does not queue it (it has nothing to expand).
-        if sc.terminal(w) {
-            let v = property::evaluate_with(sc, w, &[], known);
-            out.terminal.push((out.procs.len(), v));
-        }
-        out.procs.push(p);
-        out.fps.push(fp);
-        out.found.push(buf);
-        // The World now holds the successor.
-        std::mem::swap(have, buf);
-    }
-    out.states.push(Expanded {
-        idx,
-        verdicts,
-        terminal: false,
-        generated: enabled.len() as u64,
-        succ_end: out.procs.len(),
-    });
-}
 
 /// What the merge owns: the visited set, the parent links, the next level being filled (and the
 /// pool of emptied blocks it is filled from), the statistics and the properties found.
@@ -387,211 +247,315 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
 
 /// The breadth-first search, on this thread alone or with a pool of workers.
 fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
-    let threads = opts.threads.max(1);
-    let mut clock = Clock::new(opts.max_seconds, opts.progress);
-    let mut m = Merge {
-        visited: if opts.exact_states {
-            Visited::Exact(HashSet::default())
-        } else {
-            Visited::Fingerprints(FpSet::default())
-        },
-        tree: Tree {
-            parent: vec![0],
-            proc: vec![0],
-        },
-        next: VecDeque::new(),
-        next_len: 0,
-        pool: Vec::new(),
-        block: CHUNK,
-        blocks_held: 0,
-        stats: Stats::default(),
-        col: Collector::default(),
-        depth: 0,
-    };
-    let init = sc.initial();
-    let mut buf = Vec::new();
-    let init_fp = encode_into(&init, &mut buf);
-    m.visited.insert(init_fp, &buf);
-    m.stats.states = 1;
-    let mut level: VecDeque<Block> = VecDeque::from([Block::with_room(1)]);
-    level[0].push(&buf, 0);
-    m.blocks_held = level[0].held();
-    let mut level_len = 1usize;
-    let mut scratch = Scratch::default();
-    // Results buffers not in use, and blocks expanded but not merged yet (by number).
-    let mut spare: Vec<Out> = Vec::new();
-    let mut expanded: BTreeMap<usize, (Block, Out)> = BTreeMap::new();
-    // What the results buffers handed to the workers held, by block number.
-    let mut lent: BTreeMap<usize, u64> = BTreeMap::new();
-    // Blocks handed out but not merged, at most: bounds the results held.
-    let in_flight = 4 * threads;
+    let mut s = Search::new(sc, opts, pool);
     let mut depth = 0u64;
-    let mut incomplete: Option<String> = None;
-    let mut stopped_early = false;
-    let start_rss = resident_bytes().unwrap_or(0);
-    let mut peak_rss = start_rss;
-    'levels: while level_len > 0 {
-        m.stats.max_depth = m.stats.max_depth.max(depth);
-        m.depth = depth;
-        let blocks = level.len();
+    let end = 'levels: loop {
+        if s.level_len == 0 {
+            break None;
+        }
+        s.m.stats.max_depth = s.m.stats.max_depth.max(depth);
+        s.m.depth = depth;
+        let blocks = s.level.len();
         let (mut handed, mut merged) = (0usize, 0usize);
         while merged < blocks {
-            // Keep the workers supplied, in block order.
-            if let Some(p) = &pool {
-                while handed < blocks && handed - merged < in_flight {
-                    let block = level.pop_front().expect("a block per number");
-                    let out = spare.pop().unwrap_or_default();
-                    lent.insert(handed, out.held());
-                    let job = Job {
-                        no: handed,
-                        block,
-                        known: m.col.found(),
-                        out,
-                    };
-                    // The queue's receiver lives in `explore` until the search returns.
-                    p.jobs.send(job).expect("the job queue outlives the search");
-                    handed += 1;
-                }
-                while let Ok((no, r)) = p.done.try_recv() {
-                    match r {
-                        Ok(b) => expanded.insert(no, b),
-                        Err(e) => std::panic::resume_unwind(e),
-                    };
-                    lent.remove(&no);
-                }
-            }
-            let Some((block, mut out)) = expanded.remove(&merged) else {
-                // The next block to merge is not expanded yet: expand a block here, or wait.
-                let job = match &pool {
-                    None => {
-                        let block = level.pop_front().expect("a block per number");
-                        handed += 1;
-                        Some(Job {
-                            no: handed - 1,
-                            block,
-                            known: m.col.found(),
-                            out: spare.pop().unwrap_or_default(),
-                        })
-                    }
-                    // `try_lock`: a worker holds the lock while it waits for a job (the
-                    // queue is then empty).
-                    Some(p) => p
-                        .job_queue
-                        .try_lock()
-                        .ok()
-                        .and_then(|rx| rx.try_recv().ok()),
-                };
-                if let Some(Job {
-                    no,
-                    block,
-                    known,
-                    mut out,
-                }) = job
-                {
-                    lent.remove(&no);
-                    expand_block(sc, &mut scratch, &block, opts.reduction, known, &mut out);
-                    expanded.insert(no, (block, out));
-                } else if let Some(p) = &pool {
-                    match p.done.recv() {
-                        Ok((no, Ok(b))) => {
-                            expanded.insert(no, b);
-                            lent.remove(&no);
-                        }
-                        Ok((_, Err(e))) => std::panic::resume_unwind(e),
-                        Err(_) => unreachable!("the workers outlive the search"),
-                    }
-                }
+            s.supply(&mut handed, merged, blocks);
+            let Some((block, mut out)) = s.expanded.remove(&merged) else {
+                s.expand_or_wait(&mut handed);
                 continue;
             };
-            level_len -= block.len();
-            let stop = m.merge(&mut out, opts.stop_at_first);
-            m.recycle(block);
-            spare.push(out);
+            s.level_len -= block.len();
+            let stop = s.m.merge(&mut out, opts.stop_at_first);
+            s.m.recycle(block);
+            s.spare.push(out);
             merged += 1;
             if stop {
-                stopped_early = true;
-                break 'levels;
+                break 'levels Some(End::StoppedAtFirst);
             }
-            let queued = level_len + m.next_len;
-            let states = m.stats.states;
-            if let Some(max) = opts.max_states
-                && states >= max
-                && queued > 0
-            {
-                incomplete = Some(format!(
-                    "--max-states {max} reached with {queued} states still queued"
-                ));
-                break 'levels;
+            if let Some(why) = s.over_budget(depth) {
+                break 'levels Some(End::Budget(why));
             }
-            if clock.expired() {
-                incomplete = Some(format!(
-                    "--max-seconds {} reached with {queued} states still queued",
-                    opts.max_seconds.unwrap_or(0.0)
-                ));
-                break 'levels;
-            }
-            if super::progress::interrupted() {
-                incomplete = Some(format!(
-                    "interrupted (Ctrl-C) with {queued} states still queued"
-                ));
-                break 'levels;
-            }
-            let rss = resident_bytes().unwrap_or(0);
-            peak_rss = peak_rss.max(rss);
-            let held = m.visited.bytes()
-                + m.tree.bytes()
-                + m.blocks_held
-                + spare
-                    .iter()
-                    .chain(expanded.values().map(|(_, o)| o))
-                    .map(Out::held)
-                    .sum::<u64>()
-                // Results buffers with the workers, as they were handed out.
-                + lent.values().sum::<u64>();
-            m.stats.engine_bytes = m.stats.engine_bytes.max(held);
-            // The visited set's growth, if the next block's successors may trigger it: it
-            // allocates twice the table at once, which can overshoot a budget by gigabytes.
-            let growth = m.visited.growth_due(m.block * sc.procs.len());
-            if let Some(max) = opts.max_memory
-                && rss + growth >= max
-            {
-                let grows = if growth > 0 {
-                    format!(
-                        ", and the visited set is about to grow by {}",
-                        human_bytes(growth)
-                    )
-                } else {
-                    String::new()
-                };
-                incomplete = Some(format!(
-                    "--max-memory {} reached ({} resident{grows}) with {queued} states still queued",
-                    human_bytes(max),
-                    human_bytes(rss)
-                ));
-                break 'levels;
-            }
-            let secs = clock.seconds();
-            clock.tick(|| {
-                format!(
-                    "{states} states, depth {depth}, {queued} queued, {:.0} states/s, {} resident",
-                    states as f64 / secs.max(1e-9),
-                    human_bytes(rss)
-                )
-            });
         }
-        std::mem::swap(&mut level, &mut m.next);
-        level_len = std::mem::take(&mut m.next_len);
+        std::mem::swap(&mut s.level, &mut s.m.next);
+        s.level_len = std::mem::take(&mut s.m.next_len);
         depth += 1;
+    };
+    s.finish(end)
+}
+
+/// Why a search ended before it was exhaustive.
+enum End {
+    /// `--stop-at-first` and a violation found.
+    StoppedAtFirst,
+    /// A budget (states, seconds, memory) or Ctrl-C, in words.
+    Budget(String),
+}
+
+/// The state of a search between blocks: the merge (visited set, parent links, next level),
+/// the level being expanded, the results buffers (spare, expanded and waiting for their turn,
+/// lent to the workers), the workers, and the clock and memory readings.
+struct Search<'a> {
+    sc: &'a Scenario,
+    opts: &'a Options,
+    pool: Option<Pool<'a>>,
+    threads: usize,
+    m: Merge,
+    level: VecDeque<Block>,
+    level_len: usize,
+    scratch: Scratch,
+    /// Results buffers not in use.
+    spare: Vec<Out>,
+    /// Blocks expanded but not merged yet, by number.
+    expanded: BTreeMap<usize, (Block, Out)>,
+    /// What the results buffers handed to the workers held, by block number.
+    lent: BTreeMap<usize, u64>,
+    /// Blocks handed out but not merged, at most: bounds the results held.
+    in_flight: usize,
+    clock: Clock,
+    start_rss: u64,
+    peak_rss: u64,
+}
+
+impl<'a> Search<'a> {
+    /// The search at its start: the initial state visited and queued.
+    fn new(sc: &'a Scenario, opts: &'a Options, pool: Option<Pool<'a>>) -> Search<'a> {
+        let threads = opts.threads.max(1);
+        let mut m = Merge {
+            visited: if opts.exact_states {
+                Visited::Exact(HashSet::default())
+            } else {
+                Visited::Fingerprints(FpSet::default())
+            },
+            tree: Tree {
+                parent: vec![0],
+                proc: vec![0],
+            },
+            next: VecDeque::new(),
+            next_len: 0,
+            pool: Vec::new(),
+            block: CHUNK,
+            blocks_held: 0,
+            stats: Stats::default(),
+            col: Collector::default(),
+            depth: 0,
+        };
+        let init = sc.initial();
+        let mut buf = Vec::new();
+        let init_fp = encode_into(&init, &mut buf);
+        m.visited.insert(init_fp, &buf);
+        m.stats.states = 1;
+        let mut level: VecDeque<Block> = VecDeque::from([Block::with_room(1)]);
+        level[0].push(&buf, 0);
+        m.blocks_held = level[0].held();
+        let start_rss = resident_bytes().unwrap_or(0);
+        Search {
+            sc,
+            opts,
+            pool,
+            threads,
+            m,
+            level,
+            level_len: 1,
+            scratch: Scratch::default(),
+            spare: Vec::new(),
+            expanded: BTreeMap::new(),
+            lent: BTreeMap::new(),
+            in_flight: 4 * threads,
+            clock: Clock::new(opts.max_seconds, opts.progress),
+            start_rss,
+            peak_rss: start_rss,
+        }
     }
-    // Stop the workers: the job channel closes; they finish the jobs still queued (after an
-    // early stop, at most `in_flight` blocks; their results are dropped) and return.
-    drop(pool);
-    let Merge { mut stats, col, .. } = m;
-    clock.done();
-    stats.seconds = clock.seconds();
-    peak_rss = peak_rss.max(resident_bytes().unwrap_or(0));
-    // What the search itself took: the growth of the resident set over the run.
-    stats.peak_bytes = peak_rss.saturating_sub(start_rss);
+
+    /// Keep the workers supplied with the level's next blocks, in block order, and collect the
+    /// blocks they have expanded.
+    fn supply(&mut self, handed: &mut usize, merged: usize, blocks: usize) {
+        let Some(p) = &self.pool else {
+            return;
+        };
+        while *handed < blocks && *handed - merged < self.in_flight {
+            let block = self.level.pop_front().expect("a block per number");
+            let out = self.spare.pop().unwrap_or_default();
+            self.lent.insert(*handed, out.held());
+            let job = Job {
+                no: *handed,
+                block,
+                known: self.m.col.found(),
+                out,
+            };
+            // The queue's receiver lives in `explore` until the search returns.
+            p.jobs.send(job).expect("the job queue outlives the search");
+            *handed += 1;
+        }
+        while let Ok((no, r)) = p.done.try_recv() {
+            match r {
+                Ok(b) => self.expanded.insert(no, b),
+                Err(e) => std::panic::resume_unwind(e),
+            };
+            self.lent.remove(&no);
+        }
+    }
+
+    /// The next block to merge is not expanded yet: expand a block here (the next one alone,
+    /// or one still queued for the workers), or wait for a worker's.
+    fn expand_or_wait(&mut self, handed: &mut usize) {
+        let job = match &self.pool {
+            None => {
+                let block = self.level.pop_front().expect("a block per number");
+                *handed += 1;
+                Some(Job {
+                    no: *handed - 1,
+                    block,
+                    known: self.m.col.found(),
+                    out: self.spare.pop().unwrap_or_default(),
+                })
+            }
+            // `try_lock`: a worker holds the lock while it waits for a job (the queue is then
+            // empty).
+            Some(p) => p
+                .job_queue
+                .try_lock()
+                .ok()
+                .and_then(|rx| rx.try_recv().ok()),
+        };
+        if let Some(Job {
+            no,
+            block,
+            known,
+            mut out,
+        }) = job
+        {
+            self.lent.remove(&no);
+            let reduce = self.opts.reduction;
+            expand_block(self.sc, &mut self.scratch, &block, reduce, known, &mut out);
+            self.expanded.insert(no, (block, out));
+        } else if let Some(p) = &self.pool {
+            match p.done.recv() {
+                Ok((no, Ok(b))) => {
+                    self.expanded.insert(no, b);
+                    self.lent.remove(&no);
+                }
+                Ok((_, Err(e))) => std::panic::resume_unwind(e),
+                Err(_) => unreachable!("the workers outlive the search"),
+            }
+        }
+    }
+
+    /// After a merge: the budget that ends the search now, if one does (states, seconds,
+    /// Ctrl-C, memory), else the memory held recorded and progress reported.
+    fn over_budget(&mut self, depth: u64) -> Option<String> {
+        let (opts, m) = (self.opts, &mut self.m);
+        let queued = self.level_len + m.next_len;
+        let states = m.stats.states;
+        if let Some(max) = opts.max_states
+            && states >= max
+            && queued > 0
+        {
+            return Some(format!(
+                "--max-states {max} reached with {queued} states still queued"
+            ));
+        }
+        if self.clock.expired() {
+            return Some(format!(
+                "--max-seconds {} reached with {queued} states still queued",
+                opts.max_seconds.unwrap_or(0.0)
+            ));
+        }
+        if super::progress::interrupted() {
+            return Some(format!(
+                "interrupted (Ctrl-C) with {queued} states still queued"
+            ));
+        }
+        let rss = resident_bytes().unwrap_or(0);
+        self.peak_rss = self.peak_rss.max(rss);
+        let held = m.visited.bytes()
+            + m.tree.bytes()
+            + m.blocks_held
+            + self
+                .spare
+                .iter()
+                .chain(self.expanded.values().map(|(_, o)| o))
+                .map(Out::held)
+                .sum::<u64>()
+            // Results buffers with the workers, as they were handed out.
+            + self.lent.values().sum::<u64>();
+        m.stats.engine_bytes = m.stats.engine_bytes.max(held);
+        // The visited set's growth, if the next block's successors may trigger it: it
+        // allocates twice the table at once, which can overshoot a budget by gigabytes.
+        let growth = m.visited.growth_due(m.block * self.sc.procs.len());
+        if let Some(max) = opts.max_memory
+            && rss + growth >= max
+        {
+            let grows = if growth > 0 {
+                format!(
+                    ", and the visited set is about to grow by {}",
+                    human_bytes(growth)
+                )
+            } else {
+                String::new()
+            };
+            return Some(format!(
+                "--max-memory {} reached ({} resident{grows}) with {queued} states still queued",
+                human_bytes(max),
+                human_bytes(rss)
+            ));
+        }
+        let secs = self.clock.seconds();
+        self.clock.tick(|| {
+            format!(
+                "{states} states, depth {depth}, {queued} queued, {:.0} states/s, {} resident",
+                states as f64 / secs.max(1e-9),
+                human_bytes(rss)
+            )
+        });
+        None
+    }
+
+    /// Stop the workers and hand the collector its statistics and summary line.
+    fn finish(self, end: Option<End>) -> Report {
+        // Stop the workers: the job channel closes; they finish the jobs still queued (after
+        // an early stop, at most `in_flight` blocks; their results are dropped) and return.
+        let Search {
+            sc,
+            opts,
+            pool,
+            threads,
+            m,
+            mut clock,
+            start_rss,
+            peak_rss,
+            ..
+        } = self;
+        drop(pool);
+        let Merge { mut stats, col, .. } = m;
+        clock.done();
+        stats.seconds = clock.seconds();
+        let peak_rss = peak_rss.max(resident_bytes().unwrap_or(0));
+        // What the search itself took: the growth of the resident set over the run.
+        stats.peak_bytes = peak_rss.saturating_sub(start_rss);
+        let summary = summary(&stats, opts, threads, end.as_ref());
+        let incomplete = end.map(|e| match e {
+            End::StoppedAtFirst => "stopped at the first violation (--stop-at-first)".to_string(),
+            End::Budget(why) => why,
+        });
+        col.finish(
+            sc,
+            stats,
+            summary,
+            EngineInfo {
+                name: Engine::Native,
+                seed: None,
+                bound: Some("exhaustive BFS".into()),
+                schedule: None,
+            },
+            incomplete,
+        )
+    }
+}
+
+/// The run's summary line: how it ended, its counts, rates, memory and state compaction. The
+/// budget that cut the run short is named here too: with a violation found the verdict line
+/// says VIOLATED, not why the search stopped.
+fn summary(stats: &Stats, opts: &Options, threads: usize, end: Option<&End>) -> String {
     let compaction = if opts.exact_states {
         "exact visited set (--exact-states)".to_string()
     } else {
@@ -608,56 +572,18 @@ fn search(sc: &Scenario, opts: &Options, pool: Option<Pool<'_>>) -> Report {
         if threads == 1 { "" } else { "s" },
         opts.reduction.as_str()
     );
-    // The budget that cut the run short is named here too: with a violation found the verdict
-    // line says VIOLATED, not why the search stopped.
-    let summary = if let Some(why) = &incomplete {
-        format!(
+    match end {
+        Some(End::Budget(why)) => format!(
             "incomplete ({why}): {} states, {} transitions, depth {} ({rates}; {compaction})",
             stats.states, stats.transitions, stats.max_depth
-        )
-    } else if stopped_early {
-        format!(
+        ),
+        Some(End::StoppedAtFirst) => format!(
             "stopped at the first violation (--stop-at-first): {} states, depth {} ({rates})",
             stats.states, stats.max_depth
-        )
-    } else {
-        format!(
+        ),
+        None => format!(
             "exhaustive: {} states, {} transitions, {} complete runs, depth {} ({rates}; {compaction})",
             stats.states, stats.transitions, stats.executions, stats.max_depth
-        )
-    };
-    let incomplete = incomplete.or_else(|| {
-        stopped_early.then(|| "stopped at the first violation (--stop-at-first)".to_string())
-    });
-    col.finish(
-        sc,
-        stats,
-        summary,
-        EngineInfo {
-            name: Engine::Native,
-            seed: None,
-            bound: Some("exhaustive BFS".into()),
-            schedule: None,
-        },
-        incomplete,
-    )
-}
-
-/// Expand the states of a block, in order, into `out` (cleared first). `known`: the properties
-/// found before the block was handed out (their violations need no message: the collector
-/// keeps the first one only, found earlier).
-#[allow(clippy::too_many_arguments)]
-fn expand_block(
-    sc: &Scenario,
-    scratch: &mut Scratch,
-    block: &Block,
-    reduce: Reduction,
-    known: PropSet,
-    out: &mut Out,
-) {
-    out.clear();
-    for i in 0..block.len() {
-        let (b, idx) = (block.states.get(i), block.idx[i]);
-        expand(sc, scratch, b, idx, reduce, known, out);
+        ),
     }
 }
