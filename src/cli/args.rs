@@ -3,7 +3,9 @@
 //! as flags (for the "to replay this" hints).
 
 use clap::{Args, Parser, Subcommand};
-use racecheck::explore::{Engine, LoomSync, Options, Reduction, Strategy};
+use racecheck::explore::{
+    DEFAULT_FINGERPRINT_SEED, Engine, Fingerprint, FpBits, LoomSync, Options, Reduction, Strategy,
+};
 use racecheck::scenario::Model;
 use racecheck::scenario::model::{BackendAction, BackupSource};
 use racecheck::scenario::props::{Kind, Prop};
@@ -403,6 +405,15 @@ pub struct EngineArgs {
     /// search).
     #[arg(long)]
     pub exact_states: bool,
+    /// Native engine: the fingerprint hash's seed (decimal or 0x-hex; default 0x7261636563686563,
+    /// written in the run's summary). Another seed is another hash: the same states and verdicts
+    /// under two seeds rule out a collision that merged two states under one.
+    #[arg(long, value_name = "SEED", value_parser = parse_seed)]
+    pub fingerprint_seed: Option<u64>,
+    /// Native engine: fingerprint width. 64 (default: 8 bytes a state); 128 (two seeded foldhash
+    /// values: 16 bytes a state in a hash set, slower; the collision bound squared).
+    #[arg(long, value_name = "BITS", value_enum, default_value_t = FpBits::B64)]
+    pub fingerprint_bits: FpBits,
     /// Native engine: partial-order reduction. persistent (default): where one process's next
     /// step touches nothing any other process may still touch, expand that step alone (same
     /// terminal states, verdicts and counterexample lengths, fewer states; docs/reduction.md);
@@ -456,6 +467,10 @@ impl EngineArgs {
                 usize::from,
             ),
             exact_states: self.exact_states,
+            fingerprint: Fingerprint {
+                seed: self.fingerprint_seed.unwrap_or(DEFAULT_FINGERPRINT_SEED),
+                bits: self.fingerprint_bits,
+            },
             reduction: self.reduction,
             stop_at_first: self.stop_at_first
                 || (self.engine != Engine::Native && !self.all_violations),
@@ -532,6 +547,16 @@ fn default_max_memory() -> Option<u64> {
         .parse()
         .ok()?;
     Some(kb * 1024 / 10 * 8)
+}
+
+/// A fingerprint seed: decimal, or hexadecimal after `0x`.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    }
+    .map_err(|_| format!("{s:?} is not a 64-bit seed (examples: 42, 0x2a)"))
 }
 
 /// A size in bytes: a number, optionally followed by K, M, G or T (powers of 1024; a trailing

@@ -3,8 +3,8 @@
 //! each successor encoded and fingerprinted into a results buffer ([`Out`]) that the merge
 //! reads in block order (native.rs).
 
-use super::options::Reduction;
-use super::states::{Arena, Block, fingerprint_bytes};
+use super::options::{Fingerprint, Reduction};
+use super::states::{Arena, Block};
 use crate::property::{self, PropSet, Verdicts};
 use crate::scenario::Scenario;
 use crate::world::{ProcId, World, codec};
@@ -28,6 +28,8 @@ pub(super) struct Out {
     pub(super) states: Vec<Expanded>,
     pub(super) procs: Vec<ProcId>,
     pub(super) fps: Vec<u64>,
+    /// Per successor, the high half of a 128-bit fingerprint (empty with 64-bit ones).
+    pub(super) fps_high: Vec<u64>,
     pub(super) found: Arena,
     pub(super) terminal: Vec<(usize, Verdicts)>,
     /// Per successor, whether the merge found it new.
@@ -39,13 +41,14 @@ impl Out {
         self.states.clear();
         self.procs.clear();
         self.fps.clear();
+        self.fps_high.clear();
         self.found.clear();
         self.terminal.clear();
     }
     pub(super) fn held(&self) -> u64 {
         (self.states.capacity() * std::mem::size_of::<Expanded>()
             + self.procs.capacity()
-            + self.fps.capacity() * 8
+            + (self.fps.capacity() + self.fps_high.capacity()) * 8
             + self.terminal.capacity() * std::mem::size_of::<(usize, Verdicts)>()) as u64
             + self.found.held()
     }
@@ -57,10 +60,12 @@ pub(super) struct Scratch {
     w: World,
     have: Vec<u8>,
     buf: Vec<u8>,
+    fp: Fingerprint,
 }
 
-impl Default for Scratch {
-    fn default() -> Scratch {
+impl Scratch {
+    /// A scratch World that fingerprints its successors with `fp`.
+    pub(super) fn new(fp: Fingerprint) -> Scratch {
         let w = World::default();
         let mut have = Vec::new();
         codec::encode(&w, &mut have);
@@ -68,11 +73,10 @@ impl Default for Scratch {
             w,
             have,
             buf: Vec::new(),
+            fp,
         }
     }
-}
 
-impl Scratch {
     /// Make the World the one `packed` encodes, from the one it holds.
     fn load(&mut self, packed: &[u8]) {
         codec::sync_into(&mut self.w, &self.have, packed).expect("a packed World decodes");
@@ -120,14 +124,14 @@ pub(super) fn expand(
     }
     let wal_len = scratch.w.wal.len();
     for (k, &p) in enabled.iter().enumerate() {
-        let Scratch { w, have, buf } = scratch;
+        let Scratch { w, have, buf, fp } = scratch;
         if k > 0 {
             // Undo the previous successor's step: only what it touched is read again.
             codec::restore(w, packed, wal_len).expect("the state's own encoding");
         }
         sc.step(w, p, None);
         codec::encode_successor(w, packed, wal_len, buf).expect("the state's own encoding");
-        let fp = fingerprint_bytes(buf);
+        let (low, high) = (fp.low(buf), fp.high(buf));
         // A terminal successor is judged here, with its World at hand: if it is new, the
         // merge records its verdicts and does not queue it (it has nothing to expand).
         if sc.terminal(w) {
@@ -135,7 +139,10 @@ pub(super) fn expand(
             out.terminal.push((out.procs.len(), v));
         }
         out.procs.push(p);
-        out.fps.push(fp);
+        out.fps.push(low);
+        if fp.bits == super::options::FpBits::B128 {
+            out.fps_high.push(high);
+        }
         out.found.push(buf);
         // The World now holds the successor.
         std::mem::swap(have, buf);

@@ -28,7 +28,7 @@
 
 use super::expand::{Out, Scratch, expand_block};
 use super::fpset::FpSet;
-use super::options::{Options, Reduction};
+use super::options::{FpBits, Options};
 use super::progress::{Clock, human_bytes, resident_bytes};
 use super::report::{Collector, Report, Stats};
 use super::states::{Block, CHUNK, Tree, Visited, encode_into};
@@ -72,7 +72,8 @@ impl Merge {
         // cache misses overlap better than with the copying and recording in between).
         out.new.clear();
         for s in 0..out.fps.len() {
-            let new = self.visited.insert(out.fps[s], out.found.get(s));
+            let high = out.fps_high.get(s).copied().unwrap_or(0);
+            let new = self.visited.insert(out.fps[s], high, out.found.get(s));
             out.new.push(new);
         }
         {
@@ -172,11 +173,12 @@ type Done = (usize, std::thread::Result<(Block, Out)>);
 /// A worker thread: expands the blocks it is given until the job channel closes.
 fn worker(
     sc: &Scenario,
-    reduce: Reduction,
+    opts: &Options,
     jobs: &Mutex<mpsc::Receiver<Job>>,
     done: &mpsc::Sender<Done>,
 ) {
-    let mut scratch = Scratch::default();
+    let reduce = opts.reduction;
+    let mut scratch = Scratch::new(opts.fingerprint);
     loop {
         let job = match jobs.lock() {
             Ok(rx) => rx.recv(),
@@ -229,7 +231,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Report {
     std::thread::scope(|s| {
         for _ in 1..threads {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
-            s.spawn(move || worker(sc, opts.reduction, job_rx, &done_tx));
+            s.spawn(move || worker(sc, opts, job_rx, &done_tx));
         }
         drop(done_tx);
         // `search` drops the pool (closing the job channel) when it ends: the workers return.
@@ -320,10 +322,10 @@ impl<'a> Search<'a> {
     fn new(sc: &'a Scenario, opts: &'a Options, pool: Option<Pool<'a>>) -> Search<'a> {
         let threads = opts.threads.max(1);
         let mut m = Merge {
-            visited: if opts.exact_states {
-                Visited::Exact(HashSet::default())
-            } else {
-                Visited::Fingerprints(FpSet::default())
+            visited: match (opts.exact_states, opts.fingerprint.bits) {
+                (true, _) => Visited::Exact(HashSet::default()),
+                (false, FpBits::B64) => Visited::Fingerprints(FpSet::default()),
+                (false, FpBits::B128) => Visited::Fingerprints128(HashSet::default()),
             },
             tree: Tree {
                 parent: vec![0],
@@ -340,8 +342,9 @@ impl<'a> Search<'a> {
         };
         let init = sc.initial();
         let mut buf = Vec::new();
-        let init_fp = encode_into(&init, &mut buf);
-        m.visited.insert(init_fp, &buf);
+        encode_into(&init, &mut buf);
+        let fp = opts.fingerprint;
+        m.visited.insert(fp.low(&buf), fp.high(&buf), &buf);
         m.stats.states = 1;
         let mut level: VecDeque<Block> = VecDeque::from([Block::with_room(1)]);
         level[0].push(&buf, 0);
@@ -355,7 +358,7 @@ impl<'a> Search<'a> {
             m,
             level,
             level_len: 1,
-            scratch: Scratch::default(),
+            scratch: Scratch::new(opts.fingerprint),
             spare: Vec::new(),
             expanded: BTreeMap::new(),
             lent: BTreeMap::new(),
@@ -559,10 +562,7 @@ fn summary(stats: &Stats, opts: &Options, threads: usize, end: Option<&End>) -> 
     let compaction = if opts.exact_states {
         "exact visited set (--exact-states)".to_string()
     } else {
-        format!(
-            "64-bit fingerprints (foldhash): collision probability {:.1e}",
-            collision_probability(stats.states)
-        )
+        opts.fingerprint.describe(stats.states)
     };
     let rates = format!(
         "{:.0} states/s, {} bytes/state (visited set, parent links, frontier), {} peak resident growth, {threads} thread{}, reduction {}",

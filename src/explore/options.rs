@@ -74,6 +74,42 @@ impl Reduction {
     }
 }
 
+/// The seed of the fingerprint hash by default: fixed, so a fingerprint is the same in every
+/// run ("racechec").
+pub const DEFAULT_FINGERPRINT_SEED: u64 = 0x7261_6365_6368_6563;
+
+/// Width of the native engine's state fingerprints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum FpBits {
+    /// One 64-bit foldhash value a state (8 bytes in the visited set).
+    #[default]
+    #[value(name = "64")]
+    B64,
+    /// Two 64-bit foldhash values with different seeds (16 bytes a state, in a hash set; about
+    /// half the speed): a collision needs both to collide.
+    #[value(name = "128")]
+    B128,
+}
+
+/// How the native engine fingerprints a state (hash compaction): the hash's seed and width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// foldhash's seed (the second half of a 128-bit fingerprint uses another one derived from
+    /// it).
+    pub seed: u64,
+    /// 64 or 128 bits.
+    pub bits: FpBits,
+}
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint {
+            seed: DEFAULT_FINGERPRINT_SEED,
+            bits: FpBits::B64,
+        }
+    }
+}
+
 /// Limits and engine settings of a run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -89,6 +125,8 @@ pub struct Options {
     pub threads: usize,
     /// Native engine: keep whole Worlds in the visited set instead of fingerprints.
     pub exact_states: bool,
+    /// Native engine: the fingerprints' seed and width (when not `exact_states`).
+    pub fingerprint: Fingerprint,
     /// Native engine: partial-order reduction.
     pub reduction: Reduction,
     /// Stop at the first violation instead of finding each property's shortest counterexample.
@@ -118,6 +156,7 @@ impl Default for Options {
             max_memory: None,
             threads: 1,
             exact_states: false,
+            fingerprint: Fingerprint::default(),
             reduction: Reduction::Persistent,
             stop_at_first: false,
             progress: false,

@@ -4,6 +4,7 @@
 //! bound. The search itself is `native.rs`.
 
 use super::fpset::FpSet;
+use super::options::{DEFAULT_FINGERPRINT_SEED, Fingerprint, FpBits};
 use crate::world::{ProcId, World, codec};
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
@@ -13,6 +14,8 @@ use std::hash::BuildHasherDefault;
 /// equal encodings are equal Worlds).
 pub(super) enum Visited {
     Fingerprints(FpSet),
+    /// 128-bit fingerprints (`--fingerprint-bits 128`): the two halves, low then high.
+    Fingerprints128(HashSet<u128, BuildHasherDefault<rustc_hash::FxHasher>>),
     Exact(HashSet<Box<[u8]>, BuildHasherDefault<rustc_hash::FxHasher>>),
 }
 
@@ -93,11 +96,10 @@ impl Block {
     }
 }
 
-/// Encode `w` into `buf` (cleared first); its fingerprint.
-pub(super) fn encode_into(w: &World, buf: &mut Vec<u8>) -> u64 {
+/// Encode `w` into `buf` (cleared first).
+pub(super) fn encode_into(w: &World, buf: &mut Vec<u8>) {
     buf.clear();
     codec::encode(w, buf);
-    fingerprint_bytes(buf)
 }
 
 impl Visited {
@@ -106,6 +108,7 @@ impl Visited {
     pub(super) fn bytes(&self) -> u64 {
         match self {
             Visited::Fingerprints(s) => s.capacity() as u64 * 8,
+            Visited::Fingerprints128(s) => s.capacity() as u64 * 17,
             Visited::Exact(s) => {
                 s.capacity() as u64 * (std::mem::size_of::<Box<[u8]>>() as u64 + 1)
             }
@@ -117,38 +120,82 @@ impl Visited {
     pub(super) fn growth_due(&self, more: usize) -> u64 {
         match self {
             Visited::Fingerprints(s) => s.growth_due(more),
-            Visited::Exact(_) => 0,
+            Visited::Fingerprints128(_) | Visited::Exact(_) => 0,
         }
     }
-    pub(super) fn insert(&mut self, fp: u64, w: &[u8]) -> bool {
+    /// Insert a state by its fingerprint (`hi`: the high half of a 128-bit one) or its
+    /// encoding `w`; whether it was new.
+    pub(super) fn insert(&mut self, fp: u64, hi: u64, w: &[u8]) -> bool {
         match self {
             Visited::Fingerprints(s) => s.insert(fp),
+            Visited::Fingerprints128(s) => s.insert(u128::from(hi) << 64 | u128::from(fp)),
             Visited::Exact(s) => !s.contains(w) && s.insert(w.into()),
         }
     }
 }
 
-/// The seed of the fingerprint hash: fixed, so a fingerprint is the same in every run.
-pub(super) const FINGERPRINT_SEED: u64 = 0x7261_6365_6368_6563; // "racechec"
+/// What the seed of a 128-bit fingerprint's high half differs from the seed by.
+const HIGH_HALF: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The fingerprint of a World: foldhash's quality variant (a 64-bit folded-multiply hash with a
-/// final avalanche, made for hash tables and fingerprints) with a fixed seed, over its canonical
-/// encoding (`world::codec`).
-pub fn fingerprint(w: &World) -> u64 {
-    encode_into(w, &mut Vec::new())
+impl Fingerprint {
+    /// The fingerprint's low half (all of a 64-bit one) of an encoding: foldhash's quality
+    /// variant (a 64-bit folded-multiply hash with a final avalanche, made for hash tables and
+    /// fingerprints) with this seed.
+    pub fn low(&self, b: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        foldhash::quality::FixedState::with_seed(self.seed).hash_one(b)
+    }
+    /// The high half of a 128-bit fingerprint (0 for a 64-bit one): foldhash with another seed.
+    pub fn high(&self, b: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        match self.bits {
+            FpBits::B64 => 0,
+            FpBits::B128 => {
+                foldhash::quality::FixedState::with_seed(self.seed ^ HIGH_HALF).hash_one(b)
+            }
+        }
+    }
+    /// The summary's words: the hash, its seed, and the collision bound for `n` states.
+    pub fn describe(&self, n: u64) -> String {
+        let (bits, hash) = match self.bits {
+            FpBits::B64 => (64, "foldhash"),
+            FpBits::B128 => (128, "two foldhash values"),
+        };
+        format!(
+            "{bits}-bit fingerprints ({hash}, seed {:#x}): collision probability {:.1e} (birthday bound, as if the hash were random)",
+            self.seed,
+            collision_probability_bits(n, bits),
+        )
+    }
 }
 
-/// The fingerprint of a World's encoding (what [`fingerprint`] hashes).
+/// The fingerprint of a World with the default hash (64 bits, the default seed), over its
+/// canonical encoding (`world::codec`).
+pub fn fingerprint(w: &World) -> u64 {
+    let mut buf = Vec::new();
+    encode_into(w, &mut buf);
+    fingerprint_bytes(&buf)
+}
+
+/// The default fingerprint of a World's encoding (what [`fingerprint`] hashes).
 pub fn fingerprint_bytes(b: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(FINGERPRINT_SEED).hash_one(b)
+    Fingerprint {
+        seed: DEFAULT_FINGERPRINT_SEED,
+        bits: FpBits::B64,
+    }
+    .low(b)
 }
 
 /// The probability that hash compaction merged two distinct states among `n` (birthday bound
 /// for 64-bit fingerprints: n(n-1)/2 / 2^64).
 pub fn collision_probability(n: u64) -> f64 {
+    collision_probability_bits(n, 64)
+}
+
+/// The birthday bound for `n` states and `bits`-bit fingerprints: n(n-1)/2 / 2^bits.
+pub fn collision_probability_bits(n: u64, bits: i32) -> f64 {
     let n = n as f64;
-    n * (n - 1.0) / 2.0 / 18_446_744_073_709_551_616.0
+    n * (n - 1.0) / 2.0 / 2f64.powi(bits)
 }
 
 /// The parent links of every discovered state.

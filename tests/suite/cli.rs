@@ -300,6 +300,45 @@ fn run_summary_reports_speed_memory_and_collision_probability() {
     );
 }
 
+/// `--fingerprint-seed` and `--fingerprint-bits` are another hash: the summary names them, and
+/// the states and verdict are those of the default hash; a bad seed is a usage error.
+#[test]
+fn fingerprint_seed_and_width_are_in_the_summary_and_change_no_count() {
+    let states = |stdout: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("exhaustive: "))
+            .and_then(|l| l.split(' ').next())
+            .map(str::to_string)
+    };
+    let (code, default, _) = out(rc().args(["--variant", "baseline", "--pg", "15"]));
+    assert_eq!(code, 1, "{default}");
+    assert!(
+        default.contains("64-bit fingerprints (foldhash, seed 0x7261636563686563)"),
+        "{default}"
+    );
+    let (code, other, _) = out(rc().args([
+        "--variant",
+        "baseline",
+        "--pg",
+        "15",
+        "--fingerprint-seed",
+        "0x2a",
+        "--fingerprint-bits",
+        "128",
+    ]));
+    assert_eq!(code, 1, "{other}");
+    assert!(
+        other.contains("128-bit fingerprints (two foldhash values, seed 0x2a)"),
+        "{other}"
+    );
+    assert_eq!(states(&default), states(&other), "{default}\n{other}");
+    assert!(states(&default).is_some(), "{default}");
+    let (code, _, stderr) = out(rc().args(["--variant", "baseline", "--fingerprint-seed", "0xzz"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is not a 64-bit seed"), "{stderr}");
+}
+
 /// Each hostile argument: exit 2, a one-line message naming the problem, no panic.
 #[test]
 fn hostile_arguments_are_usage_errors() {

@@ -330,8 +330,9 @@ fn reduced_and_unreduced_searches_agree_on_every_configuration() {
 /// An oracle that keeps whole `World` values (not the encoder's bytes): a breadth-first search
 /// over a `HashSet<World>` finds exactly as many states as the native engine, unreduced, with
 /// fingerprints and with `--exact-states` (both of which read `codec::encode_successor`'s
-/// bytes), for one model of each command at K=2 P=2. An encoder that merged two distinct Worlds
-/// (or split one) would show here.
+/// bytes), for one model of each command at K=2 P=2; and so do fingerprints of another seed
+/// (`--fingerprint-seed`) and 128-bit ones (`--fingerprint-bits 128`). An encoder that merged
+/// two distinct Worlds (or split one), or a fingerprint collision, would show here.
 #[test]
 fn native_state_counts_equal_an_oracle_over_world_values() {
     use racecheck::world::PgVersion;
@@ -346,12 +347,22 @@ fn native_state_counts_equal_an_oracle_over_world_values() {
         })
         .collect();
     assert_eq!(cs.len(), 3, "one model of each command");
-    for (m, (oracle, fingerprints, exact)) in each(cs, |m| {
+    use racecheck::explore::{Fingerprint, FpBits};
+    let other_seed = Fingerprint {
+        seed: 42,
+        bits: FpBits::B64,
+    };
+    let wide = Fingerprint {
+        seed: 7,
+        bits: FpBits::B128,
+    };
+    for (m, (oracle, fingerprints, exact, seeded, wide)) in each(cs, |m| {
         let sc = Scenario::new(m);
-        let run = |exact_states: bool| {
+        let run = |exact_states: bool, fingerprint: Fingerprint| {
             let opts = Options {
                 reduction: Reduction::None,
                 exact_states,
+                fingerprint,
                 threads: 1,
                 progress: false,
                 ..Options::default()
@@ -360,12 +371,19 @@ fn native_state_counts_equal_an_oracle_over_world_values() {
             assert!(r.complete, "{}: incomplete", label(m));
             r.stats.states
         };
-        (reachable(&sc).len() as u64, run(false), run(true))
+        let default = Fingerprint::default();
+        (
+            reachable(&sc).len() as u64,
+            run(false, default),
+            run(true, default),
+            run(false, other_seed),
+            run(false, wide),
+        )
     }) {
         assert_eq!(
-            (fingerprints, exact),
-            (oracle, oracle),
-            "{}: native states (fingerprints, exact encodings) against the oracle over World values",
+            (fingerprints, exact, seeded, wide),
+            (oracle, oracle, oracle, oracle),
+            "{}: native states (fingerprints, exact encodings, seed 42, 128 bits) against the oracle over World values",
             label(&m)
         );
     }
