@@ -131,7 +131,7 @@ pub(super) fn expand(
         }
         sc.step(w, p, None);
         codec::encode_successor(w, packed, wal_len, buf).expect("the state's own encoding");
-        let (low, high) = (fp.low(buf), fp.high(buf));
+        let low = fp.low(buf);
         // A terminal successor is judged here, with its World at hand: if it is new, the
         // merge records its verdicts and does not queue it (it has nothing to expand).
         if sc.terminal(w) {
@@ -141,7 +141,7 @@ pub(super) fn expand(
         out.procs.push(p);
         out.fps.push(low);
         if fp.bits == super::options::FpBits::B128 {
-            out.fps_high.push(high);
+            out.fps_high.push(fp.high(buf));
         }
         out.found.push(buf);
         // The World now holds the successor.

@@ -71,10 +71,17 @@ impl Merge {
         // Which successors are new, decided in one tight loop over the block (the lookups'
         // cache misses overlap better than with the copying and recording in between).
         out.new.clear();
-        for s in 0..out.fps.len() {
-            let high = out.fps_high.get(s).copied().unwrap_or(0);
-            let new = self.visited.insert(out.fps[s], high, out.found.get(s));
-            out.new.push(new);
+        if out.fps_high.is_empty() {
+            for s in 0..out.fps.len() {
+                let new = self.visited.insert(out.fps[s], 0, out.found.get(s));
+                out.new.push(new);
+            }
+        } else {
+            for s in 0..out.fps.len() {
+                let high = out.fps_high[s];
+                let new = self.visited.insert(out.fps[s], high, out.found.get(s));
+                out.new.push(new);
+            }
         }
         {
             // `k`: the first successor of the next state; `t`: the next terminal successor.
