@@ -4,7 +4,7 @@
 //! thread after the joins. The only file that imports loom.
 
 use super::options::{LoomSync, Options};
-use super::recorder::{CoarseSync, Recorder, coarse_process};
+use super::recorder::{Recorder, coarse_engine};
 use super::report::Report;
 use crate::scenario::Scenario;
 use crate::scenario::ops::res;
@@ -16,24 +16,7 @@ use std::sync::{Arc as StdArc, Mutex as StdMutex};
 /// loom's limit on spawned threads (its `MAX_THREADS` is 5, including the main thread).
 pub const MAX_SPAWNED: usize = 4;
 
-/// Coarse synchronisation: the World under one mutex, one condvar per process.
-struct Coarse {
-    world: Mutex<World>,
-    cvs: Vec<Condvar>,
-}
-
-impl CoarseSync for Coarse {
-    type Guard<'a> = MutexGuard<'a, World>;
-    fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap()
-    }
-    fn wait<'a>(&'a self, p: ProcId, g: MutexGuard<'a, World>) -> MutexGuard<'a, World> {
-        self.cvs[usize::from(p)].wait(g).unwrap()
-    }
-    fn notify(&self, p: ProcId) {
-        self.cvs[usize::from(p)].notify_one();
-    }
-}
+coarse_engine!(Mutex, MutexGuard, Condvar, Arc, loom::thread::spawn);
 
 /// The shared part of `fine` synchronisation.
 struct Fine {
@@ -155,23 +138,7 @@ pub fn explore(sc: &Scenario, opts: &Options) -> Result<Report, super::report::E
                 return;
             }
             r2.begin();
-            let shared = Arc::new(Coarse {
-                world: Mutex::new(s2.initial()),
-                cvs: (0..s2.procs.len()).map(|_| Condvar::new()).collect(),
-            });
-            let handles: Vec<_> = s2
-                .active_procs()
-                .into_iter()
-                .map(|p| {
-                    let (sc, sh, rc) = (s2.clone(), shared.clone(), r2.clone());
-                    loom::thread::spawn(move || coarse_process(&sc, &*sh, &rc, p))
-                })
-                .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
-            let w = shared.world.lock().unwrap();
-            r2.finish_execution(&s2, &w);
+            coarse_body(&s2, &r2);
         });
     })?;
     let bound = opts.preemptions;

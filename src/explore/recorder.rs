@@ -260,3 +260,56 @@ pub fn coarse_process<S: CoarseSync>(sc: &Scenario, s: &S, rec: &Recorder, p: Pr
         }
     }
 }
+
+/// For one model checker's `Mutex`, `MutexGuard`, `Condvar`, `Arc` and `thread::spawn` (loom's,
+/// shuttle's), defines `Coarse` (the World under one mutex, one condvar per process: coarse
+/// synchronisation) and `coarse_body`, one execution: a thread per process with something to do,
+/// each running [`coarse_process`], joined, and the end state handed to the recorder. Written
+/// once here; each engine file expands it with its own crate's types.
+macro_rules! coarse_engine {
+    ($mutex:ident, $guard:ident, $condvar:ident, $arc:ident, $spawn:path) => {
+        /// Coarse synchronisation: the World under one mutex, one condvar per process.
+        struct Coarse {
+            world: $mutex<World>,
+            cvs: Vec<$condvar>,
+        }
+
+        impl super::recorder::CoarseSync for Coarse {
+            type Guard<'a> = $guard<'a, World>;
+            fn lock(&self) -> $guard<'_, World> {
+                self.world.lock().unwrap()
+            }
+            fn wait<'a>(&'a self, p: ProcId, g: $guard<'a, World>) -> $guard<'a, World> {
+                self.cvs[usize::from(p)].wait(g).unwrap()
+            }
+            fn notify(&self, p: ProcId) {
+                self.cvs[usize::from(p)].notify_one();
+            }
+        }
+
+        /// One execution under coarse synchronisation.
+        fn coarse_body(
+            sc: &std::sync::Arc<Scenario>,
+            rec: &std::sync::Arc<super::recorder::Recorder>,
+        ) {
+            let shared = $arc::new(Coarse {
+                world: $mutex::new(sc.initial()),
+                cvs: (0..sc.procs.len()).map(|_| $condvar::new()).collect(),
+            });
+            let handles: Vec<_> = sc
+                .active_procs()
+                .into_iter()
+                .map(|p| {
+                    let (sc, sh, rc) = (sc.clone(), shared.clone(), rec.clone());
+                    $spawn(move || super::recorder::coarse_process(&sc, &*sh, &rc, p))
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let w = shared.world.lock().unwrap();
+            rec.finish_execution(sc, &w);
+        }
+    };
+}
+pub(super) use coarse_engine;

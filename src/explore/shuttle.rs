@@ -3,7 +3,7 @@
 //! seed and strategy are recorded in the trace. The only file that imports shuttle.
 
 use super::options::{Options, Strategy};
-use super::recorder::{CoarseSync, Recorder, coarse_process};
+use super::recorder::{Recorder, coarse_engine};
 use super::report::Report;
 use crate::scenario::Scenario;
 use crate::trace::{Engine, EngineInfo};
@@ -12,46 +12,10 @@ use shuttle::scheduler::{
     DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId,
 };
 use shuttle::sync::{Condvar, Mutex, MutexGuard};
+use shuttle::thread::spawn;
 use std::sync::Arc;
 
-/// Coarse synchronisation: the World under one mutex, one condvar per process.
-struct Coarse {
-    world: Mutex<World>,
-    cvs: Vec<Condvar>,
-}
-
-impl CoarseSync for Coarse {
-    type Guard<'a> = MutexGuard<'a, World>;
-    fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap()
-    }
-    fn wait<'a>(&'a self, p: ProcId, g: MutexGuard<'a, World>) -> MutexGuard<'a, World> {
-        self.cvs[usize::from(p)].wait(g).unwrap()
-    }
-    fn notify(&self, p: ProcId) {
-        self.cvs[usize::from(p)].notify_one();
-    }
-}
-
-fn body(sc: &Arc<Scenario>, rec: &Arc<Recorder>) {
-    let shared = Arc::new(Coarse {
-        world: Mutex::new(sc.initial()),
-        cvs: (0..sc.procs.len()).map(|_| Condvar::new()).collect(),
-    });
-    let handles: Vec<_> = sc
-        .active_procs()
-        .into_iter()
-        .map(|p| {
-            let (sc, sh, rc) = (sc.clone(), shared.clone(), rec.clone());
-            shuttle::thread::spawn(move || coarse_process(&sc, &*sh, &rc, p))
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let w = shared.world.lock().unwrap();
-    rec.finish_execution(sc, &w);
-}
+coarse_engine!(Mutex, MutexGuard, Condvar, Arc, spawn);
 
 /// A shuttle scheduler that ends the run (rather than panicking) when the recorder says a budget
 /// is spent or the first violation was found. The inner scheduler is forgotten when the run is cut
@@ -96,7 +60,7 @@ fn run_with<S: Scheduler + 'static>(sched: S, sc: &Arc<Scenario>, rec: &Arc<Reco
         inner: Some(sched),
         rec: rec.clone(),
     };
-    shuttle::Runner::new(sched, config).run(move || body(&s2, &r2));
+    shuttle::Runner::new(sched, config).run(move || coarse_body(&s2, &r2));
 }
 
 /// Explore with shuttle.
