@@ -4,7 +4,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use racecheck::explore::{
-    DEFAULT_FINGERPRINT_SEED, Engine, Fingerprint, FpBits, LoomSync, Options, Reduction, Strategy,
+    DEFAULT_FINGERPRINT_SEED, Engine, Fingerprint, FpBits, LoomSync, Options, Progress, Reduction,
+    Strategy,
 };
 use racecheck::scenario::Model;
 use racecheck::scenario::model::{BackendAction, BackupSource};
@@ -455,7 +456,7 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// The explorer's options.
+    /// The explorer's options; `progress`: progress lines on stderr.
     pub fn options(&self, progress: bool) -> Options {
         Options {
             engine: self.engine,
@@ -474,7 +475,11 @@ impl EngineArgs {
             reduction: self.reduction,
             stop_at_first: self.stop_at_first
                 || (self.engine != Engine::Native && !self.all_violations),
-            progress,
+            progress: progress.then(|| {
+                Progress(std::sync::Arc::new(
+                    super::progress::StderrProgress::default(),
+                ))
+            }),
             preemptions: usize::from(self.preemptions),
             loom_sync: self.loom_sync,
             strategy: self.strategy,

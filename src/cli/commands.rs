@@ -352,7 +352,7 @@ pub fn matrix(
         output_dir(d)?;
     }
     let opts = explore::Options {
-        progress: false,
+        progress: None,
         ..explore::Options::default()
     };
     let rows = mx::run_with_progress(&models, &expect, &opts, trace_dir, |done, total, r| {

@@ -32,7 +32,7 @@ fn counterexample(sc: &Scenario, opts: &explore::Options) -> Option<Trace> {
 /// The native engine, exhaustive, without progress lines.
 fn native() -> explore::Options {
     explore::Options {
-        progress: false,
+        progress: None,
         ..explore::Options::default()
     }
 }
@@ -90,7 +90,7 @@ fn schedules(m: &Model, n: usize, natives: &[(PgVersion, Option<Trace>)]) -> Vec
             strategy: Strategy::Pct,
             iterations: 300,
             seed,
-            progress: false,
+            progress: None,
             ..explore::Options::default()
         };
         if let Some(t) = counterexample(&sc, &shuttle) {

@@ -370,7 +370,7 @@ impl<'a> Search<'a> {
             expanded: BTreeMap::new(),
             lent: BTreeMap::new(),
             in_flight: 4 * threads,
-            clock: Clock::new(opts.max_seconds, opts.progress),
+            clock: Clock::new(opts.max_seconds, opts.progress.clone()),
             start_rss,
             peak_rss: start_rss,
         }

@@ -131,8 +131,8 @@ pub struct Options {
     pub reduction: Reduction,
     /// Stop at the first violation instead of finding each property's shortest counterexample.
     pub stop_at_first: bool,
-    /// Print progress to stderr (at most once a second, after two seconds).
-    pub progress: bool,
+    /// Where progress lines go (at most once a second, after two seconds); none: no progress.
+    pub progress: Option<super::progress::Progress>,
     /// loom: preemption bound.
     pub preemptions: usize,
     /// loom: synchronisation granularity.
@@ -159,7 +159,7 @@ impl Default for Options {
             fingerprint: Fingerprint::default(),
             reduction: Reduction::Persistent,
             stop_at_first: false,
-            progress: false,
+            progress: None,
             preemptions: 2,
             loom_sync: LoomSync::Coarse,
             strategy: Strategy::Pct,

@@ -1,29 +1,46 @@
-//! The clock of a run (its wall-clock budget, and when to print progress: never what is
-//! explored), the user's interruption (Ctrl-C), and the process's resident memory.
+//! The clock of a run (its wall-clock budget, and when to report progress: never what is
+//! explored), where progress goes (a [`Reporter`] the caller supplies: the library prints
+//! nothing), the user's interruption (Ctrl-C), and the process's resident memory.
 
-use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Wall-clock budget and progress printing (the clock only decides when to stop or print,
+/// Where a long run's progress lines go: the CLI prints them; the library never prints.
+pub trait Reporter: Send + Sync {
+    /// A progress line, `seconds` into the run (at most once a second, after two seconds).
+    fn progress(&self, seconds: f64, line: &str);
+    /// The run is over: clear whatever the progress drew.
+    fn finished(&self) {}
+}
+
+/// A run's progress reporter, as the options carry it.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Reporter>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+/// Wall-clock budget and progress reporting (the clock only decides when to stop or report,
 /// never what is explored).
 pub struct Clock {
     start: Instant,
     last_print: Instant,
     max: Option<Duration>,
-    progress: bool,
-    bar: Option<indicatif::ProgressBar>,
+    progress: Option<Progress>,
 }
 
 impl Clock {
-    /// Start timing.
-    pub fn new(max_seconds: Option<f64>, progress: bool) -> Clock {
+    /// Start timing; progress to `progress`, if any.
+    pub fn new(max_seconds: Option<f64>, progress: Option<Progress>) -> Clock {
         let now = Instant::now();
         Clock {
             start: now,
             last_print: now,
             max: max_seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()),
             progress,
-            bar: None,
         }
     }
     /// Seconds since start.
@@ -34,11 +51,11 @@ impl Clock {
     pub fn expired(&self) -> bool {
         self.max.is_some_and(|m| self.start.elapsed() >= m)
     }
-    /// Print progress if due (once a second, after the first two seconds).
+    /// Report progress if due (once a second, after the first two seconds).
     pub fn tick(&mut self, what: impl FnOnce() -> String) {
-        if !self.progress {
+        let Some(p) = &self.progress else {
             return;
-        }
+        };
         let now = Instant::now();
         if now.duration_since(self.start) < Duration::from_secs(2)
             || now.duration_since(self.last_print) < Duration::from_secs(1)
@@ -46,23 +63,12 @@ impl Clock {
             return;
         }
         self.last_print = now;
-        let msg = format!("[{:>6.1}s] {}", self.seconds(), what());
-        if std::io::stderr().is_terminal() {
-            let bar = self.bar.get_or_insert_with(|| {
-                let b = indicatif::ProgressBar::new_spinner();
-                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                b
-            });
-            bar.set_message(msg);
-            bar.tick();
-        } else {
-            eprintln!("progress: {msg}");
-        }
+        p.0.progress(self.seconds(), &what());
     }
-    /// Clear any progress line.
+    /// The run is over: the reporter clears its progress line.
     pub fn done(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
+        if let Some(p) = &self.progress {
+            p.0.finished();
         }
     }
 }

@@ -46,7 +46,7 @@ impl Recorder {
                 terminals: std::collections::BTreeSet::new(),
                 collector: Collector::default(),
                 stats: Stats::default(),
-                clock: Clock::new(opts.max_seconds, opts.progress),
+                clock: Clock::new(opts.max_seconds, opts.progress.clone()),
                 stop: None,
             })),
             max_executions: opts.max_states,

@@ -300,6 +300,36 @@ fn run_summary_reports_speed_memory_and_collision_probability() {
     );
 }
 
+/// A run longer than two seconds reports progress on stderr (through the CLI's reporter: the
+/// library prints nothing), once a second; `--quiet` silences it.
+#[test]
+fn a_long_run_reports_progress_on_stderr_unless_quiet() {
+    let args = [
+        "--variant",
+        "wallog",
+        "--files",
+        "3",
+        "--pages",
+        "3",
+        "--threads",
+        "1",
+        "--max-seconds",
+        "2.5",
+    ];
+    let mut loud = Command::cargo_bin("racecheck").unwrap();
+    loud.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let (code, _, stderr) = out(loud.args(args));
+    assert!(code == 1 || code == 3, "{stderr}");
+    let lines = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: ["))
+        .count();
+    assert!(lines >= 1, "no progress line: {stderr}");
+    // rc() passes -q.
+    let (_, _, quiet) = out(rc().args(args));
+    assert!(!quiet.contains("progress:"), "{quiet}");
+}
+
 /// `--fingerprint-seed` and `--fingerprint-bits` are another hash: the summary names them, and
 /// the states and verdict are those of the default hash; a bad seed is a usage error.
 #[test]

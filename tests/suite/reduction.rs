@@ -364,7 +364,7 @@ fn native_state_counts_equal_an_oracle_over_world_values() {
                 exact_states,
                 fingerprint,
                 threads: 1,
-                progress: false,
+                progress: None,
                 ..Options::default()
             };
             let r = explore::run(&sc, &opts).unwrap();
