@@ -53,6 +53,9 @@ pub struct Scenario {
     /// For each process and place in its program, what the rest of the program may touch
     /// (for the partial-order reduction, `reduction.rs`).
     ahead: Vec<Vec<ahead::Ahead>>,
+    /// A mutation for tests of the reduction's checks ([`Scenario::cut_footprint`]): ops whose
+    /// name starts with this lose these footprint bits. `None` outside those tests.
+    cut: Option<(String, ops::res::Footprint)>,
 }
 
 /// Process ids the code needs by number. The processes are, in id order: the checkpointer, the
@@ -136,6 +139,7 @@ impl Scenario {
             src,
             dst,
             dirs,
+            cut: None,
         }
     }
 
@@ -225,9 +229,22 @@ impl Scenario {
             None => ops::res::DONE,
             Some(op) => {
                 let last = usize::from(w.procs[usize::from(p)].pc) + 1 == prog.len();
-                op.footprint(w, p, last)
+                let fp = op.footprint(w, p, last);
+                match &self.cut {
+                    Some((name, cut)) if op.name().starts_with(name.as_str()) => fp & !cut,
+                    _ => fp,
+                }
             }
         }
+    }
+
+    /// Test hook, for mutation tests of the reduction's own checks (`tests/suite/reduction.rs`):
+    /// from now on [`Scenario::footprint`] leaves the bits `cut` out of the footprint of every
+    /// op whose name starts with `op`, so that a test can see the footprint checks catch a
+    /// wrong footprint. Never called outside tests.
+    #[doc(hidden)]
+    pub fn cut_footprint(&mut self, op: &str, cut: ops::res::Footprint) {
+        self.cut = Some((op.to_string(), cut));
     }
 
     /// Why `p` is blocked, in PostgreSQL's terms (for deadlock reports).

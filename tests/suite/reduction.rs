@@ -136,9 +136,14 @@ fn footprints_are_sound_at_two_files() {
 }
 
 fn check_footprints(m: &Model) {
-    let m = m.clone();
+    check_footprints_of(&Scenario::new(m));
+}
+
+/// The footprint checks on one scenario (its footprints possibly cut by a mutation test).
+fn check_footprints_of(sc: &Scenario) {
+    let m = sc.model.clone();
     {
-        let sc = Scenario::new(&m);
+        let sc = sc.clone();
         let ps = procs(&sc);
         for w in reachable(&sc) {
             if sc.terminal(&w) {
@@ -385,6 +390,63 @@ fn native_state_counts_equal_an_oracle_over_world_values() {
             (oracle, oracle, oracle, oracle),
             "{}: native states (fingerprints, exact encodings, seed 42, 128 bits) against the oracle over World values",
             label(&m)
+        );
+    }
+}
+
+/// The footprint checks catch what `docs/reduction.md` says they catch: with the footprint of
+/// one op cut (a test-only hook, `Scenario::cut_footprint`), the check fails with the message
+/// the docs quote. Each mutation is a bug the reduction would otherwise silently build on.
+#[test]
+fn footprint_checks_fail_on_each_documented_mutation() {
+    use racecheck::scenario::ops::res;
+    use racecheck::world::PgVersion;
+    let model = |name: &str| {
+        let mut m = crate::common::models()
+            .into_iter()
+            .find(|m| m.name == name)
+            .unwrap();
+        m.pg = PgVersion::V15;
+        m.files = 1;
+        m.pages = 1;
+        m
+    };
+    let cases: [(&str, &str, res::Footprint, &str); 3] = [
+        // rmtree's footprint emptied: its steps look independent of the walk.
+        ("baseline", "rmtree", !0, "have disjoint footprints"),
+        // The stop without REMOVAL: it reads the ghost fact rmtree's first step writes.
+        (
+            "baseline",
+            "do_pg_stop_backup",
+            res::REMOVAL,
+            "have disjoint footprints but do not commute",
+        ),
+        // Connect's FATAL branch finishing the backend without DONE.
+        (
+            "dropdb",
+            "InitPostgres",
+            res::DONE,
+            "but has no DONE in its footprint",
+        ),
+    ];
+    for (name, op, cut, want) in cases {
+        let mut sc = Scenario::new(&model(name));
+        // Unmutated, the checks pass.
+        check_footprints_of(&sc);
+        sc.cut_footprint(op, cut);
+        let failed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_footprints_of(&sc)));
+        let msg = match failed {
+            Ok(()) => panic!("{name}: cutting {cut:#b} from {op}'s footprint went unnoticed"),
+            Err(e) => e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default(),
+        };
+        assert!(
+            msg.contains(want),
+            "{name}: cutting {cut:#b} from {op}'s footprint: expected {want:?}, got {msg}"
         );
     }
 }
