@@ -134,12 +134,7 @@ pub fn render(
         footprints: keep.iter().map(|&i| ex.footprints[i]).collect(),
         violation: ex.violation.clone(),
     };
-    let head = format!(
-        "causal slice: {} of {} steps; in any order that keeps these steps' order (and each process's), the others deferred or advanced, {} is still violated",
-        keep.len(),
-        ex.steps.len(),
-        ex.violation.property
-    );
+    let head = slice_head(ex, keep);
     let body = match format {
         Format::Text => text(&part),
         Format::Mermaid => mermaid(&part),
@@ -159,6 +154,46 @@ pub fn render(
         ),
     }
 }
+
+/// The slice's first line: what was checked, and what it found.
+fn slice_head(ex: &Explained, keep: &std::collections::BTreeSet<usize>) -> String {
+    let c = check_slice(ex, keep, SLICE_CHECK_STATES);
+    let prop = ex.violation.property;
+    let what = format!(
+        "every order of the trace's steps that keeps these steps' order (and each process's) was run: {} states, {} distinct end states{}",
+        c.states,
+        c.ends,
+        if c.stuck > 0 {
+            format!(
+                ", {} where the slice's next step waits for a later one (no end)",
+                c.stuck
+            )
+        } else {
+            String::new()
+        }
+    );
+    let found = if c.cut_short {
+        format!(
+            "stopped at {SLICE_CHECK_STATES} states; {} of the ends seen do not violate {prop}",
+            c.without
+        )
+    } else if c.without == 0 {
+        format!("{prop} is violated at every end")
+    } else {
+        format!(
+            "{} of them do not violate {prop} (the slice orders what the trace needs, not all of it)",
+            c.without
+        )
+    };
+    format!(
+        "causal slice: {} of {} steps; {what}; {found}",
+        keep.len(),
+        ex.steps.len()
+    )
+}
+
+/// The state budget of the slice's exhaustive check.
+const SLICE_CHECK_STATES: usize = 2_000_000;
 
 fn text(ex: &Explained) -> String {
     let t = &ex.trace;
@@ -260,124 +295,106 @@ fn dot(ex: &Explained) -> String {
     out
 }
 
-/// How the steps outside a slice are placed when only the slice's order is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
-    /// As late as the kept steps and each process's program order allow; among themselves, the
-    /// highest process id first.
-    Defer,
-    /// As early as they are enabled; among themselves, the lowest process id first.
-    Advance,
+/// Whether the trace's violation is reached in every order of the trace's steps that keeps
+/// `keep`'s order (and each process's): [`check_slice`] found ends, all of them violated.
+pub fn reproduces(ex: &Explained, keep: &std::collections::BTreeSet<usize>) -> bool {
+    let c = check_slice(ex, keep, SLICE_CHECK_STATES);
+    !c.cut_short && c.ends > 0 && c.without == 0
 }
 
-/// Re-execute the trace keeping only the order among the steps in `keep` (and each process's
-/// own order); the other steps are placed by `placement`. A process's k-th step in the trace is
-/// its k-th step here. Returns the final World, or None if that order cannot be executed (a kept
-/// step waits for a step that the order puts after it).
-pub fn linearize(
+/// What [`check_slice`] found: an exhaustive search over the orders of the trace's steps that
+/// keep the slice's order (and each process's own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SliceCheck {
+    /// Distinct (World, steps taken per process, slice position) states visited.
+    pub states: usize,
+    /// End states reached (every process finished).
+    pub ends: usize,
+    /// End states where the trace's property is not violated (0: the claim holds).
+    pub without: usize,
+    /// States where no process may step (the slice's next step waits for a step the slice
+    /// puts after it): orders that cannot be run to the end.
+    pub stuck: usize,
+    /// The search stopped at its state budget (the claim is then checked only partly).
+    pub cut_short: bool,
+}
+
+/// Check the slice's claim exhaustively: run every order of the processes' steps in which the
+/// slice's steps come in the trace's order (a process's k-th step is the trace's k-th step of
+/// that process; steps beyond a process's steps in the trace are free), to the end, and count
+/// the ends where the trace's property is not violated. A search over (World, steps per
+/// process, slice position), each state once, at most `max_states` of them.
+pub fn check_slice(
     ex: &Explained,
     keep: &std::collections::BTreeSet<usize>,
-    placement: Placement,
-) -> Option<crate::world::World> {
+    max_states: usize,
+) -> SliceCheck {
+    use crate::world::{ProcId, World, codec};
     let sc = &ex.scenario;
     let nprocs = sc.procs.len();
-    let proc_of: Vec<usize> = ex
-        .steps
-        .iter()
-        .map(|s| usize::from(sc.proc_id(&s.proc).unwrap_or(0)))
-        .collect();
-    // Each process's trace steps, in order.
     let mut queue: Vec<Vec<usize>> = vec![Vec::new(); nprocs];
-    for (i, &p) in proc_of.iter().enumerate() {
-        queue[p].push(i);
+    for (i, s) in ex.steps.iter().enumerate() {
+        queue[usize::from(sc.proc_id(&s.proc).unwrap_or(0))].push(i);
     }
-    let mut done = vec![0usize; nprocs];
-    let mut w = sc.initial();
-    let head = |done: &[usize], p: usize| queue[p].get(done[p]).copied();
-    let mut budget = ex.steps.len() * 8 + 64;
-    let step = |w: &mut crate::world::World, done: &mut [usize], p: usize| -> bool {
-        let id = crate::world::ProcId::try_from(p).unwrap_or(0);
-        if !sc.enabled(w, id) {
-            return false;
-        }
-        sc.step(w, id, None);
-        done[p] += 1;
-        true
+    let kept: Vec<usize> = keep.iter().copied().collect();
+    let mut seen: std::collections::HashSet<(Vec<u8>, Vec<usize>, usize)> = Default::default();
+    let mut stack: Vec<(World, Vec<usize>, usize)> = vec![(sc.initial(), vec![0; nprocs], 0)];
+    let mut out = SliceCheck {
+        states: 0,
+        ends: 0,
+        without: 0,
+        stuck: 0,
+        cut_short: false,
     };
-    // An enabled step outside the slice at the head of its process: the lowest process id
-    // first when advancing, the highest when deferring (an order unlike the trace's, so that
-    // only the kept steps' order carries over).
-    let free = |w: &crate::world::World, done: &[usize]| -> Option<usize> {
-        let mut ids: Vec<usize> = (0..nprocs).collect();
-        if placement == Placement::Defer {
-            ids.reverse();
+    let mut buf = Vec::new();
+    while let Some((w, done, k)) = stack.pop() {
+        out.states += 1;
+        if out.states > max_states {
+            out.cut_short = true;
+            break;
         }
-        ids.into_iter().find(|&q| {
-            head(done, q).is_some_and(|i| !keep.contains(&i))
-                && sc.enabled(w, crate::world::ProcId::try_from(q).unwrap_or(0))
-        })
-    };
-    for &t in keep {
-        let p = proc_of[t];
-        loop {
-            budget = budget.checked_sub(1)?;
-            if placement == Placement::Advance
-                && let Some(q) = free(&w, &done)
-            {
-                step(&mut w, &mut done, q);
+        if sc.terminal(&w) {
+            out.ends += 1;
+            let violated = crate::property::evaluate(sc, &w)
+                .violations
+                .iter()
+                .any(|v| v.property == ex.violation.property);
+            if !violated {
+                out.without += 1;
+            }
+            continue;
+        }
+        let mut moves = 0;
+        for p in 0..nprocs {
+            let id = ProcId::try_from(p).unwrap_or(0);
+            let t = queue[p].get(done[p]).copied();
+            let in_slice = t.is_some_and(|t| keep.contains(&t));
+            if (in_slice && kept.get(k).copied() != t) || !sc.enabled(&w, id) {
                 continue;
             }
-            match head(&done, p) {
-                Some(h) if h == t => {
-                    if step(&mut w, &mut done, p) {
-                        break;
-                    }
-                }
-                Some(_) => {
-                    // p's earlier steps outside the slice come first, in p's order.
-                    if step(&mut w, &mut done, p) {
-                        continue;
-                    }
-                }
-                None => return None,
+            moves += 1;
+            let mut n = w.clone();
+            sc.step(&mut n, id, None);
+            let mut d = done.clone();
+            d[p] += 1;
+            let k2 = k + usize::from(in_slice);
+            buf.clear();
+            codec::encode(&n, &mut buf);
+            if seen.insert((buf.clone(), d.clone(), k2)) {
+                stack.push((n, d, k2));
             }
-            // t (or p's earlier step) waits: let a step outside the slice run.
-            let q = free(&w, &done)?;
-            step(&mut w, &mut done, q);
+        }
+        if moves == 0 {
+            out.stuck += 1;
         }
     }
-    // The rest, placed the same way, then until every process has finished.
-    while !sc.terminal(&w) {
-        budget = budget.checked_sub(1)?;
-        let next = free(&w, &done).or_else(|| {
-            (0..nprocs).find(|&q| sc.enabled(&w, crate::world::ProcId::try_from(q).unwrap_or(0)))
-        })?;
-        let id = crate::world::ProcId::try_from(next).unwrap_or(0);
-        sc.step(&mut w, id, None);
-        done[next] += 1;
-    }
-    Some(w)
+    out
 }
 
-/// Whether the trace's violation is reached when only `keep`'s order is kept, with the other
-/// steps both deferred and advanced.
-pub fn reproduces(ex: &Explained, keep: &std::collections::BTreeSet<usize>) -> bool {
-    [Placement::Defer, Placement::Advance]
-        .into_iter()
-        .all(|pl| {
-            linearize(ex, keep, pl).is_some_and(|w| {
-                crate::property::evaluate(&ex.scenario, &w)
-                    .violations
-                    .iter()
-                    .any(|v| v.property == ex.violation.property)
-            })
-        })
-}
-
-/// The causal slice: a set of steps whose order alone reaches the violation (the other steps
-/// may be deferred or advanced, within their processes' order, and the same property is still
-/// violated). Found by removing steps one at a time, latest first, while the rest still
-/// reproduces; every step of the trace is re-executed for each candidate.
+/// The causal slice: a set of steps whose order alone reaches the violation (in every order of
+/// the trace's steps that keeps it, and each process's own, the same property is violated at
+/// the end: [`check_slice`], exhaustively). Found by removing steps one at a time, latest
+/// first, while the rest still reproduces.
 pub fn slice(ex: &Explained) -> std::collections::BTreeSet<usize> {
     let mut keep: std::collections::BTreeSet<usize> = (0..ex.steps.len()).collect();
     for i in (0..ex.steps.len()).rev() {

@@ -144,8 +144,9 @@ pub enum Command {
         /// The view.
         #[arg(long, value_enum, default_value_t = racecheck::explain::Format::Text)]
         format: racecheck::explain::Format,
-        /// Show only the causal slice: the steps whose order alone reaches the violation (the
-        /// others can run earlier or later, in their own process's order, and it still happens).
+        /// Show only the causal slice: the steps whose order alone reaches the violation (every
+        /// order of the trace's steps that keeps theirs, and each process's, is run, exhaustively:
+        /// the first line says how many states and ends, and that each end is violated).
         #[arg(long)]
         slice: bool,
     },
