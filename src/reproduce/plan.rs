@@ -275,12 +275,24 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
             .map_or(0, |sb| usize::try_from(sb.replayed).unwrap_or(usize::MAX));
         let what = format!("{}: {}", s.proc, s.op);
         let mut note = None;
-        let actions = match sc.procs[usize::from(p)].name {
-            "checkpointer" => {
-                note = Some("the real checkpointer runs on its own: this checkpoint is the one the request made".into());
-                vec![]
+        // Each op's real counterpart, once: the command's are its pause points; the others
+        // are the same whichever process runs them.
+        let actions = if p == crate::scenario::pid::COMMAND {
+            let (h, n) = place(&sc, w);
+            if h < held {
+                return Err(Unrealisable(format!(
+                    "step {i}: the command would have to go back to an earlier pause point"
+                )));
             }
-            "walsender" => match op {
+            held = h;
+            note = n.map(str::to_string);
+            vec![Action::Command(h)]
+        } else {
+            match op {
+                Op::Checkpointer => {
+                    note = Some("the real checkpointer runs on its own: this checkpoint is the one the request made".into());
+                    vec![]
+                }
                 Op::StartBackup { .. } | Op::StartBackupOnStandby => vec![Action::BackupStart],
                 Op::WaitRestartpoint => {
                     note = Some(
@@ -320,39 +332,6 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     a
                 }
                 Op::StopBackup | Op::StopBackupOnStandby => vec![Action::BackupStop],
-                other @ (Op::Checkpointer
-                | Op::Lock { .. }
-                | Op::Unlock { .. }
-                | Op::RefuseDuringBackup { .. }
-                | Op::RequestCheckpoint { .. }
-                | Op::WaitCheckpoint
-                | Op::DropDatabaseBuffers
-                | Op::TargetCheck { .. }
-                | Op::Copydir { .. }
-                | Op::LogCreateFileCopy { .. }
-                | Op::LogCreateWalLog { .. }
-                | Op::CopyRelationsLogged { .. }
-                | Op::MarkDatabaseInvalid
-                | Op::DeleteCatalogRow
-                | Op::UpdateCatalog { .. }
-                | Op::ErrorBeforeCommit { .. }
-                | Op::Commit { .. }
-                | Op::Rmtree { .. }
-                | Op::LogDrop { .. }
-                | Op::StartupRedo { .. }
-                | Op::Connect
-                | Op::Visible { .. }
-                | Op::Update { .. }
-                | Op::FlushBuffer { .. }
-                | Op::Disconnect
-                | Op::Crash { .. }) => {
-                    return Err(Unrealisable(format!(
-                        "step {i}: the walsender's {} has no real counterpart here",
-                        other.name()
-                    )));
-                }
-            },
-            "backend" => match op {
                 Op::Connect => vec![Action::Connect {
                     refused: w.procs[usize::from(p)].failed,
                 }],
@@ -366,8 +345,31 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     );
                     vec![Action::Flush]
                 }
-                other @ (Op::Checkpointer
-                | Op::Lock { .. }
+                Op::StartupRedo { .. } => {
+                    // The standby's startup process: every record below `replayed` is applied; a
+                    // record begun (copydir, rmtree of its redo) is replayed whole by the real one.
+                    let sb = w.standby.as_ref().ok_or_else(|| {
+                        Unrealisable(format!("step {i}: a startup process without a standby"))
+                    })?;
+                    let mut upto = usize::try_from(sb.replayed).unwrap_or(usize::MAX);
+                    if sb.redo.cursor.is_some() {
+                        upto += 1;
+                        note = Some(
+                        "the real redo of a record is not held between its files: the record is replayed whole".into(),
+                    );
+                    }
+                    let done = (upto > before_replayed)
+                        .then(|| w.wal.get(upto - 1))
+                        .flatten();
+                    let write = done.is_some_and(changes_a_page) && sb.died.is_none();
+                    if write {
+                        note = Some(
+                        "the model's standby writes a replayed page at once; the real one at a restartpoint: CHECKPOINT on the standby".into(),
+                    );
+                    }
+                    vec![Action::Replay { upto, write }]
+                }
+                other @ (Op::Lock { .. }
                 | Op::Unlock { .. }
                 | Op::RefuseDuringBackup { .. }
                 | Op::RequestCheckpoint { .. }
@@ -385,60 +387,13 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 | Op::Commit { .. }
                 | Op::Rmtree { .. }
                 | Op::LogDrop { .. }
-                | Op::StartBackup { .. }
-                | Op::WaitStartCheckpoint
-                | Op::SendTablespace { .. }
-                | Op::StopBackup
-                | Op::StartBackupOnStandby
-                | Op::WaitRestartpoint
-                | Op::StopBackupOnStandby
-                | Op::StartupRedo { .. }
                 | Op::Crash { .. }) => {
                     return Err(Unrealisable(format!(
-                        "step {i}: the backend's {} has no real counterpart",
+                        "step {i}: {}'s {} has no real counterpart",
+                        s.proc,
                         other.name()
                     )));
                 }
-            },
-            "startup" => {
-                // The standby's startup process: every record below `replayed` is applied; a
-                // record begun (copydir, rmtree of its redo) is replayed whole by the real one.
-                let sb = w.standby.as_ref().ok_or_else(|| {
-                    Unrealisable(format!("step {i}: a startup process without a standby"))
-                })?;
-                let mut upto = usize::try_from(sb.replayed).unwrap_or(usize::MAX);
-                if sb.redo.cursor.is_some() {
-                    upto += 1;
-                    note = Some(
-                        "the real redo of a record is not held between its files: the record is replayed whole".into(),
-                    );
-                }
-                let done = (upto > before_replayed)
-                    .then(|| w.wal.get(upto - 1))
-                    .flatten();
-                let write = done.is_some_and(changes_a_page) && sb.died.is_none();
-                if write {
-                    note = Some(
-                        "the model's standby writes a replayed page at once; the real one at a restartpoint: CHECKPOINT on the standby".into(),
-                    );
-                }
-                vec![Action::Replay { upto, write }]
-            }
-            _ if p == crate::scenario::pid::COMMAND => {
-                let (h, n) = place(&sc, w);
-                if h < held {
-                    return Err(Unrealisable(format!(
-                        "step {i}: the command would have to go back to an earlier pause point"
-                    )));
-                }
-                held = h;
-                note = n.map(str::to_string);
-                vec![Action::Command(h)]
-            }
-            other => {
-                return Err(Unrealisable(format!(
-                    "step {i}: process {other} has no real counterpart"
-                )));
             }
         };
         steps.push(Planned {

@@ -436,6 +436,31 @@ fn traces_a_stock_server_cannot_run_are_refused_before_any_server_starts() {
     }
 }
 
+/// Every stored trace of a stock row (a released server's knobs, 14 to 18, either source)
+/// plans: each step gets its real counterpart or a merge note, no step is refused. Needs no
+/// server.
+#[test]
+fn every_stock_trace_plans_from_either_source() {
+    use racecheck::reproduce::plan;
+    let mut planned = 0;
+    for dir in ["matrix", "versions", "control"] {
+        for e in std::fs::read_dir(trace(dir)).unwrap() {
+            let path = e.unwrap().path();
+            let t = racecheck::trace::read(&path).unwrap();
+            let m = &t.model;
+            if m.pg < racecheck::world::PgVersion::V14 || !plan::changed_sections(m).is_empty() {
+                continue;
+            }
+            let p = plan::plan(&t)
+                .unwrap_or_else(|e| panic!("{}: not planned: {e}", path.display()));
+            assert_eq!(p.steps.len(), t.steps.len(), "{}", path.display());
+            planned += 1;
+        }
+    }
+    // 5 stock models x 5 versions x 2 sources where violated, plus controls and versions.
+    assert!(planned >= 40, "only {planned} stock traces planned");
+}
+
 #[test]
 fn missing_postgresql_exits_3_naming_the_install_script() {
     let out = Command::new(env!("CARGO_BIN_EXE_racecheck"))
