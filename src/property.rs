@@ -5,7 +5,8 @@
 use crate::scenario::Scenario;
 use crate::scenario::command::{self, End, Milestone};
 pub use crate::scenario::props::{Kind, Prop, Scope};
-use crate::world::redo::{self, Restore, RestoreOutcome, primary_dir};
+use crate::world::redo::{Restore, RestoreOutcome};
+use crate::world::restore::{self, primary_dir};
 use crate::world::{ProcId, World};
 
 /// A violated always-property with PostgreSQL-style messages.
@@ -194,10 +195,10 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId], known: PropSe
         }
         return v;
     }
-    let r = redo::restore(w, &sc.sem, false);
+    let r = restore::restore(w, &sc.sem, false);
     judge_restore(sc, w, &r, "", known, &mut v);
     if w.crashed {
-        let c = redo::crash_recovery(w, &sc.sem, sc.src, false);
+        let c = restore::crash_recovery(w, &sc.sem, sc.src, false);
         judge_restore(sc, w, &c, "crash recovery of the primary: ", known, &mut v);
         if let RestoreOutcome::Restored { fs, catalog, .. } = &c.outcome {
             v.reached.push(Prop::CrashRecovered);

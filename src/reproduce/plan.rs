@@ -11,7 +11,7 @@ use crate::scenario::command;
 use crate::scenario::model::BackendAction;
 use crate::scenario::{Model, Op};
 use crate::trace::Trace;
-use crate::world::{Loc, PgVersion, ProcId, World, redo};
+use crate::world::{Loc, PgVersion, ProcId, World, redo, restore};
 
 /// One thing the real run does, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -416,7 +416,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         .iter()
         .map(|v| v.property.name().to_string())
         .collect();
-    let restored = redo::restore(w, &sc.sem, false);
+    let restored = restore::restore(w, &sc.sem, false);
     let predicted = match restored.outcome {
         redo::RestoreOutcome::NoBackup { reason } => {
             return Err(Unrealisable(format!("the model's backup fails: {reason}")));

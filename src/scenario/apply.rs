@@ -6,8 +6,8 @@ use super::Scenario;
 use super::model::BackupMethod;
 use super::ops::Op;
 use crate::world::{
-    BackupError, Hold, LockMode, LockObj, ProcId, Rec, Scope, World, backup, ckpt_flags, ev,
-    standby, storage,
+    BackupError, Hold, LockMode, LockObj, ProcId, Rec, Scope, World, ckpt_flags, ev, startup,
+    storage, walk,
 };
 
 impl Op {
@@ -16,7 +16,7 @@ impl Op {
             Op::Checkpointer => w.ckpt.running.is_some() || w.ckpt.pending_flags != 0,
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
             Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
-            Op::StartupRedo { lock } => standby::startup_enabled(w, p, *lock),
+            Op::StartupRedo { lock } => startup::startup_enabled(w, p, *lock),
             Op::Crash { command_ops } => {
                 let m = &w.procs[usize::from(super::pid::COMMAND)];
                 !w.crashed && m.pc > 0 && !m.failed && m.pc < *command_ops
@@ -310,18 +310,18 @@ impl Op {
                 w.ghost.update(|g| g.drop_lsn = Some(lsn));
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
-            Op::StartBackup { flags } => backup::start(w, p, flags, &mut e),
-            Op::WaitStartCheckpoint => backup::start_point(w, p, &mut e),
+            Op::StartBackup { flags } => walk::start(w, p, flags, &mut e),
+            Op::WaitStartCheckpoint => walk::start_point(w, p, &mut e),
             Op::SendTablespace { ts } => {
-                advance = backup::send_step(w, p, ts, &mut e);
+                advance = walk::send_step(w, p, ts, &mut e);
             }
-            Op::StopBackup => backup::stop(w, &mut e),
-            Op::StartBackupOnStandby => standby::backup_start(w, &mut e),
-            Op::WaitRestartpoint => standby::restartpoint(w, &mut e),
-            Op::StopBackupOnStandby => standby::backup_stop(w, &mut e),
+            Op::StopBackup => walk::stop(w, &mut e),
+            Op::StartBackupOnStandby => startup::backup_start(w, &mut e),
+            Op::WaitRestartpoint => startup::restartpoint(w, &mut e),
+            Op::StopBackupOnStandby => startup::backup_stop(w, &mut e),
             Op::StartupRedo { lock } => {
                 advance = false;
-                standby::startup_step(w, &sc.sem, p, lock, &mut e);
+                startup::startup_step(w, &sc.sem, p, lock, &mut e);
             }
             Op::Connect => {
                 if !w.catalog.connectable() {

@@ -5,7 +5,7 @@ use super::format::{Counterexample, EngineInfo, SCHEMA, Trace, TraceViolation};
 use super::run;
 use crate::property::Violation;
 use crate::scenario::Scenario;
-use crate::world::redo;
+use crate::world::restore;
 use crate::world::{ProcId, World};
 
 pub(super) fn wal_lines(w: &World) -> Vec<String> {
@@ -67,11 +67,11 @@ pub(super) fn restore_log(sc: &Scenario, w: &World) -> Vec<String> {
     if !sc.terminal(w) {
         return Vec::new();
     }
-    let mut log = redo::restore(w, &sc.sem, true).log;
+    let mut log = restore::restore(w, &sc.sem, true).log;
     if w.crashed {
         log.push("crash recovery of the primary (from the last checkpoint's redo):".into());
         log.extend(
-            redo::crash_recovery(w, &sc.sem, sc.src, true)
+            restore::crash_recovery(w, &sc.sem, sc.src, true)
                 .log
                 .into_iter()
                 .map(|l| format!("  {l}")),

@@ -163,3 +163,6 @@ pub fn copy_file(fs: &mut Fs, src: Loc, dst: Loc, rel: u8) -> bool {
     }
     true
 }
+
+/// A buffer tag: (tablespace, relation, block) of database `D`.
+pub type PageKey = (Loc, u8, u8);

@@ -7,6 +7,7 @@
 pub mod backup;
 pub mod buffers;
 pub mod catalog;
+mod checkpoint;
 pub mod checkpointer;
 pub mod codec;
 mod fields;
@@ -14,11 +15,15 @@ pub mod fs;
 pub mod locks;
 mod pack;
 pub mod redo;
+pub mod restore;
+pub mod semantics;
 pub mod small;
 pub mod standby;
+pub mod startup;
 pub mod storage;
 pub mod tracked;
 pub mod wal;
+pub mod walk;
 
 /// Append to a step's event text, when one is asked for (`Option<&mut String>`).
 macro_rules! ev {
@@ -34,119 +39,14 @@ pub(crate) use ev;
 pub use backup::{Backup, BackupError, WalkStage};
 pub use catalog::Catalog;
 pub use checkpointer::Checkpointer;
-pub use fs::{Dir, Fs, Loc, Lsn, Names, Page, RelFile};
+pub use fs::{Dir, Fs, Loc, Lsn, Names, Page, PageKey, RelFile};
 pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
+pub use semantics::{PgVersion, Semantics};
 pub use small::SmallMap;
 pub use standby::Standby;
 pub use wal::Rec;
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
 use tracked::Tracked;
-
-/// A PostgreSQL major version whose behaviour the model follows (docs/simplifications.md, "version
-/// switches").
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-pub enum PgVersion {
-    /// 9.2: no `CHECKPOINT_FLUSH_ALL`, VISIBLE never images the heap page, FATAL on a missing
-    /// create-by-copy source.
-    #[serde(rename = "9.2")]
-    V92,
-    /// 9.4: VISIBLE images the heap page iff hint bits are WAL-logged; FATAL on missing source.
-    #[serde(rename = "9.4")]
-    V94,
-    /// 14 (current minors, 14.9+): as 9.4 for the copy, but a missing create-by-copy source is
-    /// created empty during recovery (`recovery_create_dbdir`, back-patched in 2022), and
-    /// DROP DATABASE marks the database invalid first (August 2023 minors); low-level backup
-    /// API `pg_start_backup`/`pg_stop_backup`; CREATE DATABASE has only FILE_COPY.
-    #[serde(rename = "14")]
-    V14,
-    /// 15: as 14; CREATE DATABASE's WAL_LOG strategy (the default) and `pg_backup_start`.
-    #[serde(rename = "15")]
-    V15,
-    /// 16: as 15 on every path the model follows.
-    #[serde(rename = "16")]
-    V16,
-    /// 17: as 15 on every path the model follows.
-    #[serde(rename = "17")]
-    V17,
-    /// 18: as 15, and initdb enables data checksums by default.
-    #[serde(rename = "18")]
-    V18,
-}
-
-impl PgVersion {
-    /// All versions, oldest first.
-    pub const ALL: [PgVersion; 7] = [
-        PgVersion::V92,
-        PgVersion::V94,
-        PgVersion::V14,
-        PgVersion::V15,
-        PgVersion::V16,
-        PgVersion::V17,
-        PgVersion::V18,
-    ];
-    /// The version as users write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PgVersion::V92 => "9.2",
-            PgVersion::V94 => "9.4",
-            PgVersion::V14 => "14",
-            PgVersion::V15 => "15",
-            PgVersion::V16 => "16",
-            PgVersion::V17 => "17",
-            PgVersion::V18 => "18",
-        }
-    }
-    /// Parse "9.2", "9.4", "14", "15", "16", "17", "18".
-    pub fn parse(s: &str) -> Option<PgVersion> {
-        PgVersion::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-    /// Whether initdb enables data checksums by default (18+).
-    pub fn checksums_by_default(self) -> bool {
-        self >= PgVersion::V18
-    }
-}
-
-impl fmt::Display for PgVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The fixed semantic switches a World is run under (derived from a variant's knobs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Semantics {
-    /// PostgreSQL version.
-    pub pg: PgVersion,
-    /// `XLogHintBitIsNeeded()`: data checksums or `wal_log_hints` on.
-    pub hint_bits_logged: bool,
-}
-
-impl Semantics {
-    /// Whether a VISIBLE record images the heap page on its first change after a redo pointer
-    /// (docs/postgresql.md, "VACUUM's HEAP2_VISIBLE"): never in 9.2; iff hint bits are WAL-logged from 9.3.
-    pub fn visible_images_heap(&self) -> bool {
-        self.pg != PgVersion::V92 && self.hint_bits_logged
-    }
-    /// Whether create-by-copy redo creates a missing source directory (`recovery_create_dbdir`,
-    /// the July-2022 fix: in 15 and in the 14 minors since; docs/postgresql.md, "Versions").
-    pub fn recovery_creates_missing_dirs(&self) -> bool {
-        self.pg >= PgVersion::V14
-    }
-}
 
 /// Checkpoint request flags (`RequestCheckpoint`, xlog.h), as a bit set.
 pub mod ckpt_flags {
@@ -175,9 +75,6 @@ pub mod ckpt_flags {
         v.join("|")
     }
 }
-
-/// A buffer tag: (tablespace, relation, block) of database `D`.
-pub type PageKey = (Loc, u8, u8);
 
 /// A process's place in its program, with the cursor of a multi-step operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]

@@ -451,8 +451,8 @@ fn every_stock_trace_plans_from_either_source() {
             if m.pg < racecheck::world::PgVersion::V14 || !plan::changed_sections(m).is_empty() {
                 continue;
             }
-            let p = plan::plan(&t)
-                .unwrap_or_else(|e| panic!("{}: not planned: {e}", path.display()));
+            let p =
+                plan::plan(&t).unwrap_or_else(|e| panic!("{}: not planned: {e}", path.display()));
             assert_eq!(p.steps.len(), t.steps.len(), "{}", path.display());
             planned += 1;
         }
