@@ -198,6 +198,7 @@ fn baseline_at_15_with_a_vacuum_after_the_move_panics_on_invalid_pages() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn baseline_at_15_with_updates_only_loses_the_database_silently() {
     expect_match(
         "matrix/baseline-update@pg15-primary.json",
@@ -269,6 +270,7 @@ fn createdb_file_copy_at_15_leaks_the_template_change_into_the_new_database() {
 /// The same command with STRATEGY WAL_LOG (15's default): the new database is rebuilt from WAL,
 /// both databases restore as on the primary.
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn createdb_wal_log_at_15_restores_both_databases() {
     expect_match(
         "control/createdb-wal-log@pg15-random3.json",
@@ -293,6 +295,7 @@ fn baseline_at_15_from_a_standby_panics_on_invalid_pages() {
 /// written there (a restartpoint: the model's standby writes replayed pages at once) before the
 /// walk copies it leaks into the restored new database.
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn createdb_file_copy_at_15_from_a_standby_leaks_the_template_change() {
     expect_match(
         "matrix/createdb-file-copy@pg15-standby.json",
@@ -356,6 +359,7 @@ fn a_server_of_another_major_is_refused_naming_both() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn control_backup_after_the_move_restores_the_database() {
     expect_match(
         "control/baseline@pg15-serial.json",
@@ -365,6 +369,7 @@ fn control_backup_after_the_move_restores_the_database() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn a_random_schedule_whose_backup_stops_during_the_copy_restores_the_database() {
     // racecheck schedule --seed 1: the backup starts before the move, walks the (still empty)
     // tablespace, copies base/<d> and stops while copydir runs, before the create record. The
@@ -475,6 +480,7 @@ fn missing_postgresql_exits_3_naming_the_install_script() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn a_run_that_fails_after_the_server_started_stops_it() {
     if !servers() {
         return;
@@ -515,6 +521,7 @@ fn a_run_that_fails_after_the_server_started_stops_it() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn a_connection_the_model_refuses_is_refused_by_the_real_server_too() {
     if !servers() {
         return;
@@ -540,6 +547,7 @@ fn a_connection_the_model_refuses_is_refused_by_the_real_server_too() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
     interrupt_when("dropdb.json", |_| true);
 }
@@ -547,6 +555,7 @@ fn ctrl_c_while_gdb_holds_the_backend_stops_everything_and_exits_3() {
 /// The same from a standby: Ctrl-C once gdb holds the standby's startup process; the primary,
 /// the standby, gdb and psql are all gone afterwards.
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn ctrl_c_while_gdb_holds_the_standby_stops_primary_and_standby_and_exits_3() {
     interrupt_when("matrix/baseline@pg15-standby.json", |dir| {
         dir.join("standby.log").exists()
@@ -628,6 +637,7 @@ fn the_dropdb_plan_stops_the_backup_while_drop_database_is_held_after_rmtree() {
 }
 
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn the_dropdb_schedule_under_18_with_checksums_restores_on_real_18_as_the_model_says() {
     if !server_of(racecheck::world::PgVersion::V18) {
         return;
@@ -661,6 +671,7 @@ fn the_dropdb_schedule_under_18_with_checksums_restores_on_real_18_as_the_model_
 /// loss). The harness's read of the primary's tables, with checksums, logged hint-bit
 /// full-page images of t1 that the shutdown archived, and the restore rebuilt t1 from them.
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn a_walk_before_the_move_loses_t1_on_real_18_with_checksums() {
     expect_match(
         "versions/baseline@pg18-walk-before-the-move.json",
