@@ -177,7 +177,7 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         &format!("CREATE TABLESPACE ts LOCATION '{}'", c.ts_dir.display()),
         60,
     )?;
-    s.query("CREATE DATABASE d", 60)?;
+    s.query(crate::scenario::command::DATABASE_D, 60)?;
     c.ts_oid = one_number(&mut s, "SELECT oid FROM pg_tablespace WHERE spcname = 'ts'")?;
     c.db_oid = one_number(&mut s, "SELECT oid FROM pg_database WHERE datname = 'd'")?;
     let mut d = c.session("d")?;

@@ -25,6 +25,12 @@ pub fn def(c: Command) -> &'static dyn CommandDef {
     }
 }
 
+/// The statement that makes the database every command acts on (`D`, named `d` on a real
+/// server: the one ALTER DATABASE moves, CREATE DATABASE copies as its template and DROP
+/// DATABASE drops), in `pg_default` (the model's `base/16384`), as `racecheck reproduce`'s
+/// set-up sends it before the schedule.
+pub const DATABASE_D: &str = "CREATE DATABASE d";
+
 /// Every command, in the order of [`Command`]'s variants.
 pub fn all() -> [&'static dyn CommandDef; 3] {
     [
