@@ -108,8 +108,11 @@ pub enum Command {
     /// row's model (schedule --like), shuttle's counterexamples (PCT) and random schedules,
     /// until N distinct ones; each run as `racecheck reproduce` runs it. One line per row
     /// (schedules, matches, differences, refusals, real outcome classes); exit 0 when nothing
-    /// differs, 1 when something does (its trace kept in --keep-dir), 3 on Ctrl-C. Takes about
-    /// 3 s a reproduced schedule (docs/reproduce.md). Needs scripts/install-reproduce-deps.sh.
+    /// differs, 1 when something does (its trace kept in --keep-dir), 3 on Ctrl-C. Without
+    /// --variant: every stock model, and only the rows a released server has (CREATE DATABASE
+    /// WAL_LOG is skipped before 15, said on stderr). Takes about 5 s a reproduced schedule
+    /// from a primary, 8 s from a standby (the whole default sweep: 21 + 32 minutes;
+    /// docs/reproduce.md). Needs scripts/install-reproduce-deps.sh.
     ///
     /// Example: racecheck sweep --variant dropdb --pg 16,17 --source primary --schedules 10
     Sweep(SweepCli),

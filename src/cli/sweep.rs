@@ -142,6 +142,18 @@ pub fn sweep(a: &SweepCli, models: &[Model]) -> Result<(Vec<SweepRow>, bool), Fa
                 let mut m = base.clone();
                 m.pg = pg;
                 m.backup.source = source;
+                // Every stock model (no --variant): a row no released server of this version
+                // has (CREATE DATABASE ... STRATEGY WAL_LOG before 15) is not a stock row.
+                if a.variants.is_empty() && !stock(&m) {
+                    eprintln!(
+                        "{:<20} {:>3} {:<8} skipped: not a released server's row ({})",
+                        m.name,
+                        pg,
+                        source,
+                        plan::changed_sections(&m).join("; ")
+                    );
+                    continue;
+                }
                 let mut row = SweepRow {
                     variant: m.name.clone(),
                     pg: pg.to_string(),
