@@ -361,7 +361,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     let done = (upto > before_replayed)
                         .then(|| w.wal.get(upto - 1))
                         .flatten();
-                    let write = done.is_some_and(changes_a_page) && sb.died.is_none();
+                    let write = done.is_some_and(|r| r.changes_page()) && sb.died.is_none();
                     if write {
                         note = Some(
                         "the model's standby writes a replayed page at once; the real one at a restartpoint: CHECKPOINT on the standby".into(),
@@ -454,25 +454,6 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         predicted,
         violated,
     })
-}
-
-/// Whether replaying `rec` changes a data page (which the model's standby writes at once).
-fn changes_a_page(rec: &crate::world::Rec) -> bool {
-    use crate::world::Rec;
-    match rec {
-        Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => true,
-        Rec::Checkpoint { .. }
-        | Rec::CreateFileCopy { .. }
-        | Rec::CreateWalLog { .. }
-        | Rec::SmgrCreate { .. }
-        | Rec::CatalogUpdate { .. }
-        | Rec::MarkInvalid
-        | Rec::CatalogDelete
-        | Rec::Drop { .. }
-        | Rec::Commit { .. }
-        | Rec::Abort
-        | Rec::BackupEnd { .. } => false,
-    }
 }
 
 /// The actions of a plan in order, with the command's moves that are already where it is

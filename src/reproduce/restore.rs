@@ -119,7 +119,16 @@ pub(super) fn restore_and_classify(
     let log = c.root.join("restore.log");
     let logf = std::fs::File::create(&log).map_err(failed)?;
     drop(logf);
-    let mut restored = match Server::start(&c.bin, &c.backup, &sock, port, &log, c.user, &c.root) {
+    let mut restored = match Server::start(
+        server::Role::Primary,
+        &c.bin,
+        &c.backup,
+        &sock,
+        port,
+        &log,
+        c.user,
+        &c.root,
+    ) {
         Ok(s) => s,
         Err(RunError::Tools(_)) => return Ok(classify_failed_start(&log, p)),
         Err(e) => return Err(e),

@@ -269,10 +269,22 @@ pub fn free_port() -> Result<u16, RunError> {
     Ok(l.local_addr().map_err(failed)?.port())
 }
 
+/// What a started server is up as, which says when it is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A primary (or a restore once its recovery has ended): "ready to accept connections".
+    Primary,
+    /// A hot standby (`standby.signal`): "ready to accept read-only connections", at
+    /// consistency.
+    HotStandby,
+}
+
 impl Server {
-    /// Start `postgres -D data` (settings already in its configuration), wait until it accepts
-    /// connections.
+    /// Start `postgres -D data` (settings already in its configuration) as `role`, wait until
+    /// it is up.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
+        role: Role,
         bin: &Path,
         data: &Path,
         sock: &Path,
@@ -281,42 +293,10 @@ impl Server {
         user: Option<(u32, u32)>,
         home: &Path,
     ) -> Result<Server, RunError> {
-        let at = (sock, port, log, user, home);
-        Self::spawn(
-            bin,
-            data,
-            at,
-            "database system is ready to accept connections",
-        )
-    }
-
-    /// Start a hot standby (`standby.signal` in `data`), wait until it accepts read-only
-    /// connections (it has reached consistency).
-    pub fn start_hot_standby(
-        bin: &Path,
-        data: &Path,
-        sock: &Path,
-        port: u16,
-        log: &Path,
-        user: Option<(u32, u32)>,
-        home: &Path,
-    ) -> Result<Server, RunError> {
-        let at = (sock, port, log, user, home);
-        Self::spawn(
-            bin,
-            data,
-            at,
-            "database system is ready to accept read-only connections",
-        )
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn spawn(
-        bin: &Path,
-        data: &Path,
-        (sock, port, log, user, home): (&Path, u16, &Path, Option<(u32, u32)>, &Path),
-        ready: &'static str,
-    ) -> Result<Server, RunError> {
+        let ready = match role {
+            Role::Primary => "database system is ready to accept connections",
+            Role::HotStandby => "database system is ready to accept read-only connections",
+        };
         let logf = std::fs::File::create(log).map_err(failed)?;
         let logf2 = logf.try_clone().map_err(failed)?;
         let child = as_server_user(&bin.join("postgres"), user, home)

@@ -145,6 +145,7 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         &server_conf(&root.join("primary-sock"), port, &archive),
     )?;
     let primary = Server::start(
+        server::Role::Primary,
         &bin,
         &data,
         &root.join("primary-sock"),

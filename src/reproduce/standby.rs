@@ -116,7 +116,16 @@ pub(super) fn make(
     server::chown_tree(&ts, c.user)?;
     server::chown_tree(&sock, c.user)?;
     let log = c.root.join("standby.log");
-    let server = Server::start_hot_standby(&c.bin, &data, &sock, port, &log, c.user, &c.root)?;
+    let server = Server::start(
+        server::Role::HotStandby,
+        &c.bin,
+        &data,
+        &sock,
+        port,
+        &log,
+        c.user,
+        &c.root,
+    )?;
     // The model's standby starts at a restartpoint of its own, past the primary's BACKUP_END
     // of the backup that made it (else that record ends the restore's backup recovery early,
     // pg-fidelity §16): a checkpoint on the primary, replayed, then one on the standby.

@@ -104,6 +104,27 @@ pub enum Rec {
     },
 }
 
+impl Rec {
+    /// Whether replaying the record changes a data page (a full-page image, an UPDATE, a
+    /// VISIBLE): what a standby writes, and what raises its `minRecoveryPoint` when written.
+    pub fn changes_page(&self) -> bool {
+        match self {
+            Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => true,
+            Rec::Checkpoint { .. }
+            | Rec::CreateFileCopy { .. }
+            | Rec::CreateWalLog { .. }
+            | Rec::SmgrCreate { .. }
+            | Rec::CatalogUpdate { .. }
+            | Rec::MarkInvalid
+            | Rec::CatalogDelete
+            | Rec::Drop { .. }
+            | Rec::Commit { .. }
+            | Rec::Abort
+            | Rec::BackupEnd { .. } => false,
+        }
+    }
+}
+
 impl fmt::Display for Rec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
