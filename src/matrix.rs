@@ -70,13 +70,14 @@ pub enum MatrixError {
     Trace(String),
 }
 
-/// Every configuration of the matrix: each model at each backup source and version, in row
-/// order (models as given, then primary before standby, then versions oldest first).
+/// Every configuration of the matrix: each model at each backup source and each version its
+/// command is checked at ([`crate::scenario::command::CommandDef::versions`]), in row order
+/// (models as given, then primary before standby, then versions oldest first).
 pub fn configs(models: &[Model]) -> Vec<Model> {
     let mut out = Vec::new();
     for base in models {
         for source in BackupSource::ALL {
-            for pg in PgVersion::ALL {
+            for &pg in crate::scenario::command::def(base.command).versions() {
                 let mut m = base.clone();
                 m.pg = pg;
                 m.backup.source = source;

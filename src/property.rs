@@ -7,7 +7,7 @@ use crate::scenario::command::{self, End, Milestone};
 pub use crate::scenario::props::{Kind, Prop, Scope};
 use crate::world::redo::{Restore, RestoreOutcome};
 use crate::world::restore::{self, primary_dir};
-use crate::world::{ProcId, World};
+use crate::world::{Link, ProcId, World};
 
 /// A violated always-property with PostgreSQL-style messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,10 +55,11 @@ pub const NO_START: &str = "no backup start";
 pub const WALKS: [&str; 2] = ["walk during removal", "walk not during removal"];
 
 /// The restore outcomes, the coverage grid's columns.
-pub const OUTCOMES: [&str; 7] = [
+pub const OUTCOMES: [&str; 8] = [
     "restored",
     "restored, data differ",
     "PANIC invalid pages",
+    "PANIC pg_tblspc entry",
     "FATAL/PANIC in redo",
     "leaked directory",
     "never consistent",
@@ -95,17 +96,19 @@ fn cell(w: &World, v: &Verdicts, outcome: &RestoreOutcome) -> Cell {
     let has = |p: Prop| v.violations.iter().any(|x| x.property == p);
     let outcome = if has(Prop::InvalidPages) {
         OUTCOMES[2]
-    } else if has(Prop::RedoFatal) {
+    } else if has(Prop::TablespaceDirectory) {
         OUTCOMES[3]
+    } else if has(Prop::RedoFatal) {
+        OUTCOMES[4]
     } else if has(Prop::RestoreFidelity) {
         OUTCOMES[1]
     } else if has(Prop::NoLeakedDirectories) {
-        OUTCOMES[4]
+        OUTCOMES[5]
     } else {
         match outcome {
             RestoreOutcome::Restored { .. } => OUTCOMES[0],
-            RestoreOutcome::NeverConsistent => OUTCOMES[5],
-            _ => OUTCOMES[6],
+            RestoreOutcome::NeverConsistent => OUTCOMES[6],
+            _ => OUTCOMES[7],
         }
     };
     Cell {
@@ -247,6 +250,15 @@ pub fn evaluate_with(sc: &Scenario, w: &World, enabled: &[ProcId], known: PropSe
     if matches!(r.outcome, RestoreOutcome::Restored { .. }) {
         v.reached.push(Prop::RestoreConsistent);
     }
+    if g.start_in_image_window {
+        v.reached.push(Prop::ImageWriteWindow);
+    }
+    if g.stopped_link_gone
+        && let Some(end) = w.backup.end_lsn
+        && g.tblspc_drop_lsn.is_none_or(|d| end <= d)
+    {
+        v.reached.push(Prop::TablespaceDropWindow);
+    }
     if r.replayed_post_move {
         v.reached.push(Prop::PostMoveChangeReplayed);
     }
@@ -292,6 +304,17 @@ fn judge_restore(
                 details,
             )
         }),
+        RestoreOutcome::TablespaceDirectory { lsn, message } => {
+            violated(v, known, Prop::TablespaceDirectory, || {
+                (
+                    format!("{what}{message}"),
+                    vec![format!(
+                        "raised by CheckTablespaceDirectory when consistency was reached after LSN {lsn}: {}",
+                        w.wal[*lsn as usize]
+                    )],
+                )
+            })
+        }
         RestoreOutcome::Fatal { lsn, message } => violated(v, known, Prop::RedoFatal, || {
             (
                 format!("{what}{message}"),
@@ -348,6 +371,13 @@ fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec
     if !w.crashed
         && let RestoreOutcome::Restored { fs, .. } = outcome
     {
+        let (restored, primary) = (fs.link, w.fs.link);
+        if (restored == Link::Absent) != (primary == Link::Absent) {
+            out.push(format!(
+                "in the restored copy \"pg_tblspc/{}\" is {restored}, on the primary {primary}",
+                crate::world::fs::USER_TS_OID
+            ));
+        }
         for &ts in &sc.dirs {
             match (fs.has_dir(ts), w.fs.has_dir(ts)) {
                 (true, false) => out.push(format!(
@@ -383,6 +413,25 @@ pub fn compare(
             "restored pg_database says {restored_row}, the primary says {primary_row}"
         ));
     }
+    let (restored_rel, primary_rel) = (rcatalog.relations(), w.catalog.relations());
+    if restored_rel != primary_rel {
+        let show = |(f, dropped, ts_dropped): (Option<(crate::world::Loc, u8)>, bool, bool)| {
+            let rel = match (f, dropped) {
+                (_, true) => "relation 0 dropped".to_string(),
+                (Some((ts, r)), false) => format!("relation 0 in \"{}\"", ts.rel_path(r)),
+                (None, false) => "relation 0 in its database's directory".to_string(),
+            };
+            format!(
+                "{rel}, tablespace {}",
+                if ts_dropped { "dropped" } else { "present" }
+            )
+        };
+        out.push(format!(
+            "restored pg_class/pg_tablespace say {}, the primary's {}",
+            show(restored_rel),
+            show(primary_rel)
+        ));
+    }
     let committed = [w.catalog.ts];
     let locs: &[crate::world::Loc] = if w.crashed { &committed } else { &sc.dirs };
     for &loc in locs {
@@ -394,6 +443,14 @@ pub fn compare(
             continue;
         };
         for (rel, pf) in &primary.files {
+            // A dropped file's tombstone is not data (the next checkpoint unlinks it).
+            if w.ckpt
+                .unlinks
+                .iter()
+                .any(|&(t, r, _)| (t, r) == (loc, *rel))
+            {
+                continue;
+            }
             // Named only in a difference (most restores have none: no string per file).
             let path = || loc.rel_path(*rel);
             let Some(rf) = restored.files.get(rel) else {

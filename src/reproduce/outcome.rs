@@ -29,7 +29,7 @@ pub fn pg_root() -> PathBuf {
 /// npm builds of the others (none for 9.x, which no real server here runs).
 pub fn pg_bin_of(v: PgVersion) -> Option<PathBuf> {
     match v {
-        PgVersion::V92 | PgVersion::V94 => None,
+        PgVersion::V92 | PgVersion::V94 | PgVersion::V140 => None,
         PgVersion::V15 => Some(PathBuf::from(DEBIAN_PG15_BIN)),
         PgVersion::V14 | PgVersion::V16 | PgVersion::V17 | PgVersion::V18 => {
             Some(pg_root().join(v.as_str()).join("bin"))

@@ -74,6 +74,19 @@ pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
         | Op::Update { .. }
         | Op::FlushBuffer { .. }
         | Op::Disconnect
+        | Op::FlushRelationBuffers { .. }
+        | Op::CreateStorage { .. }
+        | Op::CopyStorage { .. }
+        | Op::UpdateClass { .. }
+        | Op::DeleteClassRow
+        | Op::DeleteTablespaceRow
+        | Op::TablespaceEmpty { .. }
+        | Op::RmdirDatabaseDirs
+        | Op::RmdirVersionDir
+        | Op::RemoveTablespaceLink
+        | Op::LogTblspcDrop
+        | Op::SendLinks
+        | Op::TablespaceMap
         | Op::Crash { .. } => return None,
     })
 }

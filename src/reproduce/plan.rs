@@ -387,6 +387,19 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 | Op::Commit { .. }
                 | Op::Rmtree { .. }
                 | Op::LogDrop { .. }
+                | Op::FlushRelationBuffers { .. }
+                | Op::CreateStorage { .. }
+                | Op::CopyStorage { .. }
+                | Op::UpdateClass { .. }
+                | Op::DeleteClassRow
+                | Op::DeleteTablespaceRow
+                | Op::TablespaceEmpty { .. }
+                | Op::RmdirDatabaseDirs
+                | Op::RmdirVersionDir
+                | Op::RemoveTablespaceLink
+                | Op::LogTblspcDrop
+                | Op::SendLinks
+                | Op::TablespaceMap
                 | Op::Crash { .. }) => {
                     return Err(Unrealisable(format!(
                         "step {i}: {}'s {} has no real counterpart",
@@ -424,7 +437,10 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         redo::RestoreOutcome::InvalidPages { warnings, .. } => {
             Predicted::InvalidPages(warnings.len())
         }
-        redo::RestoreOutcome::Fatal { message, .. } => Predicted::StartupFails(message),
+        redo::RestoreOutcome::Fatal { message, .. }
+        | redo::RestoreOutcome::TablespaceDirectory { message, .. } => {
+            Predicted::StartupFails(message)
+        }
         redo::RestoreOutcome::NeverConsistent => {
             Predicted::StartupFails("replay never reaches a consistent state".into())
         }

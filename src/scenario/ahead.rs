@@ -31,8 +31,9 @@ pub struct Ahead {
     pub rmtree: Option<Loc>,
 }
 
-/// For each program, [`Ahead`] from each of its ops (computed once per scenario).
-pub fn ahead(program: &[Op]) -> Vec<Ahead> {
+/// For each program, [`Ahead`] from each of its ops (computed once per scenario). `relocates`:
+/// the scenario's relation 0 may live elsewhere than its database's directory.
+pub fn ahead(program: &[Op], relocates: bool) -> Vec<Ahead> {
     let mut out = vec![Ahead::default(); program.len()];
     let mut acc = Ahead::default();
     for (i, op) in program.iter().enumerate().rev() {
@@ -77,8 +78,26 @@ pub fn ahead(program: &[Op]) -> Vec<Ahead> {
                     | Op::StartupRedo { .. }
                     | Op::Connect
                     | Op::Disconnect
+                    | Op::FlushRelationBuffers { .. }
+                    | Op::CreateStorage { .. }
+                    | Op::CopyStorage { .. }
+                    | Op::UpdateClass { .. }
+                    | Op::DeleteClassRow
+                    | Op::DeleteTablespaceRow
+                    | Op::TablespaceEmpty { .. }
+                    | Op::RmdirDatabaseDirs
+                    | Op::RmdirVersionDir
+                    | Op::RemoveTablespaceLink
+                    | Op::LogTblspcDrop
+                    | Op::SendLinks
+                    | Op::TablespaceMap
                     | Op::Crash { .. } => res::fs(ts),
                 };
+                // Relation 0 may be in another tablespace, under another relfilenode, than
+                // its database (`ProcState::rel_file`): both groups whole.
+                if relocates {
+                    acc.own_db[k] |= res::FS_BASE | res::FS_USER;
+                }
             }
         } else if let Op::Rmtree { src } = *op {
             // A farther rmtree (of another directory) counts whole.

@@ -13,7 +13,7 @@ use crate::world::{
 impl Op {
     pub(super) fn enabled(&self, w: &World, p: ProcId) -> bool {
         match self {
-            Op::Checkpointer => w.ckpt.running.is_some() || w.ckpt.pending_flags != 0,
+            Op::Checkpointer => w.checkpointer_can_step(),
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
             Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
             Op::StartupRedo { lock } => startup::startup_enabled(w, p, *lock),
@@ -49,6 +49,19 @@ impl Op {
             | Op::Visible { .. }
             | Op::Update { .. }
             | Op::FlushBuffer { .. }
+            | Op::FlushRelationBuffers { .. }
+            | Op::CreateStorage { .. }
+            | Op::CopyStorage { .. }
+            | Op::UpdateClass { .. }
+            | Op::DeleteClassRow
+            | Op::DeleteTablespaceRow
+            | Op::TablespaceEmpty { .. }
+            | Op::RmdirDatabaseDirs
+            | Op::RmdirVersionDir
+            | Op::RemoveTablespaceLink
+            | Op::LogTblspcDrop
+            | Op::SendLinks
+            | Op::TablespaceMap
             | Op::Disconnect => true,
         }
     }
@@ -87,6 +100,19 @@ impl Op {
             | Op::Update { .. }
             | Op::FlushBuffer { .. }
             | Op::Disconnect
+            | Op::FlushRelationBuffers { .. }
+            | Op::CreateStorage { .. }
+            | Op::CopyStorage { .. }
+            | Op::UpdateClass { .. }
+            | Op::DeleteClassRow
+            | Op::DeleteTablespaceRow
+            | Op::TablespaceEmpty { .. }
+            | Op::RmdirDatabaseDirs
+            | Op::RmdirVersionDir
+            | Op::RemoveTablespaceLink
+            | Op::LogTblspcDrop
+            | Op::SendLinks
+            | Op::TablespaceMap
             | Op::Crash { .. } => None,
         };
         if let Some((obj, mode)) = lock
@@ -101,6 +127,9 @@ impl Op {
         match self {
             Op::WaitCheckpoint | Op::WaitStartCheckpoint if !self.enabled(w, p) => {
                 "waits for a checkpoint that began after its request".into()
+            }
+            Op::Checkpointer if !self.enabled(w, p) && w.ckpt.running.is_some() => {
+                "waits for a process that delays the checkpoint (DELAY_CHKPT_START)".into()
             }
             Op::Checkpointer if !self.enabled(w, p) => "idle (no request)".into(),
             Op::StartupRedo { lock } if !self.enabled(w, p) => {
@@ -150,6 +179,19 @@ impl Op {
             | Op::Update { .. }
             | Op::FlushBuffer { .. }
             | Op::Disconnect
+            | Op::FlushRelationBuffers { .. }
+            | Op::CreateStorage { .. }
+            | Op::CopyStorage { .. }
+            | Op::UpdateClass { .. }
+            | Op::DeleteClassRow
+            | Op::DeleteTablespaceRow
+            | Op::TablespaceEmpty { .. }
+            | Op::RmdirDatabaseDirs
+            | Op::RmdirVersionDir
+            | Op::RemoveTablespaceLink
+            | Op::LogTblspcDrop
+            | Op::SendLinks
+            | Op::TablespaceMap
             | Op::Crash { .. } => "runnable".into(),
         }
     }
@@ -176,6 +218,11 @@ impl Op {
                     mode,
                     scope,
                 });
+                if obj == LockObj::Relation {
+                    let f = w.catalog.locate(w.procs[pi].db_ts, 0);
+                    w.procs[pi].rel_file = Some(f);
+                    ev!(e, "pg_class: relation 0 is \"{}\"; ", f.0.rel_path(f.1));
+                }
                 ev!(
                     e,
                     "{} {mode} on {obj} ({})",
@@ -291,8 +338,16 @@ impl Op {
                 w.fail(p);
                 return;
             }
-            Op::Commit { force_sync } => {
-                let lsn = w.log(Rec::Commit { force_sync });
+            Op::Commit { force_sync, drop } => {
+                let lsn = w.log(Rec::Commit { force_sync, drop });
+                if let Some((ts, rel)) = drop {
+                    w.drop_relation_storage(ts, rel);
+                    ev!(
+                        e,
+                        "smgrDoPendingDeletes: buffers dropped, \"{}\" truncated (tombstone until the next checkpoint); ",
+                        ts.rel_path(rel)
+                    );
+                }
                 w.locks.release_xact(p);
                 let kept = w.locks.holds().iter().any(|h| h.proc == p);
                 ev!(
@@ -353,12 +408,14 @@ impl Op {
                 );
             }
             Op::Visible { rel, blk } => {
-                let key = (w.procs[pi].db_ts, rel, blk);
+                let (ts, f) = w.procs[pi].file_of(rel);
+                let key = (ts, f, blk);
                 let lsn = w.heap_visible(key, sc.sem.visible_images_heap());
                 ev!(e, "VACUUM: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::Update { rel, blk } => {
-                let lsn = w.heap_update((w.procs[pi].db_ts, rel, blk));
+                let (ts, f) = w.procs[pi].file_of(rel);
+                let lsn = w.heap_update((ts, f, blk));
                 ev!(e, "UPDATE: WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::Crash { .. } => {
@@ -366,7 +423,8 @@ impl Op {
                 crash(sc, w, p, &mut e);
             }
             Op::FlushBuffer { rel, blk } => {
-                let key = (w.procs[pi].db_ts, rel, blk);
+                let (ts, f) = w.procs[pi].file_of(rel);
+                let key = (ts, f, blk);
                 if w.dirty.contains_key(&key) {
                     w.flush_buffer(key);
                     ev!(
@@ -386,6 +444,26 @@ impl Op {
                 w.locks.release_all(p);
                 ev!(e, "disconnect: session locks released");
             }
+            Op::FlushRelationBuffers { .. }
+            | Op::CreateStorage { .. }
+            | Op::CopyStorage { .. }
+            | Op::UpdateClass { .. }
+            | Op::DeleteClassRow
+            | Op::DeleteTablespaceRow
+            | Op::TablespaceEmpty { .. }
+            | Op::RmdirDatabaseDirs
+            | Op::RmdirVersionDir
+            | Op::RemoveTablespaceLink
+            | Op::LogTblspcDrop
+            | Op::SendLinks
+            | Op::TablespaceMap => match super::relops::apply(self, sc, w, p, &mut e) {
+                super::relops::Next::Advance => {}
+                super::relops::Next::Stay => advance = false,
+                super::relops::Next::Skip(n) => {
+                    w.procs[pi].pc += n;
+                }
+                super::relops::Next::Failed => return,
+            },
         }
         if advance {
             let st = &mut w.procs[pi];
@@ -400,6 +478,7 @@ fn lock_fn(obj: LockObj, scope: Scope) -> &'static str {
         (LockObj::PgDatabase | LockObj::StandbyPgDatabase, _) => "table_open/LockRelationOid:",
         (LockObj::Database, Scope::Xact) => "LockSharedObject:",
         (LockObj::Database, Scope::Session) => "LockSharedObjectForSession:",
+        (LockObj::Relation, _) => "LockRelationOid:",
     }
 }
 

@@ -21,14 +21,32 @@ pub enum Command {
     /// `DROP DATABASE d` (`dropdb`): the ordinary backend's actions run before the drop (the
     /// drop waits for its session to end).
     Dropdb,
+    /// `ALTER TABLE r SET TABLESPACE t` (`ATExecSetTableSpace`, docs/postgresql.md, "ALTER TABLE
+    /// SET TABLESPACE"): relation 0 of `D` copied page by page outside shared buffers.
+    SetTablespace,
+    /// `DROP TABLE r` (a table of `T`, updated first), then `DROP TABLESPACE t`
+    /// (`DropTableSpace`, docs/postgresql.md, "DROP TABLESPACE").
+    DropTablespace,
 }
 
 impl Command {
     /// Every command, in declaration order (`scenario::command::def` describes each).
-    pub const ALL: [Command; 3] = [Command::Movedb, Command::Createdb, Command::Dropdb];
+    pub const ALL: [Command; 5] = [
+        Command::Movedb,
+        Command::Createdb,
+        Command::Dropdb,
+        Command::SetTablespace,
+        Command::DropTablespace,
+    ];
     /// The names model files spell, in declaration order (serde's kebab-case names; the command
     /// module's tests check them against the descriptors).
-    const NAMES: [&'static str; 3] = ["movedb", "createdb", "dropdb"];
+    const NAMES: [&'static str; 5] = [
+        "movedb",
+        "createdb",
+        "dropdb",
+        "set-tablespace",
+        "drop-tablespace",
+    ];
 
     /// The command as model files spell it.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +67,64 @@ pub struct DropdbKnobs {
     /// Refuse (ERROR) while a base backup runs: a flag check, as fix 1 does for movedb.
     #[serde(default)]
     pub refuse_during_backup: Refuse,
+}
+
+/// ALTER TABLE SET TABLESPACE knobs.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SetTablespaceKnobs {
+    /// Page images per WAL record: 1 (`log_newpage`, 14-16) or up to 32 (`log_newpages` in
+    /// `smgr_bulk_flush`, 17+); default: the version's.
+    #[serde(default)]
+    pub batch: Option<u8>,
+    /// Order of a batch's record and its writes: `log-then-write` (every released version),
+    /// `delay-checkpoint` or `write-then-log` (candidate fixes).
+    #[serde(default)]
+    pub order: crate::world::relcopy::CopyOrder,
+}
+
+/// Where DROP TABLESPACE removes the `pg_tblspc` link relative to its `XLOG_TBLSPC_DROP`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkRemoval {
+    /// In `destroy_tablespace_directories`, before the record (every released version).
+    #[default]
+    BeforeRecord,
+    /// After the record (a candidate fix).
+    AfterRecord,
+}
+
+/// DROP TABLESPACE knobs.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DropTablespaceKnobs {
+    /// When the link goes.
+    #[serde(default)]
+    pub unlink: LinkRemoval,
+    /// Refuse (ERROR) while a base backup runs (a candidate fix).
+    #[serde(default)]
+    pub refuse_during_backup: Refuse,
+}
+
+/// The base backup's format, as far as tablespace links go.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupFormat {
+    /// `pg_basebackup -Fp` (its default): the links are copied when the walk of the data
+    /// directory reaches `pg_tblspc` (no `tablespace_map`).
+    #[default]
+    Plain,
+    /// `pg_basebackup -Ft`, or the low-level API: a `tablespace_map` written at the start, from
+    /// which the restore's startup makes the links.
+    Tar,
 }
 
 /// CREATE DATABASE's strategy (docs/postgresql.md, "createdb").
@@ -317,6 +393,9 @@ pub struct BackupKnobs {
     /// Primary or standby.
     #[serde(default)]
     pub source: BackupSource,
+    /// Plain or tar (matters to the commands that remove a tablespace link).
+    #[serde(default)]
+    pub format: BackupFormat,
 }
 
 /// Ordinary backend knobs.

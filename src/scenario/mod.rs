@@ -11,12 +11,13 @@ pub mod model;
 pub mod ops;
 pub mod props;
 pub mod reduction;
+mod relops;
 
 pub use model::Model;
 pub use ops::Op;
 
 use crate::world::{Loc, LockMode, LockObj, ProcId, Scope, Semantics, World, ckpt_flags as cf};
-use knobs::{BackendAction, BackupMethod, BackupSource, PgDatabaseLock};
+use knobs::{BackendAction, BackupFormat, BackupMethod, BackupSource, PgDatabaseLock};
 
 /// A process: its name (as shown in timelines and traces) and program.
 #[derive(Clone, Debug)]
@@ -97,13 +98,13 @@ impl Scenario {
             },
             ProcDef {
                 name: "walsender",
-                program: backup_program(model, &[src, dst]),
+                program: backup_program(model, &[src, dst], cmd.links()),
                 daemon: false,
                 on_standby: standby,
             },
             ProcDef {
                 name: "backend",
-                program: backend_program(model),
+                program: backend_program(model, cmd.relocates()),
                 daemon: false,
                 on_standby: false,
             },
@@ -130,7 +131,11 @@ impl Scenario {
         }
         let mut dirs = vec![src, dst];
         dirs.dedup();
-        let ahead = procs.iter().map(|d| ahead::ahead(&d.program)).collect();
+        let relocates = cmd.relocates();
+        let ahead = procs
+            .iter()
+            .map(|d| ahead::ahead(&d.program, relocates))
+            .collect();
         Scenario {
             ahead,
             model: model.clone(),
@@ -154,12 +159,13 @@ impl Scenario {
 
     /// The initial World.
     pub fn initial(&self) -> World {
-        let w = World::initial(
+        let mut w = World::initial(
             self.src,
             self.model.files,
             self.model.pages,
             self.procs.len(),
         );
+        command::def(self.model.command).prepare(&mut w);
         if self.model.backup.source == BackupSource::Standby {
             w.with_standby()
         } else {
@@ -256,7 +262,9 @@ impl Scenario {
     }
 }
 
-fn backup_program(m: &Model, dirs: &[Loc]) -> Vec<Op> {
+/// The walsender's program. `links`: the command removes a tablespace link, so the format
+/// matters: tar's `tablespace_map` at the start, or plain's walk of `pg_tblspc` at the end.
+fn backup_program(m: &Model, dirs: &[Loc], links: bool) -> Vec<Op> {
     let standby = m.backup.source == BackupSource::Standby;
     // The lock is taken on the server the backup runs on.
     let obj = if standby {
@@ -294,6 +302,9 @@ fn backup_program(m: &Model, dirs: &[Loc]) -> Vec<Op> {
         });
         v.push(Op::WaitStartCheckpoint);
     }
+    if links && m.backup.format == BackupFormat::Tar {
+        v.push(Op::TablespaceMap);
+    }
     if lock_mode == PgDatabaseLock::StartOnly {
         v.push(unlock.clone());
     }
@@ -302,6 +313,11 @@ fn backup_program(m: &Model, dirs: &[Loc]) -> Vec<Op> {
     walk.sort_by_key(|ts| !ts.in_user_tablespace());
     walk.dedup();
     v.extend(walk.into_iter().map(|ts| Op::SendTablespace { ts }));
+    // The walk of the data directory reaches pg_tblspc after base/ (readdir order is the
+    // filesystem's; the later, the wider the window it meets).
+    if links && m.backup.format == BackupFormat::Plain {
+        v.push(Op::SendLinks);
+    }
     v.push(if standby {
         Op::StopBackupOnStandby
     } else {
@@ -313,11 +329,21 @@ fn backup_program(m: &Model, dirs: &[Loc]) -> Vec<Op> {
     v
 }
 
-fn backend_program(m: &Model) -> Vec<Op> {
+/// The ordinary backend's program. `relocates`: relation 0 may move, so the backend locks it
+/// (RowExclusiveLock for its UPDATE; VACUUM's ShareUpdateExclusiveLock conflicts with ALTER
+/// TABLE's and DROP TABLE's AccessExclusiveLock the same way) and finds its file then.
+fn backend_program(m: &Model, relocates: bool) -> Vec<Op> {
     if m.backend.actions.is_empty() {
         return Vec::new();
     }
     let mut v = vec![Op::Connect];
+    if relocates {
+        v.push(Op::Lock {
+            obj: LockObj::Relation,
+            mode: LockMode::RowExclusive,
+            scope: Scope::Xact,
+        });
+    }
     for a in &m.backend.actions {
         v.push(match *a {
             BackendAction::Visible { rel, blk } => Op::Visible { rel, blk },

@@ -63,6 +63,12 @@ pub struct Model {
     /// dropdb knobs.
     #[serde(default)]
     pub dropdb: DropdbKnobs,
+    /// ALTER TABLE SET TABLESPACE knobs.
+    #[serde(default)]
+    pub set_tablespace: SetTablespaceKnobs,
+    /// DROP TABLESPACE knobs.
+    #[serde(default)]
+    pub drop_tablespace: DropTablespaceKnobs,
     /// Base backup knobs.
     #[serde(default)]
     pub backup: BackupKnobs,

@@ -5,6 +5,7 @@
 //! (copydir, rmtree, the backup's walk, the checkpointer, a standby's redo) live in `world/`.
 //! Multi-step ops keep a cursor in the World and take one file per step.
 
+use crate::world::relcopy::CopyOrder;
 use crate::world::{Loc, LockMode, LockObj, ProcId, Scope, WalkStage, World, ckpt_flags};
 
 /// One operation of a process program.
@@ -104,11 +105,77 @@ pub enum Op {
     },
     /// `CommitTransactionCommand`: commit record, release the transaction-scope locks (movedb
     /// step 13). `force_sync`: the command called `ForceSyncCommit()` (movedb, createdb and
-    /// dropdb all do), recorded in the commit record.
+    /// dropdb all do), recorded in the commit record. `drop`: the relation file the transaction
+    /// dropped, listed in the record; after it `smgrDoPendingDeletes` drops the file's buffers
+    /// and leaves a tombstone that the next checkpoint unlinks.
     Commit {
         /// `ForceSyncCommit()` was called.
         force_sync: bool,
+        /// The relation file dropped at commit.
+        drop: Option<(Loc, u8)>,
     },
+    /// `FlushRelationBuffers` of the file `(ts, rel)` (`heapam_relation_copy_data`).
+    FlushRelationBuffers {
+        /// Tablespace.
+        ts: Loc,
+        /// Relation number.
+        rel: u8,
+    },
+    /// `RelationCreateStorage`: the new file (and `D`'s directory in `ts`), then
+    /// `XLOG_SMGR_CREATE`.
+    CreateStorage {
+        /// Tablespace.
+        ts: Loc,
+        /// Relation number.
+        rel: u8,
+    },
+    /// `RelationCopyStorage`: per batch of `batch` pages, the images' record (`log_newpage`,
+    /// or `log_newpages` from 17) and one `smgrextend` per page, in `order`; one record or one
+    /// page per step.
+    CopyStorage {
+        /// Source file.
+        src: (Loc, u8),
+        /// Target file.
+        dst: (Loc, u8),
+        /// Pages per record.
+        batch: u8,
+        /// Record and writes order.
+        order: CopyOrder,
+    },
+    /// ALTER TABLE's `CatalogTupleUpdate` of relation 0's `pg_class` row.
+    UpdateClass {
+        /// New tablespace.
+        ts: Loc,
+        /// New relfilenode.
+        rel: u8,
+    },
+    /// DROP TABLE's `CatalogTupleDelete` of relation 0's `pg_class` row (`heap_drop_with_catalog`,
+    /// which also calls `RelationDropStorage`).
+    DeleteClassRow,
+    /// DROP TABLESPACE's `CatalogTupleDelete` of `T`'s `pg_tablespace` row.
+    DeleteTablespaceRow,
+    /// `destroy_tablespace_directories`' `directory_is_empty` test. First try (`retry` false):
+    /// if every directory is empty go on to the removal, skipping the checkpoint and the retry
+    /// (the next three ops); else fall through to them. The retry: ERROR "tablespace is not
+    /// empty" if still not empty.
+    TablespaceEmpty {
+        /// The second try.
+        retry: bool,
+    },
+    /// `rmdir` of each database directory under `T`'s version directory.
+    RmdirDatabaseDirs,
+    /// `rmdir` of `T`'s version directory.
+    RmdirVersionDir,
+    /// `unlink("pg_tblspc/16400")`.
+    RemoveTablespaceLink,
+    /// `XLogInsert(RM_TBLSPC_ID, XLOG_TBLSPC_DROP)`.
+    LogTblspcDrop,
+    /// The walk of the data directory reaches `pg_tblspc` (plain format: the link's entry is
+    /// sent as it is now; `sendDir` with `sendtblspclinks`).
+    SendLinks,
+    /// `do_pg_backup_start` builds `tablespace_map` from `pg_tblspc` (tar format, low-level API):
+    /// the restore's links are the ones there now.
+    TablespaceMap,
     /// `rmtree(src_dbpath, true)`: read every name first, unlink one file per step, then `rmdir`
     /// (movedb step 15; not WAL-logged).
     Rmtree {
@@ -320,10 +387,16 @@ impl Op {
         let fp = match *self {
             Op::Checkpointer => match &w.ckpt.running {
                 None => WAL | CKPT | BUFFERS | DONE,
-                // `flush_buffer` may create the directory and the file (`dir`).
+                // `flush_buffer` may create the directory and the file (`dir`); whether a
+                // process still delays the checkpoint is checkpointer state (`CKPT`).
                 Some((_, to_flush)) => match to_flush.first() {
-                    Some(&(ts, rel, _)) => BUFFERS | dir(ts) | file(ts, rel),
-                    None => WAL | CKPT,
+                    Some(&(ts, rel, _)) => CKPT | BUFFERS | dir(ts) | file(ts, rel),
+                    // The end unlinks the tombstones due (`SyncPostCheckpoint`).
+                    None => w
+                        .ckpt
+                        .unlinks
+                        .iter()
+                        .fold(WAL | CKPT, |a, &(ts, rel, _)| a | dir(ts) | file(ts, rel)),
                 },
             },
             Op::SendTablespace { ts } => {
@@ -352,12 +425,20 @@ impl Op {
                 },
             },
             // The page is read from its buffer or its file, and dirtied in its buffer.
-            Op::Visible { rel, .. } | Op::Update { rel, .. } => {
+            Op::Visible { rel, .. } | Op::Update { rel, .. }
+                if w.procs[usize::from(p)].rel_file.is_none() =>
+            {
                 BUFFERS | file(w.procs[usize::from(p)].db_ts, rel) | WAL | CKPT
             }
+            Op::Visible { rel, .. } | Op::Update { rel, .. }
+                if w.procs[usize::from(p)].rel_file.is_some() =>
+            {
+                let (ts, f) = w.procs[usize::from(p)].file_of(rel);
+                BUFFERS | file(ts, f) | WAL | CKPT
+            }
             Op::FlushBuffer { rel, .. } => {
-                let ts = w.procs[usize::from(p)].db_ts;
-                BUFFERS | dir(ts) | file(ts, rel)
+                let (ts, f) = w.procs[usize::from(p)].file_of(rel);
+                BUFFERS | dir(ts) | file(ts, f)
             }
             Op::Lock { .. }
             | Op::Unlock { .. }
@@ -385,6 +466,21 @@ impl Op {
             | Op::StartupRedo { .. }
             | Op::Connect
             | Op::Disconnect
+            | Op::Visible { .. }
+            | Op::Update { .. }
+            | Op::FlushRelationBuffers { .. }
+            | Op::CreateStorage { .. }
+            | Op::CopyStorage { .. }
+            | Op::UpdateClass { .. }
+            | Op::DeleteClassRow
+            | Op::DeleteTablespaceRow
+            | Op::TablespaceEmpty { .. }
+            | Op::RmdirDatabaseDirs
+            | Op::RmdirVersionDir
+            | Op::RemoveTablespaceLink
+            | Op::LogTblspcDrop
+            | Op::SendLinks
+            | Op::TablespaceMap
             | Op::Crash { .. } => return self.footprint_bound(last),
         };
         if last { fp | DONE } else { fp }
@@ -399,6 +495,11 @@ impl Op {
         let may_fail = LOCKS | DONE;
         let fp = match *self {
             Op::Checkpointer => WAL | CKPT | BUFFERS | DONE | FS_BASE | FS_USER,
+            // Locking relation 0 reads its `pg_class` row once granted.
+            Op::Lock {
+                obj: LockObj::Relation,
+                ..
+            } => LOCKS | CATALOG,
             Op::Lock { .. } | Op::Unlock { .. } => LOCKS,
             Op::RefuseDuringBackup { .. } => BACKUP | may_fail,
             Op::RequestCheckpoint { .. } | Op::WaitCheckpoint => CKPT,
@@ -412,7 +513,24 @@ impl Op {
             Op::UpdateCatalog { .. } | Op::MarkDatabaseInvalid | Op::DeleteCatalogRow => {
                 WAL | CATALOG
             }
-            Op::Commit { .. } => WAL | LOCKS | CATALOG,
+            Op::Commit { drop: None, .. } => WAL | LOCKS | CATALOG,
+            // Drops the file's buffers, truncates it, registers its unlink.
+            Op::Commit {
+                drop: Some((ts, _)),
+                ..
+            } => WAL | LOCKS | CATALOG | BUFFERS | CKPT | fs(ts),
+            Op::FlushRelationBuffers { ts, .. } => BUFFERS | fs(ts),
+            Op::CreateStorage { ts, .. } => WAL | fs(ts),
+            // `DELAY_CHKPT_START` and the ghost fact of an image not yet written are
+            // checkpointer state (`CKPT`), which the backup's start reads.
+            Op::CopyStorage { src, dst, .. } => WAL | CKPT | fs(src.0) | fs(dst.0),
+            Op::UpdateClass { .. } | Op::DeleteClassRow | Op::DeleteTablespaceRow => WAL | CATALOG,
+            Op::TablespaceEmpty { .. } => FS_USER | may_fail,
+            Op::RmdirDatabaseDirs | Op::RmdirVersionDir => FS_USER,
+            // Records that the link is gone (a ghost fact the backup's stop reads).
+            Op::RemoveTablespaceLink => FS_USER | REMOVAL,
+            Op::LogTblspcDrop => WAL,
+            Op::SendLinks | Op::TablespaceMap => FS_USER | STANDBY | BACKUP,
             Op::ErrorBeforeCommit { .. } => WAL | CATALOG | FS_BASE | FS_USER | may_fail,
             Op::Rmtree { src } => fs(src) | REMOVAL,
             Op::StartBackup { .. } => BACKUP | CKPT,
@@ -483,6 +601,20 @@ impl Op {
             Op::FlushBuffer { .. } => "FlushBuffer".into(),
             Op::Disconnect => "proc_exit".into(),
             Op::Crash { .. } => "crash".into(),
+            Op::FlushRelationBuffers { .. } => "FlushRelationBuffers".into(),
+            Op::CreateStorage { .. } => "RelationCreateStorage".into(),
+            Op::CopyStorage { .. } => "RelationCopyStorage".into(),
+            Op::UpdateClass { .. } => "heap_update(pg_class)".into(),
+            Op::DeleteClassRow => "CatalogTupleDelete(pg_class)".into(),
+            Op::DeleteTablespaceRow => "CatalogTupleDelete(pg_tablespace)".into(),
+            Op::TablespaceEmpty { retry: false } => "destroy_tablespace_directories".into(),
+            Op::TablespaceEmpty { retry: true } => "destroy_tablespace_directories: retry".into(),
+            Op::RmdirDatabaseDirs => "rmdir(database directories)".into(),
+            Op::RmdirVersionDir => "rmdir(version directory)".into(),
+            Op::RemoveTablespaceLink => "unlink(pg_tblspc link)".into(),
+            Op::LogTblspcDrop => "XLogInsert(TBLSPC_DROP)".into(),
+            Op::SendLinks => "sendDir(pg_tblspc)".into(),
+            Op::TablespaceMap => "do_pg_backup_start: tablespace_map".into(),
         }
     }
 }

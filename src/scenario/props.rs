@@ -32,6 +32,10 @@ pub enum Scope {
     RemovalOnly,
     /// Models where the primary may crash (`[movedb] crash = true`).
     Crash,
+    /// Commands that copy a relation file outside shared buffers (ALTER TABLE SET TABLESPACE).
+    RelationCopy,
+    /// Commands that remove a tablespace's `pg_tblspc` link (DROP TABLESPACE).
+    TablespaceLinks,
 }
 
 /// A property, by name. The declaration order is the report order: the first violated
@@ -55,6 +59,8 @@ pub enum Prop {
     InvalidPages,
     /// Replay never dies with FATAL/PANIC in `dbase_redo`.
     RedoFatal,
+    /// Reaching consistency never PANICs on a plain directory in `pg_tblspc`.
+    TablespaceDirectory,
     /// Where restore succeeds, every page equals the primary's.
     RestoreFidelity,
     /// The restored copy has a directory iff the primary has.
@@ -79,13 +85,18 @@ pub enum Prop {
     CrashRecovered,
     /// After a crash a directory is left outside D's tablespace (an accepted leak).
     CrashLeakAccepted,
+    /// The backup starts between a page-image record and that page's write.
+    ImageWriteWindow,
+    /// The backup ends after the tablespace link went and before `XLOG_TBLSPC_DROP`.
+    TablespaceDropWindow,
 }
 
 impl Prop {
     /// Every property, in report order.
-    pub const ALL: [Prop; 14] = [
+    pub const ALL: [Prop; 17] = [
         Prop::InvalidPages,
         Prop::RedoFatal,
+        Prop::TablespaceDirectory,
         Prop::RestoreFidelity,
         Prop::NoLeakedDirectories,
         Prop::Deadlock,
@@ -98,6 +109,8 @@ impl Prop {
         Prop::PostMoveChangeReplayed,
         Prop::CrashRecovered,
         Prop::CrashLeakAccepted,
+        Prop::ImageWriteWindow,
+        Prop::TablespaceDropWindow,
     ];
 
     /// The name used in model files, traces and output.
@@ -105,6 +118,7 @@ impl Prop {
         match self {
             Prop::InvalidPages => "invalid-pages",
             Prop::RedoFatal => "redo-fatal",
+            Prop::TablespaceDirectory => "tablespace-directory",
             Prop::RestoreFidelity => "restore-fidelity",
             Prop::NoLeakedDirectories => "no-leaked-directories",
             Prop::Deadlock => "deadlock",
@@ -117,6 +131,8 @@ impl Prop {
             Prop::PostMoveChangeReplayed => "post-move-change-replayed",
             Prop::CrashRecovered => "crash-recovered",
             Prop::CrashLeakAccepted => "crash-leak-accepted",
+            Prop::ImageWriteWindow => "image-write-window",
+            Prop::TablespaceDropWindow => "tablespace-drop-window",
         }
     }
 
@@ -130,6 +146,7 @@ impl Prop {
         match self {
             Prop::InvalidPages
             | Prop::RedoFatal
+            | Prop::TablespaceDirectory
             | Prop::RestoreFidelity
             | Prop::NoLeakedDirectories
             | Prop::Deadlock
@@ -146,6 +163,8 @@ impl Prop {
             Prop::WalkSourceDuringRmtree => Scope::Removal,
             Prop::DropWindow => Scope::RemovalOnly,
             Prop::CrashRecovered | Prop::CrashLeakAccepted => Scope::Crash,
+            Prop::ImageWriteWindow => Scope::RelationCopy,
+            Prop::TablespaceDropWindow => Scope::TablespaceLinks,
             _ => Scope::All,
         }
     }
@@ -159,11 +178,14 @@ impl Prop {
             Prop::RedoFatal => {
                 "replay never dies with FATAL/PANIC in dbase_redo (9.x copydir of a missing source; 15+ missing directory after consistency; a standby's own replay)"
             }
+            Prop::TablespaceDirectory => {
+                "reaching consistency never PANICs with \"unexpected directory entry ... found in pg_tblspc/\" (CheckTablespaceDirectory, 14.5+)"
+            }
             Prop::RestoreFidelity => {
-                "where restore succeeds, every page of D and its pg_database row equal the primary's at the end of WAL (catches silent loss)"
+                "where restore succeeds, every page of D, its pg_database row and relation 0's pg_class row equal the primary's at the end of WAL (catches silent loss)"
             }
             Prop::NoLeakedDirectories => {
-                "the restored copy has a directory of D in a tablespace iff the primary has; a finished movedb leaves exactly one, a failed one only the source, a finished dropdb none"
+                "the restored copy has a directory of D in a tablespace, and a pg_tblspc/16400 entry, iff the primary has; a finished movedb leaves exactly one, a failed one only the source, a finished dropdb none"
             }
             Prop::Deadlock => "until every process has finished, some process can step",
             Prop::ClaimUnreachable => {
@@ -188,6 +210,12 @@ impl Prop {
             }
             Prop::CrashLeakAccepted => {
                 "after a crash during movedb, a directory of D is left outside its tablespace: the leak dbcommands.c's comments accept"
+            }
+            Prop::ImageWriteWindow => {
+                "the backup's start LSN falls after a page-image record of the bulk copy and before that page's smgrextend"
+            }
+            Prop::TablespaceDropWindow => {
+                "the backup ends after the walked server's pg_tblspc link went and before XLOG_TBLSPC_DROP (the DROP TABLESPACE window)"
             }
         }
     }

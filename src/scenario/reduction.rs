@@ -193,6 +193,19 @@ impl Scenario {
             | Op::Visible { .. }
             | Op::Update { .. }
             | Op::FlushBuffer { .. }
+            | Op::FlushRelationBuffers { .. }
+            | Op::CreateStorage { .. }
+            | Op::CopyStorage { .. }
+            | Op::UpdateClass { .. }
+            | Op::DeleteClassRow
+            | Op::DeleteTablespaceRow
+            | Op::TablespaceEmpty { .. }
+            | Op::RmdirDatabaseDirs
+            | Op::RmdirVersionDir
+            | Op::RemoveTablespaceLink
+            | Op::LogTblspcDrop
+            | Op::SendLinks
+            | Op::TablespaceMap
             | Op::Disconnect => {
                 let (f, r) = self.program_ahead(w, u, q, pc);
                 whole(f, r)

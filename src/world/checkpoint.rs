@@ -18,6 +18,15 @@ impl World {
         self.ckpt.done > started_at_request
     }
 
+    /// Whether the checkpointer has a step to take: a request is pending, or a checkpoint runs
+    /// and no process it waits for still delays it (`DELAY_CHKPT_START`).
+    pub fn checkpointer_can_step(&self) -> bool {
+        match self.ckpt.running {
+            Some(_) => self.ckpt.delay_wait & self.ckpt.delaying == 0,
+            None => self.ckpt.pending_flags != 0,
+        }
+    }
+
     /// One step of the checkpointer's loop: `CreateCheckPoint` begins (redo pointer := insert
     /// position, `RedoRecPtr` published, dirty buffers marked), writes one buffer per step
     /// (`BufferSync`), ends (`XLOG_CHECKPOINT_ONLINE`, pg_control, `ckpt_done++`).
@@ -30,6 +39,7 @@ impl World {
                 w.ckpt.pending_flags = 0;
                 w.ckpt.started = w.ckpt.started.wrapping_add(1);
                 w.ckpt.redo_rec_ptr = redo;
+                w.ckpt.delay_wait = w.ckpt.delaying;
                 let to_flush: smallvec::SmallVec<[PageKey; 8]> = w.dirty.keys().copied().collect();
                 ev!(
                     e,
@@ -64,11 +74,31 @@ impl World {
                 let lsn = w.log(Rec::Checkpoint { redo });
                 w.ckpt.control_redo = redo;
                 w.ckpt.done = w.ckpt.done.wrapping_add(1);
+                w.ckpt.delay_wait = 0;
                 ev!(
                     e,
                     "WAL {lsn}: CHECKPOINT_ONLINE redo {redo}; pg_control updated (ckpt_done = {})",
                     w.ckpt.done
                 );
+                // SyncPostCheckpoint: unlink the tombstones registered before this checkpoint
+                // began (their cycle counter differs from this checkpoint's).
+                let started = w.ckpt.started;
+                let due: smallvec::SmallVec<[(super::Loc, u8, u8); 2]> = w
+                    .ckpt
+                    .unlinks
+                    .iter()
+                    .copied()
+                    .filter(|&(_, _, c)| c != started)
+                    .collect();
+                if !due.is_empty() {
+                    w.ckpt.unlinks.retain(|&mut (_, _, c)| c == started);
+                    for (ts, rel, _) in due {
+                        if let Some(d) = w.fs.dir_mut(ts) {
+                            d.files.remove(&rel);
+                        }
+                        ev!(e, "; SyncPostCheckpoint: unlink(\"{}\")", ts.rel_path(rel));
+                    }
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 //! checkpoint in progress (docs/postgresql.md, "The checkpointer"). Its steps are
 //! `checkpoint.rs`.
 
-use super::fs::{Lsn, PageKey};
+use super::fs::{Loc, Lsn, PageKey};
 
 /// The checkpointer's shared request state and its checkpoint in progress (docs/postgresql.md, "The checkpointer").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -19,4 +19,13 @@ pub struct Checkpointer {
     pub redo_rec_ptr: Lsn,
     /// `ControlFile->checkPointCopy.redo`.
     pub control_redo: Lsn,
+    /// `pendingUnlinks` (sync.c): a relation's truncated first segment (its tombstone, left by
+    /// `mdunlinkfork` at commit), with the `ckpt_started` count when it was registered; a
+    /// checkpoint unlinks those registered before it began (`SyncPostCheckpoint`).
+    pub unlinks: smallvec::SmallVec<[(Loc, u8, u8); 2]>,
+    /// `delayChkptFlags & DELAY_CHKPT_START`, one bit per process.
+    pub delaying: u8,
+    /// The processes delaying the checkpoint in progress (`GetVirtualXIDsDelayingChkpt` when
+    /// its redo pointer was chosen): it waits until they have cleared the flag.
+    pub delay_wait: u8,
 }

@@ -19,7 +19,7 @@
 use super::backup::Backup;
 use super::catalog::Catalog;
 use super::checkpointer::Checkpointer;
-use super::fs::{Dir, Fs, Loc, Page};
+use super::fs::{Dir, Fs, Link, Loc, Page};
 use super::locks::LockTable;
 use super::pack::{Pack, get_fresh, get_len, put_leb};
 use super::small::SmallMap;
@@ -151,19 +151,21 @@ impl<T: Part> Part for Tracked<T> {
     }
 }
 
-/// A file tree's frame: each directory's location, then the directory as a frame of its own,
-/// so that moving between two trees with the same directories reads only the directories that
-/// differ (a step changes one file of one directory).
+/// A file tree's frame: its `pg_tblspc` link, then each directory's location and the directory
+/// as a frame of its own, so that moving between two trees with the same directories reads
+/// only the directories that differ (a step changes one file of one directory).
 impl Part for Fs {
     #[inline]
     fn put_part(&self, o: &mut Vec<u8>) {
+        self.link.put(o);
         for (loc, dir) in &self.dirs {
             loc.put(o);
             put_frame(dir, o);
         }
     }
     #[inline]
-    fn get_part(&mut self, f: &[u8]) -> Option<()> {
+    fn get_part(&mut self, mut f: &[u8]) -> Option<()> {
+        self.link = Link::get(&mut f)?;
         let mut n = 0;
         let mut count = f;
         while !count.is_empty() {
@@ -180,6 +182,8 @@ impl Part for Fs {
     #[inline]
     fn sync_part(&mut self, have: &[u8], want: &[u8]) -> Option<()> {
         let (mut h, mut w) = (have, want);
+        Link::get(&mut h)?;
+        self.link = Link::get(&mut w)?;
         let mut same_dirs = true;
         while same_dirs && !h.is_empty() && !w.is_empty() {
             let (hl, wl) = (Loc::get(&mut h)?, Loc::get(&mut w)?);

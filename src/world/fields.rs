@@ -6,7 +6,7 @@
 use super::backup::{Backup, BackupError, WalkStage};
 use super::catalog::{Catalog, Pending};
 use super::checkpointer::Checkpointer;
-use super::fs::{Dir, Fs, Loc, Lsn, Names, Page};
+use super::fs::{Dir, Fs, Link, Loc, Lsn, Names, Page, RelFile};
 use super::locks::{Hold, LockMode, LockObj, LockTable, Scope};
 use super::pack::{
     Pack, byte, get_leb, pack_enum, pack_struct, pack_unit_enum, pack_wrapper, put_leb,
@@ -20,10 +20,17 @@ use super::{Ghost, ProcState};
 pack_wrapper!(Box);
 pack_wrapper!(Tracked);
 pack_unit_enum!(Loc { Base, User, NewDb });
+pack_unit_enum!(Link {
+    Symlink,
+    Emptied,
+    Absent,
+    Plain
+});
 pack_unit_enum!(LockObj {
     PgDatabase,
     Database,
-    StandbyPgDatabase
+    StandbyPgDatabase,
+    Relation
 });
 pack_unit_enum!(LockMode {
     AccessShare,
@@ -53,7 +60,7 @@ impl Pack for Page {
     }
 }
 pack_struct!(Dir { files });
-pack_struct!(Fs { dirs });
+pack_struct!(Fs { dirs, link });
 pack_struct!(Hold {
     proc,
     obj,
@@ -64,7 +71,10 @@ pack_struct!(Catalog {
     ts,
     invalid,
     dropped,
-    pending
+    pending,
+    rel,
+    rel_dropped,
+    ts_dropped
 });
 pack_struct!(Checkpointer {
     pending_flags,
@@ -72,7 +82,10 @@ pack_struct!(Checkpointer {
     done,
     running,
     redo_rec_ptr,
-    control_redo
+    control_redo,
+    unlinks,
+    delaying,
+    delay_wait
 });
 pack_struct!(Backup {
     in_progress,
@@ -106,7 +119,8 @@ pack_struct!(ProcState {
     cursor,
     ckpt_wait,
     db_ts,
-    failed
+    failed,
+    rel_file
 });
 pack_struct!(Ghost {
     create_lsn,
@@ -115,7 +129,12 @@ pack_struct!(Ghost {
     drop_lsn,
     rmtree_begun,
     standby_rmtree_begun,
-    walked_src_during_rmtree
+    walked_src_during_rmtree,
+    image_pending,
+    start_in_image_window,
+    tblspc_drop_lsn,
+    link_gone,
+    stopped_link_gone
 });
 
 impl Pack for LockTable {
@@ -155,6 +174,13 @@ impl Pack for Pending {
                 ts.put(o);
             }
             Pending::Delete => o.push(1),
+            Pending::MoveRel(ts, rel) => {
+                o.push(2);
+                ts.put(o);
+                rel.put(o);
+            }
+            Pending::DropRel => o.push(3),
+            Pending::DropTablespace => o.push(4),
         }
     }
     #[inline]
@@ -162,6 +188,9 @@ impl Pack for Pending {
         match byte(i)? {
             0 => Some(Pending::SetTablespace(Loc::get(i)?)),
             1 => Some(Pending::Delete),
+            2 => Some(Pending::MoveRel(Loc::get(i)?, u8::get(i)?)),
+            3 => Some(Pending::DropRel),
+            4 => Some(Pending::DropTablespace),
             _ => None,
         }
     }
@@ -187,7 +216,12 @@ pack_enum!(Rec {
     8 => MarkInvalid,
     9 => CatalogDelete,
     10 => Drop { ts: Loc },
-    11 => Commit { force_sync: bool },
+    11 => Commit { force_sync: bool, drop: Option<(Loc, u8)> },
     12 => Abort,
     13 => BackupEnd { start: Lsn },
+    14 => NewPages { ts: Loc, rel: u8, first: u8, pages: RelFile },
+    15 => ClassUpdate { ts: Loc, rel: u8 },
+    16 => ClassDelete,
+    17 => TablespaceDelete,
+    18 => TblspcDrop,
 });

@@ -95,12 +95,55 @@ pub struct Dir {
     pub files: SmallMap<u8, RelFile, 4>,
 }
 
-/// The filesystem as far as the model needs it: `D`'s directory in each tablespace, if present.
-/// Tablespace roots themselves always exist.
+/// What `pg_tblspc/16400` is in a data directory (`T`'s link; docs/postgresql.md, "DROP
+/// TABLESPACE"). The directories of [`Loc::User`] and [`Loc::NewDb`] are reachable through it
+/// only when it is a symlink to a target that has its version directory, or a plain directory.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Link {
+    /// A symlink to the tablespace's location, which holds the version directory
+    /// `PG_<version>_<catversion>` (CREATE TABLESPACE's `create_tablespace_directories`).
+    #[default]
+    Symlink,
+    /// The symlink, its target's version directory removed (`destroy_tablespace_directories`
+    /// between its `rmdir` of the version directory and its `unlink` of the link).
+    Emptied,
+    /// No entry: the link was unlinked (or a plain-format backup walked `pg_tblspc` after that).
+    Absent,
+    /// A plain directory: what `TablespaceCreateDbspace` makes with `pg_mkdir_p` during redo
+    /// when the link is missing ("create them as plain directories and hope they are removed
+    /// by further WAL replay").
+    Plain,
+}
+
+impl Link {
+    /// Whether paths under `pg_tblspc/16400/` reach a version directory.
+    pub fn reaches(self) -> bool {
+        matches!(self, Link::Symlink | Link::Plain)
+    }
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Link::Symlink => "a symlink",
+            Link::Emptied => "a symlink to a location without its version directory",
+            Link::Absent => "absent",
+            Link::Plain => "a plain directory",
+        })
+    }
+}
+
+/// The filesystem as far as the model needs it: `D`'s directory in each tablespace, if present,
+/// and what `pg_tblspc/16400` is. `base/` always exists.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Fs {
     /// `D`'s directory per tablespace.
     pub dirs: SmallMap<Loc, Dir, 3>,
+    /// `pg_tblspc/16400`.
+    pub link: Link,
 }
 
 /// A directory's files copied as slices of pages (`SmallVec::from_slice`, a copy of the inline
@@ -142,6 +185,14 @@ impl Fs {
     /// The file `rel` in `ts`, if both exist.
     pub fn file(&self, ts: Loc, rel: u8) -> Option<&RelFile> {
         self.dirs.get(&ts).and_then(|d| d.files.get(&rel))
+    }
+    /// Remove every directory under the user tablespace (unreachable once its link is gone).
+    pub fn drop_user_tablespace_dirs(&mut self) {
+        self.dirs.retain(|l, _| !l.in_user_tablespace());
+    }
+    /// Whether any directory under the user tablespace exists.
+    pub fn has_user_tablespace_dirs(&self) -> bool {
+        self.dirs.keys().any(|l| l.in_user_tablespace())
     }
     /// Sorted names (relation numbers) of the files in `ts`'s directory of `D`.
     pub fn names(&self, ts: Loc) -> Names {

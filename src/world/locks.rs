@@ -19,6 +19,9 @@ pub enum LockObj {
     /// the primary's locks). Fix (1)'s standby part: a standby backup and the standby's startup
     /// process replaying database records lock it.
     StandbyPgDatabase,
+    /// Relation 0 of `D` (`LockRelationOid`): ALTER TABLE and DROP TABLE take
+    /// AccessExclusiveLock, an UPDATE or VACUUM of it a weaker lock that conflicts with it.
+    Relation,
 }
 
 /// Lock modes (lockdefs.h), the ones the model uses.
@@ -67,6 +70,7 @@ impl fmt::Display for LockObj {
             LockObj::PgDatabase => f.write_str("pg_database"),
             LockObj::Database => write!(f, "database {}", super::fs::DB_OID),
             LockObj::StandbyPgDatabase => f.write_str("pg_database on the standby"),
+            LockObj::Relation => write!(f, "relation {}", super::fs::REL_OID_BASE),
         }
     }
 }

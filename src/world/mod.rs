@@ -15,12 +15,14 @@ pub mod fs;
 pub mod locks;
 mod pack;
 pub mod redo;
+pub mod relcopy;
 pub mod restore;
 pub mod semantics;
 pub mod small;
 pub mod standby;
 pub mod startup;
 pub mod storage;
+pub mod tablespace;
 pub mod tracked;
 pub mod wal;
 pub mod walk;
@@ -39,7 +41,7 @@ pub(crate) use ev;
 pub use backup::{Backup, BackupError, WalkStage};
 pub use catalog::Catalog;
 pub use checkpointer::Checkpointer;
-pub use fs::{Dir, Fs, Loc, Lsn, Names, Page, PageKey, RelFile};
+pub use fs::{Dir, Fs, Link, Loc, Lsn, Names, Page, PageKey, RelFile};
 pub use locks::{Hold, LockMode, LockObj, LockTable, ProcId, Scope};
 pub use semantics::{PgVersion, Semantics};
 pub use small::SmallMap;
@@ -89,6 +91,20 @@ pub struct ProcState {
     pub db_ts: Loc,
     /// The process raised an ERROR and ended.
     pub failed: bool,
+    /// The file of relation 0 as `pg_class` said when the process locked the relation
+    /// (`relation_open` → `LockRelationOid`, then the relcache).
+    pub rel_file: Option<(Loc, u8)>,
+}
+
+impl ProcState {
+    /// The file of `D`'s relation `rel` for this process: relation 0 where it found it when it
+    /// locked it, else in its database's tablespace.
+    pub fn file_of(&self, rel: u8) -> (Loc, u8) {
+        match self.rel_file {
+            Some(f) if rel == 0 => f,
+            _ => (self.db_ts, rel),
+        }
+    }
 }
 
 /// Ghost state: facts about the run that PostgreSQL does not keep, for properties and coverage.
@@ -111,6 +127,18 @@ pub struct Ghost {
     /// The backup looked at the source directory (lstat/open/send) after the removal of the
     /// directory it walks began (movedb's rmtree on a primary, DROP replay on a standby).
     pub walked_src_during_rmtree: bool,
+    /// LSN of the earliest page-image record of a bulk copy whose `smgrextend` has not happened
+    /// yet (ALTER TABLE SET TABLESPACE's `RelationCopyStorage`).
+    pub image_pending: Option<Lsn>,
+    /// The backup's start LSN fell after a page-image record and before that page's write.
+    pub start_in_image_window: bool,
+    /// LSN of the `XLOG_TBLSPC_DROP` record.
+    pub tblspc_drop_lsn: Option<Lsn>,
+    /// The primary's DROP TABLESPACE removed `pg_tblspc/16400`.
+    pub link_gone: bool,
+    /// When the backup stopped, the walked server's `pg_tblspc/16400` was gone (the primary's
+    /// unlink, or the standby's replay of `XLOG_TBLSPC_DROP`).
+    pub stopped_link_gone: bool,
 }
 
 /// The whole cluster state.

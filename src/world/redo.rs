@@ -36,6 +36,14 @@ pub enum RestoreOutcome {
         /// PostgreSQL's message.
         message: String,
     },
+    /// `CheckTablespaceDirectory` (14.5+) found a plain directory in `pg_tblspc` when
+    /// consistency was reached: PANIC "unexpected directory entry".
+    TablespaceDirectory {
+        /// LSN of the record after which consistency was reached.
+        lsn: Lsn,
+        /// PostgreSQL's message.
+        message: String,
+    },
     /// Replay reached the end of the WAL without reaching consistency.
     NeverConsistent,
     /// Replay succeeded: the database came up.
@@ -130,8 +138,12 @@ impl Redo {
     }
 
     /// `smgrcreate(isRedo=true)`: create the file, and in redo the database directory
-    /// (`TablespaceCreateDbspace`), if missing.
-    fn smgrcreate(&mut self, ts: Loc, rel: u8) -> &mut RelFile {
+    /// (`TablespaceCreateDbspace`, which also makes a missing `pg_tblspc` link a plain
+    /// directory), if missing.
+    fn smgrcreate(&mut self, ts: Loc, rel: u8, log: &mut Option<Vec<String>>) -> &mut RelFile {
+        if let Some(what) = super::tablespace::redo_create_dbspace(&mut self.fs, ts) {
+            note!(log, "  {what}");
+        }
         self.fs.mkdir(ts);
         self.fs
             .dir_mut(ts)
@@ -164,7 +176,7 @@ impl Redo {
         log: &mut Option<Vec<String>>,
     ) -> Result<Option<&mut Page>, Stop> {
         let (ts, rel, blk) = key;
-        let file = self.smgrcreate(ts, rel);
+        let file = self.smgrcreate(ts, rel, log);
         let b = usize::from(blk);
         let state = match file.get(b) {
             None => Some(false),
@@ -189,8 +201,9 @@ impl Redo {
         ver: u8,
         all_visible: bool,
         lsn: Lsn,
+        log: &mut Option<Vec<String>>,
     ) {
-        let file = self.smgrcreate(ts, rel);
+        let file = self.smgrcreate(ts, rel, log);
         let b = usize::from(blk);
         if file.len() <= b {
             file.resize(b + 1, Page::default());
@@ -230,6 +243,11 @@ impl Redo {
             | Rec::CatalogDelete
             | Rec::Commit { .. }
             | Rec::Abort
+            | Rec::NewPages { .. }
+            | Rec::ClassUpdate { .. }
+            | Rec::ClassDelete
+            | Rec::TablespaceDelete
+            | Rec::TblspcDrop
             | Rec::BackupEnd { .. } => {}
         }
         event!(e, "redo {lsn} {rec}");
@@ -237,19 +255,64 @@ impl Redo {
         self.catalog.redo(rec);
         match *rec {
             Rec::Checkpoint { .. }
-            | Rec::Commit { .. }
+            | Rec::Commit { drop: None, .. }
             | Rec::Abort
             | Rec::CatalogUpdate { .. }
             | Rec::CatalogDelete
             | Rec::MarkInvalid
             | Rec::BackupEnd { .. }
             | Rec::CreateFileCopy { .. }
+            | Rec::ClassUpdate { .. }
+            | Rec::ClassDelete
+            | Rec::TablespaceDelete
             | Rec::Drop { .. } => {}
+            Rec::Commit {
+                drop: Some((ts, rel)),
+                ..
+            } => {
+                // xact_redo_commit: XLogFlush, DropRelationFiles (unlink at once in redo),
+                // XLogDropRelation (forget_invalid_pages of the file).
+                if let Some(d) = self.fs.dir_mut(ts) {
+                    d.files.remove(&rel);
+                }
+                let n = self.invalid.len();
+                self.invalid.retain(|&(t, r, _), _| (t, r) != (ts, rel));
+                note!(
+                    log,
+                    "  DropRelationFiles: unlink(\"{}\"){}",
+                    ts.rel_path(rel),
+                    if n > self.invalid.len() {
+                        "; XLogDropRelation: its invalid-page entries forgotten"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Rec::TblspcDrop => {
+                if let Some(line) = super::tablespace::drop_redo(&mut self.fs) {
+                    note!(log, "  {line}");
+                    event!(e, ": {line}");
+                }
+            }
+            Rec::NewPages {
+                ts,
+                rel,
+                first,
+                ref pages,
+            } => {
+                for (i, pg) in pages.iter().enumerate() {
+                    let blk = first.saturating_add(u8::try_from(i).unwrap_or(u8::MAX));
+                    self.restore_image((ts, rel, blk), pg.ver, pg.all_visible, lsn, log);
+                }
+            }
             Rec::CreateWalLog { ts } => {
+                if let Some(what) = super::tablespace::redo_create_dbspace(&mut self.fs, ts) {
+                    note!(log, "  {what}");
+                }
                 self.fs.mkdir(ts);
             }
             Rec::SmgrCreate { ts, rel } => {
-                self.smgrcreate(ts, rel);
+                self.smgrcreate(ts, rel, log);
             }
             Rec::Fpi {
                 ts,
@@ -257,14 +320,14 @@ impl Redo {
                 blk,
                 ver,
                 all_visible,
-            } => self.restore_image((ts, rel, blk), ver, all_visible, lsn),
+            } => self.restore_image((ts, rel, blk), ver, all_visible, lsn, log),
             // The image is taken after PageSetAllVisible.
             Rec::Visible {
                 ts,
                 rel,
                 blk,
                 heap_image: Some(ver),
-            } => self.restore_image((ts, rel, blk), ver, true, lsn),
+            } => self.restore_image((ts, rel, blk), ver, true, lsn, log),
             Rec::Visible {
                 ts,
                 rel,

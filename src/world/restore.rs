@@ -58,15 +58,13 @@ pub fn restore(w: &World, sem: &Semantics, with_log: bool) -> Restore {
     } else {
         EndRule::BackupEnd(start)
     };
-    replay(
-        w,
-        sem,
-        b.copy.clone(),
-        start,
-        b.catalog_at_start,
-        rule,
-        with_log,
-    )
+    // A link the backup lacks: what the tablespace's archive held is unreachable from the
+    // restored data directory.
+    let mut copy = b.copy.clone();
+    if copy.link == super::fs::Link::Absent {
+        copy.drop_user_tablespace_dirs();
+    }
+    replay(w, sem, copy, start, b.catalog_at_start, rule, with_log)
 }
 
 /// Crash recovery of the primary after it crashed (`StartupXLOG` without a backup label): replay
@@ -119,7 +117,10 @@ fn replay(
             && lsn > c
             && matches!(
                 rec,
-                Rec::Visible { .. } | Rec::HeapUpdate { .. } | Rec::Fpi { .. }
+                Rec::Visible { .. }
+                    | Rec::HeapUpdate { .. }
+                    | Rec::Fpi { .. }
+                    | Rec::NewPages { .. }
             )
         {
             replayed_post_move = true;
@@ -175,6 +176,13 @@ fn replay(
                     at_consistency: true,
                     warnings,
                 };
+                return finish(outcome, log, replayed_post_move);
+            }
+            if sem.checks_tablespace_directory()
+                && let Some(message) = super::tablespace::check_at_consistency(&redo.fs)
+            {
+                note!(log, "{message}");
+                let outcome = RestoreOutcome::TablespaceDirectory { lsn, message };
                 return finish(outcome, log, replayed_post_move);
             }
             redo.consistent = true;

@@ -27,6 +27,10 @@ pub enum PgVersion {
     /// 9.4: VISIBLE images the heap page iff hint bits are WAL-logged; FATAL on missing source.
     #[serde(rename = "9.4")]
     V94,
+    /// 14.0 to 14.4: as 9.4 for the copy (no `recovery_create_dbdir`, no invalid mark), and no
+    /// `CheckTablespaceDirectory` at consistency (both came with 14.5, July 2022).
+    #[serde(rename = "14.0")]
+    V140,
     /// 14 (current minors, 14.9+): as 9.4 for the copy, but a missing create-by-copy source is
     /// created empty during recovery (`recovery_create_dbdir`, back-patched in 2022), and
     /// DROP DATABASE marks the database invalid first (August 2023 minors); low-level backup
@@ -49,9 +53,10 @@ pub enum PgVersion {
 
 impl PgVersion {
     /// All versions, oldest first.
-    pub const ALL: [PgVersion; 7] = [
+    pub const ALL: [PgVersion; 8] = [
         PgVersion::V92,
         PgVersion::V94,
+        PgVersion::V140,
         PgVersion::V14,
         PgVersion::V15,
         PgVersion::V16,
@@ -63,6 +68,7 @@ impl PgVersion {
         match self {
             PgVersion::V92 => "9.2",
             PgVersion::V94 => "9.4",
+            PgVersion::V140 => "14.0",
             PgVersion::V14 => "14",
             PgVersion::V15 => "15",
             PgVersion::V16 => "16",
@@ -70,7 +76,7 @@ impl PgVersion {
             PgVersion::V18 => "18",
         }
     }
-    /// Parse "9.2", "9.4", "14", "15", "16", "17", "18".
+    /// Parse "9.2", "9.4", "14.0", "14", "15", "16", "17", "18".
     pub fn parse(s: &str) -> Option<PgVersion> {
         PgVersion::ALL.into_iter().find(|v| v.as_str() == s)
     }
@@ -105,5 +111,15 @@ impl Semantics {
     /// the July-2022 fix: in 15 and in the 14 minors since; docs/postgresql.md, "Versions").
     pub fn recovery_creates_missing_dirs(&self) -> bool {
         self.pg >= PgVersion::V14
+    }
+    /// Whether reaching consistency checks `pg_tblspc` for plain directories
+    /// (`CheckTablespaceDirectory`, xlogrecovery.c; 14.5+, docs/postgresql.md, "DROP TABLESPACE").
+    pub fn checks_tablespace_directory(&self) -> bool {
+        self.pg >= PgVersion::V14
+    }
+    /// Page images per record in a bulk relation copy: `log_newpages` in `smgr_bulk_flush`
+    /// (17+) logs up to `XLR_MAX_BLOCK_ID` = 32; before, `log_newpage` one.
+    pub fn bulk_images_per_record(&self) -> u8 {
+        if self.pg >= PgVersion::V17 { 32 } else { 1 }
     }
 }

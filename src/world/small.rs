@@ -66,6 +66,10 @@ impl<K: Ord + Copy, V, const N: usize> SmallMap<K, V, N> {
     pub fn entry(&mut self, k: K) -> Entry<'_, K, V, N> {
         Entry { map: self, key: k }
     }
+    /// Keep the entries `f` accepts.
+    pub fn retain(&mut self, mut f: impl FnMut(&K, &V) -> bool) {
+        self.entries.retain(|(k, v)| f(k, v));
+    }
     /// Remove every entry.
     pub fn clear(&mut self) {
         self.entries.clear();

@@ -106,13 +106,17 @@ pub fn startup_step(
                     sb.last_ckpt_redo = redo;
                     sb.last_ckpt_end = lsn + 1;
                 }
-                Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => {
+                Rec::Fpi { .. }
+                | Rec::HeapUpdate { .. }
+                | Rec::Visible { .. }
+                | Rec::NewPages { .. } => {
                     // The page is written at once: XLogFlush -> UpdateMinRecoveryPoint.
                     sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
                 }
-                Rec::Commit { force_sync: true } => {
-                    // xact_redo_commit: XLogFlush(lsn) for a forced sync commit; in recovery
-                    // that is UpdateMinRecoveryPoint to the replay position.
+                Rec::Commit { force_sync, drop } if force_sync || drop.is_some() => {
+                    // xact_redo_commit: XLogFlush(lsn) for a forced sync commit, and before
+                    // dropping relation files; in recovery that is UpdateMinRecoveryPoint to
+                    // the replay position.
                     sb.min_recovery_point = sb.min_recovery_point.max(lsn + 1);
                     ev!(e, "; XLogFlush: minRecoveryPoint {}", sb.min_recovery_point);
                 }
@@ -125,6 +129,10 @@ pub fn startup_step(
                 | Rec::Drop { .. }
                 | Rec::Commit { .. }
                 | Rec::Abort
+                | Rec::ClassUpdate { .. }
+                | Rec::ClassDelete
+                | Rec::TablespaceDelete
+                | Rec::TblspcDrop
                 | Rec::BackupEnd { .. } => {}
             }
             sb.replayed += 1;
@@ -186,9 +194,13 @@ pub fn backup_stop(w: &mut World, e: &mut Option<&mut String>) {
         return;
     };
     let end = sb.min_recovery_point;
+    let link_gone = sb.redo.fs.link != super::fs::Link::Symlink;
     w.backup.end_lsn = Some(end);
     let during = w.removal_begun();
-    w.ghost.update(|g| g.stopped_during_removal = during);
+    w.ghost.update(|g| {
+        g.stopped_during_removal = during;
+        g.stopped_link_gone = link_gone;
+    });
     ev!(
         e,
         "sendFile(\"global/pg_control\"): minRecoveryPoint {end}; do_pg_backup_stop: no WAL on a standby, stop point {end}"

@@ -1,7 +1,7 @@
 //! The write-ahead log: the record kinds of docs/simplifications.md and their display in PostgreSQL's
 //! terms (`pg_waldump`-like).
 
-use super::fs::{Loc, Lsn};
+use super::fs::{Loc, Lsn, RelFile, USER_TS_OID};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -90,11 +90,43 @@ pub enum Rec {
     /// `XLOG_XACT_COMMIT` of the command's transaction. `force_sync` is
     /// `XACT_COMPLETION_FORCE_SYNC_COMMIT`: movedb, createdb and dropdb call `ForceSyncCommit()`
     /// (dbcommands.c), and its replay flushes (`xact_redo_commit` → `XLogFlush`), which on a
-    /// standby raises `minRecoveryPoint` to the commit.
+    /// standby raises `minRecoveryPoint` to the commit. `drop` is the relation file the
+    /// transaction dropped (`xl_xact_relfilenodes`, from `smgrGetPendingDeletes`): its replay
+    /// flushes too, then unlinks the file (`DropRelationFiles`) and forgets its invalid pages.
     Commit {
         /// The transaction called `ForceSyncCommit()`.
         force_sync: bool,
+        /// The relation file the commit drops (`RelationDropStorage`'s pending delete).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drop: Option<(Loc, u8)>,
     },
+    /// `XLOG_FPI` written by `log_newpage` (one page, 14-16 `RelationCopyStorage`) or
+    /// `log_newpages` (up to 32 pages in one record, 17+ `smgr_bulk_flush`): images of pages a
+    /// bulk copy writes with `smgrextend` *after* the record, outside shared buffers.
+    NewPages {
+        /// Tablespace of the new file.
+        ts: Loc,
+        /// Its relation number.
+        rel: u8,
+        /// Block number of the first image.
+        first: u8,
+        /// The images, blocks `first..`.
+        pages: RelFile,
+    },
+    /// The `pg_class` heap update of ALTER TABLE SET TABLESPACE: relation 0 of `D` now has
+    /// relfilenode `rel` in `ts` (visible at commit).
+    ClassUpdate {
+        /// New tablespace.
+        ts: Loc,
+        /// New relation number (relfilenode).
+        rel: u8,
+    },
+    /// DROP TABLE's `CatalogTupleDelete` of relation 0's `pg_class` row (visible at commit).
+    ClassDelete,
+    /// DROP TABLESPACE's `CatalogTupleDelete` of `T`'s `pg_tablespace` row (visible at commit).
+    TablespaceDelete,
+    /// `XLOG_TBLSPC_DROP` (`DropTableSpace`, after `destroy_tablespace_directories`).
+    TblspcDrop,
     /// `XLOG_XACT_ABORT` of movedb's first transaction (after an ERROR).
     Abort,
     /// `XLOG_BACKUP_END` with the backup's start LSN as payload (`do_pg_stop_backup`).
@@ -109,7 +141,10 @@ impl Rec {
     /// VISIBLE): what a standby writes, and what raises its `minRecoveryPoint` when written.
     pub fn changes_page(&self) -> bool {
         match self {
-            Rec::Fpi { .. } | Rec::HeapUpdate { .. } | Rec::Visible { .. } => true,
+            Rec::Fpi { .. }
+            | Rec::HeapUpdate { .. }
+            | Rec::Visible { .. }
+            | Rec::NewPages { .. } => true,
             Rec::Checkpoint { .. }
             | Rec::CreateFileCopy { .. }
             | Rec::CreateWalLog { .. }
@@ -120,6 +155,10 @@ impl Rec {
             | Rec::Drop { .. }
             | Rec::Commit { .. }
             | Rec::Abort
+            | Rec::ClassUpdate { .. }
+            | Rec::ClassDelete
+            | Rec::TablespaceDelete
+            | Rec::TblspcDrop
             | Rec::BackupEnd { .. } => false,
         }
     }
@@ -185,13 +224,53 @@ impl fmt::Display for Rec {
                 super::fs::DB_OID
             ),
             Rec::Drop { ts } => write!(f, "DBASE_DROP {}", ts.db_path()),
-            Rec::Commit { force_sync } => {
+            Rec::Commit { force_sync, drop } => {
                 write!(
                     f,
                     "COMMIT{}",
                     if *force_sync { " (forced sync)" } else { "" }
+                )?;
+                match drop {
+                    Some((ts, rel)) => write!(f, "; rels: {}", ts.rel_path(*rel)),
+                    None => Ok(()),
+                }
+            }
+            Rec::NewPages {
+                ts,
+                rel,
+                first,
+                pages,
+            } => {
+                let last = usize::from(*first) + pages.len().saturating_sub(1);
+                let vers: Vec<String> = pages.iter().map(|p| format!("v{}", p.ver)).collect();
+                write!(
+                    f,
+                    "FPI (log_newpage{}) {} blk {first}{} (images {})",
+                    if pages.len() > 1 { "s" } else { "" },
+                    ts.rel_path(*rel),
+                    if pages.len() > 1 {
+                        format!("..{last}")
+                    } else {
+                        String::new()
+                    },
+                    vers.join(", ")
                 )
             }
+            Rec::ClassUpdate { ts, rel } => write!(
+                f,
+                "HEAP_UPDATE pg_class: relation 0 of database {} -> {}",
+                super::fs::DB_OID,
+                ts.rel_path(*rel)
+            ),
+            Rec::ClassDelete => write!(
+                f,
+                "HEAP_DELETE pg_class: relation 0 of database {}",
+                super::fs::DB_OID
+            ),
+            Rec::TablespaceDelete => {
+                write!(f, "HEAP_DELETE pg_tablespace: tablespace {USER_TS_OID}")
+            }
+            Rec::TblspcDrop => write!(f, "TBLSPC_DROP {USER_TS_OID}"),
             Rec::Abort => write!(f, "ABORT"),
             Rec::BackupEnd { start } => write!(f, "BACKUP_END start {start}"),
         }

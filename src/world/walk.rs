@@ -123,6 +123,9 @@ pub fn start_point(w: &mut World, p: ProcId, e: &mut Option<&mut String>) {
     let start = w.ckpt.control_redo;
     w.backup.start_lsn = Some(start);
     w.backup.catalog_at_start = *w.catalog;
+    if w.ghost.image_pending.is_some_and(|l| l < start) {
+        w.ghost.update(|g| g.start_in_image_window = true);
+    }
     ev!(
         e,
         "start WAL location {start} (redo of the checkpoint in pg_control)"
@@ -135,7 +138,11 @@ pub fn stop(w: &mut World, e: &mut Option<&mut String>) {
     let lsn = w.log(super::wal::Rec::BackupEnd { start });
     w.backup.end_lsn = Some(lsn);
     let during = w.removal_begun();
-    w.ghost.update(|g| g.stopped_during_removal = during);
+    let link_gone = w.ghost.link_gone;
+    w.ghost.update(|g| {
+        g.stopped_during_removal = during;
+        g.stopped_link_gone = link_gone;
+    });
     w.backup.in_progress = false;
     ev!(
         e,

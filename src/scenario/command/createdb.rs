@@ -69,7 +69,10 @@ impl CommandDef for Createdb {
                 Op::CopyRelationsLogged { src: template, dst },
             ]),
         }
-        v.push(Op::Commit { force_sync: true });
+        v.push(Op::Commit {
+            force_sync: true,
+            drop: None,
+        });
         v
     }
     fn copies(&self) -> bool {

@@ -4,7 +4,7 @@
 
 use crate::scenario::model::{KnobError, Model};
 use crate::scenario::ops::Op;
-use crate::world::{Loc, Rec};
+use crate::world::{Loc, PgVersion, Rec, World};
 
 /// A WAL record that delimits the phases of a command's run, for the coverage grid: a backup
 /// that started before or after it.
@@ -18,6 +18,12 @@ pub enum Milestone {
     Abort,
     /// `XLOG_DBASE_DROP`.
     Drop,
+    /// The first page-image record of a bulk relation copy (`log_newpage[s]`).
+    Image,
+    /// A commit that drops a relation file (DROP TABLE, ALTER TABLE SET TABLESPACE).
+    CommitDrop,
+    /// `XLOG_TBLSPC_DROP`.
+    TblspcDrop,
 }
 
 impl Milestone {
@@ -25,7 +31,10 @@ impl Milestone {
     pub fn of(rec: &Rec) -> Option<Milestone> {
         match rec {
             Rec::CreateFileCopy { .. } | Rec::CreateWalLog { .. } => Some(Milestone::Create),
-            Rec::Commit { .. } => Some(Milestone::Commit),
+            Rec::Commit { drop: Some(_), .. } => Some(Milestone::CommitDrop),
+            Rec::Commit { drop: None, .. } => Some(Milestone::Commit),
+            Rec::NewPages { .. } => Some(Milestone::Image),
+            Rec::TblspcDrop => Some(Milestone::TblspcDrop),
             Rec::Abort => Some(Milestone::Abort),
             Rec::Drop { .. } => Some(Milestone::Drop),
             Rec::Checkpoint { .. }
@@ -36,6 +45,9 @@ impl Milestone {
             | Rec::CatalogUpdate { .. }
             | Rec::MarkInvalid
             | Rec::CatalogDelete
+            | Rec::ClassUpdate { .. }
+            | Rec::ClassDelete
+            | Rec::TablespaceDelete
             | Rec::BackupEnd { .. } => None,
         }
     }
@@ -47,6 +59,9 @@ impl Milestone {
             Milestone::Commit => "before the commit",
             Milestone::Abort => "before the abort",
             Milestone::Drop => "before the DROP record",
+            Milestone::Image => "before the page images",
+            Milestone::CommitDrop => "before the commit dropping a file",
+            Milestone::TblspcDrop => "before the TBLSPC_DROP record",
         }
     }
 
@@ -57,6 +72,9 @@ impl Milestone {
             Milestone::Commit => "after the commit",
             Milestone::Abort => "after the abort",
             Milestone::Drop => "after the DROP record",
+            Milestone::Image => "after the page images",
+            Milestone::CommitDrop => "after the commit dropping a file",
+            Milestone::TblspcDrop => "after the TBLSPC_DROP record",
         }
     }
 }
@@ -108,7 +126,41 @@ pub trait CommandDef: Sync {
     /// is a released server's behaviour, not a fix or a what-if), as `racecheck reproduce`
     /// drives it; `Err` says why not. The generic checks (version, source) are reproduce's.
     fn stock(&self, m: &Model) -> Result<(), String>;
+    /// The PostgreSQL versions the verdict matrix checks it at.
+    fn versions(&self) -> &'static [PgVersion] {
+        &DATABASE_VERSIONS
+    }
+    /// Changes to the initial World before the run (a relation created elsewhere than its
+    /// database's directory); the default changes nothing.
+    fn prepare(&self, _w: &mut World) {}
+    /// Whether relation 0 may live elsewhere than `(dattablespace, 0)` during the run (moved,
+    /// or created in `T`): the processes that touch it lock it first and find its file then.
+    fn relocates(&self) -> bool {
+        false
+    }
+    /// Whether it copies a relation file page by page outside shared buffers: facts about a
+    /// page-image record and its write apply.
+    fn copies_relation(&self) -> bool {
+        false
+    }
+    /// Whether it removes `T`'s `pg_tblspc` link: the backup's walk then copies the link (plain
+    /// format) or its start writes `tablespace_map` (tar), and facts about the drop window apply.
+    fn links(&self) -> bool {
+        false
+    }
 }
+
+/// The versions the database-level commands are checked at (every version the model has but
+/// the early 14 minors, which differ from 14.5+ only in what tablespace drops meet).
+pub const DATABASE_VERSIONS: [PgVersion; 7] = [
+    PgVersion::V92,
+    PgVersion::V94,
+    PgVersion::V14,
+    PgVersion::V15,
+    PgVersion::V16,
+    PgVersion::V17,
+    PgVersion::V18,
+];
 
 /// The coverage rows of a command: its milestones' "before" phases, then "after" the last.
 pub fn rows(d: &dyn CommandDef) -> Vec<&'static str> {

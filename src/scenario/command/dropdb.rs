@@ -56,7 +56,10 @@ impl CommandDef for Dropdb {
                 v.extend([Op::LogDrop { src: dir }, Op::Rmtree { src: dir }])
             }
         }
-        v.push(Op::Commit { force_sync: true });
+        v.push(Op::Commit {
+            force_sync: true,
+            drop: None,
+        });
         v
     }
     fn copies(&self) -> bool {

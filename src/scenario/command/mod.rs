@@ -1,5 +1,5 @@
 //! The PostgreSQL commands that race a base backup, one file each (`movedb.rs`, `createdb.rs`,
-//! `dropdb.rs`), behind one descriptor ([`CommandDef`], `def.rs`). [`def`] is the one place that
+//! `dropdb.rs`, `settablespace.rs`, `droptablespace.rs`), behind one descriptor ([`CommandDef`], `def.rs`). [`def`] is the one place that
 //! matches on [`Command`]; everything else (the scenario's programs, model validation, which
 //! properties apply, the coverage grid's rows, the leak rule, `racecheck reproduce`'s SQL and
 //! stock-server check) asks the descriptor. docs/adding-a-scenario.md walks the way to add one.
@@ -7,10 +7,13 @@
 mod createdb;
 mod def;
 mod dropdb;
+mod droptablespace;
 mod movedb;
+mod settablespace;
 mod steps;
 
-pub use def::{CommandDef, End, Milestone, rows};
+pub use def::{CommandDef, DATABASE_VERSIONS, End, Milestone, rows};
+pub use settablespace::batch as set_tablespace_batch;
 
 use super::knobs::Command;
 use super::model::{KnobError, Model};
@@ -22,6 +25,8 @@ pub fn def(c: Command) -> &'static dyn CommandDef {
         Command::Movedb => &movedb::Movedb,
         Command::Createdb => &createdb::Createdb,
         Command::Dropdb => &dropdb::Dropdb,
+        Command::SetTablespace => &settablespace::SetTablespace,
+        Command::DropTablespace => &droptablespace::DropTablespace,
     }
 }
 
@@ -32,12 +37,8 @@ pub fn def(c: Command) -> &'static dyn CommandDef {
 pub const DATABASE_D: &str = "CREATE DATABASE d";
 
 /// Every command, in the order of [`Command`]'s variants.
-pub fn all() -> [&'static dyn CommandDef; 3] {
-    [
-        def(Command::Movedb),
-        def(Command::Createdb),
-        def(Command::Dropdb),
-    ]
+pub fn all() -> [&'static dyn CommandDef; 5] {
+    Command::ALL.map(def)
 }
 
 /// Whether property `p` applies to model `m` (its [`Scope`], answered by `m`'s command).
@@ -50,6 +51,8 @@ pub fn applies(p: Prop, m: &Model) -> bool {
         Scope::CopyAndRemoval => d.copies() && d.removes(),
         Scope::RemovalOnly => d.removes() && !d.copies(),
         Scope::Crash => d.may_crash(m),
+        Scope::RelationCopy => d.copies_relation(),
+        Scope::TablespaceLinks => d.links(),
     }
 }
 

@@ -58,7 +58,10 @@ impl CommandDef for Movedb {
         if m.movedb.error_before_commit {
             v.push(Op::ErrorBeforeCommit { dst });
         }
-        v.push(Op::Commit { force_sync: true });
+        v.push(Op::Commit {
+            force_sync: true,
+            drop: None,
+        });
         match m.movedb.drop_record {
             DropRecord::AfterRmtree => v.extend([Op::Rmtree { src }, Op::LogDrop { src }]),
             DropRecord::BeforeRmtree => v.extend([Op::LogDrop { src }, Op::Rmtree { src }]),

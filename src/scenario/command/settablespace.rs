@@ -1,0 +1,138 @@
+//! `ALTER TABLE r SET TABLESPACE t` (`ATExecSetTableSpace`, commands/tablecmds.c, and
+//! `heapam_relation_copy_data`; docs/postgresql.md, "ALTER TABLE SET TABLESPACE"): lock the
+//! relation, flush its buffers, create the new file in `T` and log it, copy the pages outside
+//! shared buffers (`RelationCopyStorage`: a record of page images, then `smgrextend` of each page,
+//! one image a record before 17 and up to 32 from 17), update `pg_class`, commit with the old
+//! file in the record's drops (a tombstone until the next checkpoint). Knobs:
+//! `[set-tablespace]` (`batch`, `order`: the candidate fixes).
+
+use super::def::{CommandDef, End, Milestone};
+use crate::scenario::knobs::SetTablespaceKnobs;
+use crate::scenario::model::{KnobError, Model};
+use crate::scenario::ops::Op;
+use crate::world::relcopy::CopyOrder;
+use crate::world::{Loc, LockMode, LockObj, PgVersion, Scope, Semantics};
+
+/// ALTER TABLE SET TABLESPACE.
+pub(super) struct SetTablespace;
+
+/// The statement `racecheck reproduce` sends: table `r` of database `d` (relation 0).
+pub const STATEMENT: &str = "ALTER TABLE r SET TABLESPACE ts";
+
+/// Page images per record for model `m`: its knob, else its version's.
+pub fn batch(m: &Model) -> u8 {
+    m.set_tablespace.batch.unwrap_or_else(|| {
+        Semantics {
+            pg: m.pg,
+            hint_bits_logged: m.hint_bits_logged(),
+        }
+        .bulk_images_per_record()
+    })
+}
+
+impl CommandDef for SetTablespace {
+    fn name(&self) -> &'static str {
+        "set-tablespace"
+    }
+    fn sql_name(&self) -> &'static str {
+        "ALTER TABLE SET TABLESPACE"
+    }
+    fn statement(&self, _m: &Model) -> String {
+        STATEMENT.into()
+    }
+    fn section_set(&self, m: &Model) -> bool {
+        m.set_tablespace != SetTablespaceKnobs::default()
+    }
+    fn validate(&self, m: &Model) -> Result<(), KnobError> {
+        match m.set_tablespace.batch {
+            Some(b) if !(1..=32).contains(&b) => Err(KnobError {
+                knob: "batch".into(),
+                message: format!(
+                    "page images per record must be 1..=32 (XLR_MAX_BLOCK_ID), got {b}"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+    fn dirs(&self) -> (Loc, Loc) {
+        (Loc::Base, Loc::User)
+    }
+    fn program(&self, m: &Model) -> Vec<Op> {
+        let (src, dst) = self.dirs();
+        // The new relfilenode: the next relation number of D.
+        let new = m.files;
+        vec![
+            // AlterTable: AccessExclusiveLock on r until commit.
+            Op::Lock {
+                obj: LockObj::Relation,
+                mode: LockMode::AccessExclusive,
+                scope: Scope::Xact,
+            },
+            Op::FlushRelationBuffers { ts: src, rel: 0 },
+            Op::CreateStorage { ts: dst, rel: new },
+            Op::CopyStorage {
+                src: (src, 0),
+                dst: (dst, new),
+                batch: batch(m),
+                order: m.set_tablespace.order,
+            },
+            Op::UpdateClass { ts: dst, rel: new },
+            // RelationDropStorage registered the old file's delete; the commit lists it.
+            Op::Commit {
+                force_sync: false,
+                drop: Some((src, 0)),
+            },
+        ]
+    }
+    fn copies(&self) -> bool {
+        false
+    }
+    fn removes(&self) -> bool {
+        false
+    }
+    fn may_crash(&self, _m: &Model) -> bool {
+        false
+    }
+    fn milestones(&self) -> &'static [Milestone] {
+        &[Milestone::Image, Milestone::CommitDrop]
+    }
+    fn leak(&self, _e: End) -> Option<String> {
+        None
+    }
+    fn stock(&self, m: &Model) -> Result<(), String> {
+        if m.set_tablespace.order != CopyOrder::LogThenWrite {
+            return Err("its [set-tablespace] order is a candidate fix".into());
+        }
+        let released = Semantics {
+            pg: m.pg,
+            hint_bits_logged: false,
+        }
+        .bulk_images_per_record();
+        if batch(m) != released {
+            return Err(format!(
+                "PostgreSQL {} logs {released} page image(s) a record; the trace has batch = {}",
+                m.pg,
+                batch(m)
+            ));
+        }
+        Ok(())
+    }
+    fn versions(&self) -> &'static [PgVersion] {
+        &RELATION_VERSIONS
+    }
+    fn relocates(&self) -> bool {
+        true
+    }
+    fn copies_relation(&self) -> bool {
+        true
+    }
+}
+
+/// The versions the relation-level commands are checked at: every current major.
+pub const RELATION_VERSIONS: [PgVersion; 5] = [
+    PgVersion::V14,
+    PgVersion::V15,
+    PgVersion::V16,
+    PgVersion::V17,
+    PgVersion::V18,
+];
