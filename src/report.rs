@@ -61,10 +61,11 @@ pub fn cells(sc: &Scenario, report: &Report) -> String {
             rows_of.push(c.start);
         }
     }
-    let mut rows: Vec<[String; 9]> = Vec::new();
+    const COLS: usize = OUTCOMES.len() + 2;
+    let mut rows: Vec<[String; COLS]> = Vec::new();
     for st in rows_of {
         for wk in WALKS {
-            let mut row: [String; 9] = Default::default();
+            let mut row: [String; COLS] = Default::default();
             row[0] = st.to_string();
             row[1] = wk.to_string();
             for (k, o) in OUTCOMES.iter().enumerate() {
@@ -77,7 +78,9 @@ pub fn cells(sc: &Scenario, report: &Report) -> String {
             rows.push(row);
         }
     }
-    let mut head = ["backup start", "walk", "", "", "", "", "", "", ""];
+    let mut head = [""; COLS];
+    head[0] = "backup start";
+    head[1] = "walk";
     for (k, o) in OUTCOMES.iter().enumerate() {
         head[k + 2] = o;
     }

@@ -49,6 +49,14 @@ pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
         // from 15.9 (the in-place update rework).
         Op::MarkDatabaseInvalid => &["*systable_inplace_update_begin", "*heap_inplace_update"],
         Op::Commit { .. } => &["*CommitTransactionCommand"],
+        // ALTER TABLE SET TABLESPACE (docs/reproduce.md): RelationCreateStorage, then per
+        // batch the images' record (log_newpage one page, 14-16; log_newpages from
+        // smgr_bulk_flush, 17+) and smgrextend of each page; then the pg_class update.
+        Op::CreateStorage { .. } => &["*RelationCreateStorage"],
+        Op::LogNewPages { n: 1, .. } if pg < PgVersion::V17 => &["*log_newpage"],
+        Op::LogNewPages { .. } if pg >= PgVersion::V17 => &["*log_newpages"],
+        Op::WritePage { .. } => &["*smgrextend"],
+        Op::UpdateClass { .. } => &["*heap_update"],
         Op::Rmtree { .. } => &["*rmtree"],
         Op::Checkpointer
         | Op::Lock { .. }
@@ -75,9 +83,7 @@ pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
         | Op::FlushBuffer { .. }
         | Op::Disconnect
         | Op::FlushRelationBuffers { .. }
-        | Op::CreateStorage { .. }
-        | Op::CopyStorage { .. }
-        | Op::UpdateClass { .. }
+        | Op::LogNewPages { .. }
         | Op::DeleteClassRow
         | Op::DeleteTablespaceRow
         | Op::TablespaceEmpty { .. }
@@ -101,6 +107,7 @@ fn rounds_up(op: &Op) -> bool {
             | Op::TargetCheck { .. }
             | Op::DeleteCatalogRow
             | Op::Unlock { .. }
+            | Op::FlushRelationBuffers { .. }
     )
 }
 

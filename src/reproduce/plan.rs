@@ -338,6 +338,16 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 Op::Visible { rel, .. } => vec![Action::Vacuum(rel)],
                 Op::Update { rel, blk } => vec![Action::Update(rel, blk)],
                 Op::Disconnect => vec![Action::Disconnect],
+                Op::Lock {
+                    obj: crate::world::LockObj::Relation,
+                    ..
+                } => {
+                    note = Some(
+                        "the backend's statement takes its lock on the table itself: merged with it"
+                            .into(),
+                    );
+                    vec![]
+                }
                 Op::FlushBuffer { .. } => {
                     note = Some(
                         "a buffer eviction cannot be forced: a CHECKPOINT writes the page (and every other dirty buffer)"
@@ -389,7 +399,8 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 | Op::LogDrop { .. }
                 | Op::FlushRelationBuffers { .. }
                 | Op::CreateStorage { .. }
-                | Op::CopyStorage { .. }
+                | Op::LogNewPages { .. }
+                | Op::WritePage { .. }
                 | Op::UpdateClass { .. }
                 | Op::DeleteClassRow
                 | Op::DeleteTablespaceRow

@@ -34,6 +34,9 @@ pub(super) struct Cluster {
     pub(super) listed: BTreeMap<Loc, BTreeSet<String>>,
     pub(super) rest_copied: bool,
     pub(super) tablespace_copied: bool,
+    /// A file of `D`'s folder in the tablespace that is not one of the tables' is the model's
+    /// next relation (ALTER TABLE SET TABLESPACE's new relfilenode).
+    pub(super) adopt_new_file: bool,
 }
 
 pub(super) fn write(path: &Path, text: &str) -> Result<(), RunError> {
@@ -172,6 +175,7 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         listed: BTreeMap::new(),
         rest_copied: false,
         tablespace_copied: false,
+        adopt_new_file: crate::scenario::command::def(p.model.command).relocates(),
     };
     let mut s = c.session("postgres")?;
     s.query(

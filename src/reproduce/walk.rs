@@ -79,6 +79,15 @@ impl Cluster {
         let mut listed = BTreeSet::new();
         for e in entries.filter_map(|e| e.ok()) {
             let name = e.file_name().to_string_lossy().into_owned();
+            // ALTER TABLE SET TABLESPACE's new file in D's folder of the tablespace: the model's
+            // next relation number (its relfilenode is visible only after the commit).
+            if self.adopt_new_file
+                && loc == Loc::User
+                && self.model_rel(&name).is_none()
+                && let Ok(f) = name.split(['_', '.']).next().unwrap_or("").parse::<u32>()
+            {
+                self.relfiles.push(f);
+            }
             if self.model_rel(&name).is_some() {
                 listed.insert(name);
             } else {

@@ -80,7 +80,8 @@ pub fn ahead(program: &[Op], relocates: bool) -> Vec<Ahead> {
                     | Op::Disconnect
                     | Op::FlushRelationBuffers { .. }
                     | Op::CreateStorage { .. }
-                    | Op::CopyStorage { .. }
+                    | Op::LogNewPages { .. }
+                    | Op::WritePage { .. }
                     | Op::UpdateClass { .. }
                     | Op::DeleteClassRow
                     | Op::DeleteTablespaceRow

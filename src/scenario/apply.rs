@@ -51,7 +51,8 @@ impl Op {
             | Op::FlushBuffer { .. }
             | Op::FlushRelationBuffers { .. }
             | Op::CreateStorage { .. }
-            | Op::CopyStorage { .. }
+            | Op::LogNewPages { .. }
+            | Op::WritePage { .. }
             | Op::UpdateClass { .. }
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
@@ -102,7 +103,8 @@ impl Op {
             | Op::Disconnect
             | Op::FlushRelationBuffers { .. }
             | Op::CreateStorage { .. }
-            | Op::CopyStorage { .. }
+            | Op::LogNewPages { .. }
+            | Op::WritePage { .. }
             | Op::UpdateClass { .. }
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
@@ -181,7 +183,8 @@ impl Op {
             | Op::Disconnect
             | Op::FlushRelationBuffers { .. }
             | Op::CreateStorage { .. }
-            | Op::CopyStorage { .. }
+            | Op::LogNewPages { .. }
+            | Op::WritePage { .. }
             | Op::UpdateClass { .. }
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
@@ -446,7 +449,8 @@ impl Op {
             }
             Op::FlushRelationBuffers { .. }
             | Op::CreateStorage { .. }
-            | Op::CopyStorage { .. }
+            | Op::LogNewPages { .. }
+            | Op::WritePage { .. }
             | Op::UpdateClass { .. }
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
@@ -458,7 +462,6 @@ impl Op {
             | Op::SendLinks
             | Op::TablespaceMap => match super::relops::apply(self, sc, w, p, &mut e) {
                 super::relops::Next::Advance => {}
-                super::relops::Next::Stay => advance = false,
                 super::relops::Next::Skip(n) => {
                     w.procs[pi].pc += n;
                 }

@@ -6,6 +6,12 @@ use super::props::Prop;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Whether a knob (section) has its default value: such knobs added after traces were written
+/// are left out of them, so that older traces stay byte for byte what racecheck writes.
+pub fn is_default<T: Default + PartialEq>(t: &T) -> bool {
+    *t == T::default()
+}
+
 /// Which command races the base backup.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
@@ -393,8 +399,9 @@ pub struct BackupKnobs {
     /// Primary or standby.
     #[serde(default)]
     pub source: BackupSource,
-    /// Plain or tar (matters to the commands that remove a tablespace link).
-    #[serde(default)]
+    /// Plain or tar (matters to the commands that remove a tablespace link; written to traces
+    /// only when tar).
+    #[serde(default, skip_serializing_if = "is_default")]
     pub format: BackupFormat,
 }
 

@@ -63,11 +63,11 @@ pub struct Model {
     /// dropdb knobs.
     #[serde(default)]
     pub dropdb: DropdbKnobs,
-    /// ALTER TABLE SET TABLESPACE knobs.
-    #[serde(default)]
+    /// ALTER TABLE SET TABLESPACE knobs (written to traces only when set).
+    #[serde(default, skip_serializing_if = "is_default")]
     pub set_tablespace: SetTablespaceKnobs,
-    /// DROP TABLESPACE knobs.
-    #[serde(default)]
+    /// DROP TABLESPACE knobs (written to traces only when set).
+    #[serde(default, skip_serializing_if = "is_default")]
     pub drop_tablespace: DropTablespaceKnobs,
     /// Base backup knobs.
     #[serde(default)]

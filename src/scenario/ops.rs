@@ -5,7 +5,7 @@
 //! (copydir, rmtree, the backup's walk, the checkpointer, a standby's redo) live in `world/`.
 //! Multi-step ops keep a cursor in the World and take one file per step.
 
-use crate::world::relcopy::CopyOrder;
+use crate::world::relcopy::WriteAfter;
 use crate::world::{Loc, LockMode, LockObj, ProcId, Scope, WalkStage, World, ckpt_flags};
 
 /// One operation of a process program.
@@ -129,18 +129,32 @@ pub enum Op {
         /// Relation number.
         rel: u8,
     },
-    /// `RelationCopyStorage`: per batch of `batch` pages, the images' record (`log_newpage`,
-    /// or `log_newpages` from 17) and one `smgrextend` per page, in `order`; one record or one
-    /// page per step.
-    CopyStorage {
+    /// `RelationCopyStorage`'s record of a batch of page images of the target file
+    /// (`log_newpage`, one page, 14-16; `log_newpages` in `smgr_bulk_flush`, up to 32, 17+),
+    /// read from the source file; with `delay`, `DELAY_CHKPT_START` set first (a candidate fix).
+    LogNewPages {
         /// Source file.
         src: (Loc, u8),
         /// Target file.
         dst: (Loc, u8),
-        /// Pages per record.
-        batch: u8,
-        /// Record and writes order.
-        order: CopyOrder,
+        /// First block of the batch.
+        first: u8,
+        /// Pages in the batch.
+        n: u8,
+        /// Set `DELAY_CHKPT_START` before the record.
+        delay: bool,
+    },
+    /// `RelationCopyStorage`'s (or `smgr_bulk_flush`'s) `smgrextend` of one block of the target
+    /// with the source's page, outside shared buffers.
+    WritePage {
+        /// Source file.
+        src: (Loc, u8),
+        /// Target file.
+        dst: (Loc, u8),
+        /// Block.
+        blk: u8,
+        /// Its place relative to its batch's record.
+        after: WriteAfter,
     },
     /// ALTER TABLE's `CatalogTupleUpdate` of relation 0's `pg_class` row.
     UpdateClass {
@@ -306,6 +320,9 @@ pub mod res {
     /// the walk and the stop of a backup from the primary. A standby's own record of its
     /// replayed removal is part of [`STANDBY`].
     pub const REMOVAL: Footprint = 1024;
+    /// `DELAY_CHKPT_START` flags (`delayChkptFlags`): set and cleared by a process, read by the
+    /// checkpointer, which waits while one it snapshot at its start is set.
+    pub const DELAY: Footprint = 2048;
     /// First bit of the group of `base/` (the directory, then one bit per relation file).
     const BASE_SHIFT: u32 = 16;
     /// First bit of the group of `pg_tblspc/16400/` (both database directories there).
@@ -319,7 +336,7 @@ pub mod res {
     pub const FS_USER: Footprint = 0xff << USER_SHIFT;
     /// Every resource with its name, a tablespace's group as one (the order of loom's mutexes
     /// and of `racecheck explain`'s happens-before edges): the one list of them.
-    pub const ALL: [(Footprint, &str); 11] = [
+    pub const ALL: [(Footprint, &str); 12] = [
         (WAL, "WAL"),
         (LOCKS, "locks"),
         (CKPT, "checkpointer"),
@@ -331,8 +348,9 @@ pub mod res {
         (DONE, "done"),
         (STANDBY, "standby"),
         (REMOVAL, "removal begun"),
+        (DELAY, "DELAY_CHKPT_START"),
     ];
-    /// Number of resources as loom's fine mode counts them ([`coarse`]: bits 0 to 10, the
+    /// Number of resources as loom's fine mode counts them ([`coarse`]: bits 0 to 11, the
     /// groups as bits 5 and 6).
     pub const COUNT: usize = ALL.len();
 
@@ -371,7 +389,7 @@ pub mod res {
     /// The footprint with each tablespace's group as one bit (5: `base/`, 6: `pg_tblspc/`),
     /// for loom's one mutex per resource.
     pub fn coarse(fp: Footprint) -> u16 {
-        let low = (fp & 0x7ff & !(32 | 64)) as u16;
+        let low = (fp & 0xfff & !(32 | 64)) as u16;
         let base = if fp & FS_BASE != 0 { 32 } else { 0 };
         let user = if fp & FS_USER != 0 { 64 } else { 0 };
         low | base | user
@@ -386,17 +404,21 @@ impl Op {
         use res::*;
         let fp = match *self {
             Op::Checkpointer => match &w.ckpt.running {
-                None => WAL | CKPT | BUFFERS | DONE,
+                // The start snapshots the processes delaying it.
+                None => WAL | CKPT | BUFFERS | DONE | DELAY,
                 // `flush_buffer` may create the directory and the file (`dir`); whether a
-                // process still delays the checkpoint is checkpointer state (`CKPT`).
+                // process still delays the checkpoint is `DELAY`.
                 Some((_, to_flush)) => match to_flush.first() {
-                    Some(&(ts, rel, _)) => CKPT | BUFFERS | dir(ts) | file(ts, rel),
+                    Some(&(ts, rel, _)) => DELAY | BUFFERS | dir(ts) | file(ts, rel),
                     // The end unlinks the tombstones due (`SyncPostCheckpoint`).
                     None => w
                         .ckpt
                         .unlinks
                         .iter()
-                        .fold(WAL | CKPT, |a, &(ts, rel, _)| a | dir(ts) | file(ts, rel)),
+                        .filter(|u| u.2 != w.ckpt.started)
+                        .fold(WAL | CKPT | DELAY, |a, &(ts, rel, _)| {
+                            a | dir(ts) | file(ts, rel)
+                        }),
                 },
             },
             Op::SendTablespace { ts } => {
@@ -470,7 +492,8 @@ impl Op {
             | Op::Update { .. }
             | Op::FlushRelationBuffers { .. }
             | Op::CreateStorage { .. }
-            | Op::CopyStorage { .. }
+            | Op::LogNewPages { .. }
+            | Op::WritePage { .. }
             | Op::UpdateClass { .. }
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
@@ -494,7 +517,7 @@ impl Op {
         use res::*;
         let may_fail = LOCKS | DONE;
         let fp = match *self {
-            Op::Checkpointer => WAL | CKPT | BUFFERS | DONE | FS_BASE | FS_USER,
+            Op::Checkpointer => WAL | CKPT | BUFFERS | DONE | FS_BASE | FS_USER | DELAY,
             // Locking relation 0 reads its `pg_class` row once granted.
             Op::Lock {
                 obj: LockObj::Relation,
@@ -521,9 +544,15 @@ impl Op {
             } => WAL | LOCKS | CATALOG | BUFFERS | CKPT | fs(ts),
             Op::FlushRelationBuffers { ts, .. } => BUFFERS | fs(ts),
             Op::CreateStorage { ts, .. } => WAL | fs(ts),
-            // `DELAY_CHKPT_START` and the ghost fact of an image not yet written are
-            // checkpointer state (`CKPT`), which the backup's start reads.
-            Op::CopyStorage { src, dst, .. } => WAL | CKPT | fs(src.0) | fs(dst.0),
+            // The ghost fact of an image not yet written rides on `CKPT`, which the backup's
+            // start reads.
+            Op::LogNewPages {
+                src, dst, delay, ..
+            } => WAL | CKPT | fs(src.0) | fs(dst.0) | if delay { DELAY } else { 0 },
+            // Reads the WAL for the image's LSN.
+            Op::WritePage {
+                src, dst, after, ..
+            } => WAL | CKPT | fs(src.0) | fs(dst.0) | if after.delay { DELAY } else { 0 },
             Op::UpdateClass { .. } | Op::DeleteClassRow | Op::DeleteTablespaceRow => WAL | CATALOG,
             Op::TablespaceEmpty { .. } => FS_USER | may_fail,
             Op::RmdirDatabaseDirs | Op::RmdirVersionDir => FS_USER,
@@ -603,7 +632,9 @@ impl Op {
             Op::Crash { .. } => "crash".into(),
             Op::FlushRelationBuffers { .. } => "FlushRelationBuffers".into(),
             Op::CreateStorage { .. } => "RelationCreateStorage".into(),
-            Op::CopyStorage { .. } => "RelationCopyStorage".into(),
+            Op::LogNewPages { n: 1, .. } => "log_newpage".into(),
+            Op::LogNewPages { .. } => "log_newpages".into(),
+            Op::WritePage { .. } => "smgrextend".into(),
             Op::UpdateClass { .. } => "heap_update(pg_class)".into(),
             Op::DeleteClassRow => "CatalogTupleDelete(pg_class)".into(),
             Op::DeleteTablespaceRow => "CatalogTupleDelete(pg_tablespace)".into(),

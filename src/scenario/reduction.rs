@@ -75,7 +75,8 @@ impl Scenario {
             let pending = w
                 .dirty
                 .keys()
-                .chain(w.ckpt.running.iter().flat_map(|r| r.1.iter()));
+                .chain(w.ckpt.running.iter().flat_map(|r| r.1.iter()))
+                .chain(w.ckpt.unlinks.iter());
             out[q] = pending.fold(f, |a, &(ts, rel, _)| a | res::dir(ts) | res::file(ts, rel));
         }
         for q in 0..n {
@@ -115,12 +116,15 @@ impl Scenario {
                 let f = match &w.ckpt.running {
                     _ if u.more_checkpoints(w, q) => ahead.footprint,
                     None => 0,
-                    // The last checkpoint: its buffers left to write, then its end.
+                    // The last checkpoint: its buffers left to write, then its end, which
+                    // unlinks the tombstones registered before it began.
                     Some((_, to_flush)) => to_flush
                         .iter()
-                        .fold(res::WAL | res::CKPT | res::DONE, |a, &(ts, rel, _)| {
-                            a | res::BUFFERS | res::dir(ts) | res::file(ts, rel)
-                        }),
+                        .chain(w.ckpt.unlinks.iter().filter(|u| u.2 != w.ckpt.started))
+                        .fold(
+                            res::WAL | res::CKPT | res::DONE | res::DELAY,
+                            |a, &(ts, rel, _)| a | res::BUFFERS | res::dir(ts) | res::file(ts, rel),
+                        ),
                 };
                 (f, None)
             }
@@ -195,7 +199,8 @@ impl Scenario {
             | Op::FlushBuffer { .. }
             | Op::FlushRelationBuffers { .. }
             | Op::CreateStorage { .. }
-            | Op::CopyStorage { .. }
+            | Op::LogNewPages { .. }
+            | Op::WritePage { .. }
             | Op::UpdateClass { .. }
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow

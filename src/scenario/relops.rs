@@ -12,8 +12,6 @@ use crate::world::{ProcId, Rec, World, ev, tablespace};
 pub(super) enum Next {
     /// To the next op.
     Advance,
-    /// Stays (a multi-step op not done).
-    Stay,
     /// Past the next `n` ops as well.
     Skip(u8),
     /// The process raised an ERROR and ended.
@@ -46,16 +44,39 @@ pub(super) fn apply(
                 w.wal[lsn as usize]
             );
         }
-        Op::CopyStorage {
+        Op::LogNewPages {
             src,
             dst,
-            batch,
-            order,
+            first,
+            n,
+            delay,
         } => {
-            let f = CopyFiles { src, dst };
-            if !relcopy::copy_step(w, p, f, batch, order, e) {
-                return Next::Stay;
-            }
+            let lsn = relcopy::log_new_pages(w, p, CopyFiles { src, dst }, (first, n), delay);
+            ev!(
+                e,
+                "{}WAL {lsn}: {}",
+                if delay { "DELAY_CHKPT_START; " } else { "" },
+                w.wal[lsn as usize]
+            );
+        }
+        Op::WritePage {
+            src,
+            dst,
+            blk,
+            after,
+        } => {
+            let page = relcopy::write_page(w, p, CopyFiles { src, dst }, blk, after);
+            ev!(
+                e,
+                "smgrextend(\"{}\", blk {blk}) (v{}){}",
+                dst.0.rel_path(dst.1),
+                page.ver,
+                if after.delay {
+                    "; DELAY_CHKPT_START cleared"
+                } else {
+                    ""
+                }
+            );
         }
         Op::UpdateClass { ts, rel } => log(w, Rec::ClassUpdate { ts, rel }, e),
         Op::DeleteClassRow => log(w, Rec::ClassDelete, e),

@@ -534,7 +534,23 @@ mod tests {
             Rec::MarkInvalid,
             Rec::CatalogDelete,
             Rec::Drop { ts: Loc::Base },
-            Rec::Commit { force_sync: true },
+            Rec::Commit {
+                force_sync: true,
+                drop: Some((Loc::User, 3)),
+            },
+            Rec::NewPages {
+                ts: Loc::User,
+                rel: 2,
+                first: 1,
+                pages: smallvec::smallvec![crate::world::Page::default(); 2],
+            },
+            Rec::ClassUpdate {
+                ts: Loc::User,
+                rel: 2,
+            },
+            Rec::ClassDelete,
+            Rec::TablespaceDelete,
+            Rec::TblspcDrop,
             Rec::Abort,
             Rec::BackupEnd { start: 70_000 },
         ];

@@ -7,7 +7,7 @@
 
 use super::fs::{Loc, Page, RelFile};
 use super::wal::Rec;
-use super::{ProcId, World, ev};
+use super::{ProcId, World};
 use serde::{Deserialize, Serialize};
 
 /// In which order a bulk copy logs a batch of page images and writes the pages.
@@ -83,146 +83,91 @@ impl World {
     }
 }
 
-/// The steps of one batch: its first block and its length, and where step `k` of the whole
-/// copy falls (batch, sub-step) for `npages` pages in batches of `batch`.
-fn locate(k: usize, npages: usize, batch: usize) -> Option<(usize, usize, usize)> {
-    let mut k = k;
-    let mut first = 0;
-    while first < npages {
-        let n = batch.min(npages - first);
-        if k <= n {
-            return Some((first, n, k));
-        }
-        k -= n + 1;
-        first += n;
-    }
-    None
-}
-
-/// One step of `RelationCopyStorage` from `f.src` to `f.dst`, in batches of `batch` pages, in
-/// `order`; returns whether the copy is complete. Each batch is one record step and one step
-/// per page written; the pages are read from the source file (the relation is locked
-/// AccessExclusive and its buffers were flushed).
-pub fn copy_step(
+/// `log_newpage` / `log_newpages`: the images of source pages `first..first + n` as one record
+/// for the target file; with `delay`, `DELAY_CHKPT_START` is set first. Returns the LSN.
+pub fn log_new_pages(
     w: &mut World,
     p: ProcId,
     f: CopyFiles,
-    batch: u8,
-    order: CopyOrder,
-    e: &mut Option<&mut String>,
-) -> bool {
-    let pi = usize::from(p);
-    let k = w.procs[pi].cursor.take().map_or(0, |(_, k)| usize::from(k));
+    (first, n): (u8, u8),
+    delay: bool,
+) -> super::Lsn {
+    if delay {
+        w.ckpt.update(|c| c.delaying |= 1u8 << (p & 7));
+    }
     let src: RelFile = w.fs.file(f.src.0, f.src.1).cloned().unwrap_or_default();
-    let Some((first, n, sub)) = locate(k, src.len(), usize::from(batch.max(1))) else {
-        return true;
-    };
-    let log_step = match order {
-        CopyOrder::WriteThenLog => n,
-        CopyOrder::LogThenWrite | CopyOrder::DelayCheckpoint => 0,
-    };
-    let bit = 1u8 << (p & 7);
-    if sub == log_step {
-        if order == CopyOrder::DelayCheckpoint {
-            w.ckpt.update(|c| c.delaying |= bit);
-        }
-        let pages: RelFile = src[first..first + n]
-            .iter()
-            .map(|pg| Page { lsn: 0, ..*pg })
-            .collect();
-        let lsn = w.log(Rec::NewPages {
-            ts: f.dst.0,
-            rel: f.dst.1,
-            first: u8::try_from(first).unwrap_or(u8::MAX),
-            pages,
-        });
-        if order != CopyOrder::WriteThenLog && w.ghost.image_pending.is_none() {
-            w.ghost.update(|g| g.image_pending = Some(lsn));
-        }
-        ev!(
-            e,
-            "{}WAL {lsn}: {}",
-            if order == CopyOrder::DelayCheckpoint {
-                "DELAY_CHKPT_START; "
-            } else {
-                ""
-            },
-            w.wal[lsn as usize]
-        );
-    } else {
-        let i = if sub < log_step { sub } else { sub - 1 };
-        let blk = first + i;
-        // log_newpage sets the page LSN on the page it then writes.
-        let lsn = match order {
-            CopyOrder::WriteThenLog => src[blk].lsn,
-            CopyOrder::LogThenWrite | CopyOrder::DelayCheckpoint => w
-                .wal
-                .iter()
-                .rposition(|r| {
-                    matches!(r, Rec::NewPages { ts, rel, first: b, .. }
-                        if (*ts, *rel) == f.dst && usize::from(*b) == first)
-                })
-                .and_then(|i| super::Lsn::try_from(i + 1).ok())
-                .unwrap_or(0),
-        };
-        let page = Page { lsn, ..src[blk] };
-        if let Some(file) =
-            w.fs.dir_mut(f.dst.0)
-                .and_then(|d| d.files.get_mut(&f.dst.1))
-        {
-            if file.len() <= blk {
-                file.resize(blk + 1, Page::default());
-            }
-            file[blk] = page;
-        }
-        let batch_done = i + 1 == n;
-        ev!(
-            e,
-            "smgrextend(\"{}\", blk {blk}) (v{})",
-            f.dst.0.rel_path(f.dst.1),
-            page.ver
-        );
-        if batch_done && order != CopyOrder::WriteThenLog {
-            w.ghost.update(|g| g.image_pending = None);
-            if order == CopyOrder::DelayCheckpoint {
-                w.ckpt.update(|c| c.delaying &= !bit);
-                ev!(e, "; DELAY_CHKPT_START cleared");
-            }
-        }
+    let (a, b) = (usize::from(first), usize::from(first) + usize::from(n));
+
+    let pages: RelFile = src
+        .get(a..b.min(src.len()))
+        .unwrap_or_default()
+        .iter()
+        .map(|pg| Page { lsn: 0, ..*pg })
+        .collect();
+    let lsn = w.log(Rec::NewPages {
+        ts: f.dst.0,
+        rel: f.dst.1,
+        first,
+        pages,
+    });
+    // Pages written before their record (the write-first order) leave no window.
+    let written = w.fs.file(f.dst.0, f.dst.1).is_some_and(|t| t.len() >= b);
+    if !written && w.ghost.image_pending.is_none() {
+        w.ghost.update(|g| g.image_pending = Some(lsn));
     }
-    if locate(k + 1, src.len(), usize::from(batch.max(1))).is_none() {
-        return true;
-    }
-    w.procs[pi].cursor = Some((
-        smallvec::SmallVec::new(),
-        u8::try_from(k + 1).unwrap_or(u8::MAX),
-    ));
-    false
+    lsn
 }
 
-#[cfg(test)]
-mod tests {
-    use super::locate;
+/// How a page write of a bulk copy relates to its batch's image record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WriteAfter {
+    /// The batch's image record came first (the page carries its LSN).
+    pub logged: bool,
+    /// The last page of its batch: the batch's images are all written after it.
+    pub ends_batch: bool,
+    /// Clear `DELAY_CHKPT_START` after it.
+    pub delay: bool,
+}
 
-    #[test]
-    fn batches_cover_every_page_once() {
-        // Two pages, one per record: log 0, write 0, log 1, write 1.
-        let one: Vec<_> = (0..5).map(|k| locate(k, 2, 1)).collect();
-        assert_eq!(
-            one,
-            [
-                Some((0, 1, 0)),
-                Some((0, 1, 1)),
-                Some((1, 1, 0)),
-                Some((1, 1, 1)),
-                None
-            ]
-        );
-        // Two pages, 32 a record: one record, two writes.
-        let many: Vec<_> = (0..4).map(|k| locate(k, 2, 32)).collect();
-        assert_eq!(
-            many,
-            [Some((0, 2, 0)), Some((0, 2, 1)), Some((0, 2, 2)), None]
-        );
+/// `smgrextend` of block `blk` of the target with the source's page (the relation is locked
+/// AccessExclusive and its buffers were flushed, so the source does not change). Returns the
+/// page written.
+pub fn write_page(w: &mut World, p: ProcId, f: CopyFiles, blk: u8, a: WriteAfter) -> Page {
+    let b = usize::from(blk);
+    let src =
+        w.fs.file(f.src.0, f.src.1)
+            .and_then(|file| file.get(b).copied())
+            .unwrap_or_default();
+    // log_newpage sets the page LSN on the page it then writes.
+    let lsn = if a.logged {
+        w.wal
+            .iter()
+            .rposition(|r| {
+                matches!(r, Rec::NewPages { ts, rel, first, pages }
+                    if (*ts, *rel) == f.dst
+                        && *first <= blk
+                        && b < usize::from(*first) + pages.len())
+            })
+            .and_then(|i| super::Lsn::try_from(i + 1).ok())
+            .unwrap_or(src.lsn)
+    } else {
+        src.lsn
+    };
+    let page = Page { lsn, ..src };
+    if let Some(file) =
+        w.fs.dir_mut(f.dst.0)
+            .and_then(|d| d.files.get_mut(&f.dst.1))
+    {
+        if file.len() <= b {
+            file.resize(b + 1, Page::default());
+        }
+        file[b] = page;
     }
+    if a.ends_batch && a.logged {
+        w.ghost.update(|g| g.image_pending = None);
+    }
+    if a.delay {
+        w.ckpt.update(|c| c.delaying &= !(1u8 << (p & 7)));
+    }
+    page
 }

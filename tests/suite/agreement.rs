@@ -48,6 +48,14 @@ agreement_tests! {
     agree_dropdb_drop_first => "dropdb-drop-first",
     agree_dropdb_flag => "dropdb-flag",
     agree_flag_after_unlock => "flag-after-unlock",
+    agree_set_tablespace => "set-tablespace",
+    agree_set_tablespace_vacuum => "set-tablespace-vacuum",
+    agree_set_tablespace_delay_checkpoint => "set-tablespace-delay-checkpoint",
+    agree_set_tablespace_write_first => "set-tablespace-write-first",
+    agree_drop_tablespace => "drop-tablespace",
+    agree_drop_tablespace_tar => "drop-tablespace-tar",
+    agree_drop_tablespace_unlink_last => "drop-tablespace-unlink-last",
+    agree_drop_tablespace_refuse => "drop-tablespace-refuse",
 }
 
 #[test]

@@ -15,7 +15,11 @@ const WITHOUT_REPRODUCE: &[&str] = &[];
 /// [`Command::ALL`] must be extended too.
 fn listed(c: Command) -> bool {
     match c {
-        Command::Movedb | Command::Createdb | Command::Dropdb => Command::ALL.contains(&c),
+        Command::Movedb
+        | Command::Createdb
+        | Command::Dropdb
+        | Command::SetTablespace
+        | Command::DropTablespace => Command::ALL.contains(&c),
     }
 }
 
@@ -52,7 +56,9 @@ fn every_command_has_its_descriptor_models_tests_expectations_and_reproduce_supp
             );
         }
         assert!(
-            !d.milestones().is_empty() && d.milestones().contains(&Milestone::Commit),
+            !d.milestones().is_empty()
+                && (d.milestones().contains(&Milestone::Commit)
+                    || d.milestones().contains(&Milestone::CommitDrop)),
             "{name}: its WAL milestones (coverage rows) include its commit"
         );
         for m in &mine {

@@ -8,6 +8,7 @@ use racecheck::report;
 use racecheck::scenario::model::BackupSource;
 use racecheck::scenario::{Model, Scenario, model};
 use racecheck::trace;
+use racecheck::world::PgVersion;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -968,4 +969,149 @@ fn threads_do_not_change_results() {
             );
         }
     }
+}
+
+/// The event of the first step whose event contains `what`, and its index.
+fn step_with<'a>(t: &'a trace::Trace, what: &str) -> (usize, &'a str) {
+    t.steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.event.contains(what))
+        .map(|(i, s)| (i, s.event.as_str()))
+        .unwrap_or_else(|| panic!("no step with {what:?}"))
+}
+
+/// The headline counterexample of a model, as a trace.
+fn headline(name: &str) -> (Arc<explore::Report>, trace::Trace) {
+    let m = load(name);
+    let sc = Scenario::new(&m);
+    let r = run(&m);
+    let t = trace::build(&sc, &r.counterexamples[0], &r.engine).unwrap();
+    (r, t)
+}
+
+#[test]
+fn verdict_set_tablespace() {
+    check_expectation("set-tablespace");
+    // C2: the backup starts after a page image and walks the new file before that page's
+    // smgrextend; the restored table lacks the page (silent loss), at 15 and at 17 alike.
+    for pg in [PgVersion::V15, PgVersion::V17] {
+        let mut m = load("set-tablespace");
+        m.pg = pg;
+        let sc = Scenario::new(&m);
+        let r = run(&m);
+        assert_eq!(violated(&r), ["restore-fidelity"], "at {pg}");
+        let cx = &r.counterexamples[0];
+        assert!(
+            cx.violation.details[0].contains("pg_tblspc/16400/16384/16387 blk"),
+            "{:?}",
+            cx.violation.details
+        );
+        let t = trace::build(&sc, cx, &r.engine).unwrap();
+        let (image, _) = step_with(&t, "FPI (log_newpage");
+        let (start, _) = step_with(&t, "start WAL location");
+        let (sent, _) = step_with(&t, "sendFile(\"pg_tblspc/16400/16384/16387\")");
+        let (write, _) = t
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.event.starts_with("smgrextend"))
+            .last()
+            .map(|(i, s)| (i, s.event.as_str()))
+            .unwrap();
+        assert!(image < start && start < sent && sent < write, "at {pg}");
+        assert!(
+            r.coverage
+                .iter()
+                .any(|(p, reach)| p.name() == "image-write-window" && *reach == Reach::Reached)
+        );
+    }
+}
+
+#[test]
+fn verdict_set_tablespace_vacuum() {
+    check_expectation("set-tablespace-vacuum");
+    // The VACUUM after the move logs a VISIBLE without a heap image: the missing page is an
+    // invalid page at consistency; with checksums (18's default) the image restores it and only
+    // the silent loss of the other page's rows can remain.
+    let (r, _) = headline("set-tablespace-vacuum");
+    assert_eq!(
+        r.counterexamples[0].violation.property.name(),
+        "invalid-pages"
+    );
+    let mut m = load("set-tablespace-vacuum");
+    m.pg = PgVersion::V18;
+    assert_eq!(violated(&run(&m)), ["restore-fidelity"]);
+}
+
+#[test]
+fn verdict_set_tablespace_delay_checkpoint() {
+    check_expectation("set-tablespace-delay-checkpoint");
+    // The fix, and the same model without it.
+    let mut m = load("set-tablespace-delay-checkpoint");
+    m.set_tablespace.order = racecheck::world::relcopy::CopyOrder::LogThenWrite;
+    m.unreachable.clear();
+    assert_eq!(violated(&run(&m)), ["invalid-pages", "restore-fidelity"]);
+}
+
+#[test]
+fn verdict_set_tablespace_write_first() {
+    check_expectation("set-tablespace-write-first");
+    let mut m = load("set-tablespace-write-first");
+    m.pg = PgVersion::V17;
+    assert!(violated(&run(&m)).is_empty(), "batches of 32 too");
+}
+
+#[test]
+fn verdict_drop_tablespace() {
+    check_expectation("drop-tablespace");
+    // C5: the backup ends after the unlink and before TBLSPC_DROP, the UPDATE's replay makes
+    // pg_tblspc/16400 a plain directory, and 14.5+ PANICs at consistency.
+    let (r, t) = headline("drop-tablespace");
+    let cx = &r.counterexamples[0];
+    assert_eq!(cx.violation.property.name(), "tablespace-directory");
+    assert!(cx.violation.message.contains("unexpected directory entry"));
+    let (unlink, _) = step_with(&t, "unlink(\"pg_tblspc/16400\")");
+    let (stop, _) = step_with(&t, "BACKUP_END");
+    let (drop, _) = step_with(&t, "TBLSPC_DROP");
+    assert!(unlink < stop && stop < drop);
+    // 14.0-14.4: no check, and the TBLSPC_DROP replayed after consistency removes the directory.
+    let mut m = load("drop-tablespace");
+    m.pg = PgVersion::V140;
+    assert!(violated(&run(&m)).is_empty());
+}
+
+#[test]
+fn verdict_drop_tablespace_tar() {
+    check_expectation("drop-tablespace-tar");
+    // tablespace_map is read after the start checkpoint: the whole DROP TABLESPACE between the
+    // two leaves the map without the link, while replay starts before the UPDATE.
+    let (_, t) = headline("drop-tablespace-tar");
+    let (start, _) = step_with(&t, "start WAL location");
+    let (map, ev) = step_with(&t, "tablespace_map");
+    let (unlink, _) = step_with(&t, "unlink(\"pg_tblspc/16400\")");
+    assert!(
+        start < unlink && unlink < map && ev.contains("absent"),
+        "{ev}"
+    );
+}
+
+#[test]
+fn verdict_drop_tablespace_unlink_last() {
+    check_expectation("drop-tablespace-unlink-last");
+    let (r, _) = headline("drop-tablespace-unlink-last");
+    assert!(
+        r.counterexamples[0].violation.details[0].contains("pg_tblspc/16400\" is a symlink"),
+        "{:?}",
+        r.counterexamples[0].violation.details
+    );
+}
+
+#[test]
+fn verdict_drop_tablespace_refuse() {
+    check_expectation("drop-tablespace-refuse");
+    // From a standby the primary cannot see the backup: the refusal does not help.
+    let mut m = load("drop-tablespace-refuse");
+    m.backup.source = model::BackupSource::Standby;
+    assert_eq!(violated(&run(&m)), ["tablespace-directory"]);
 }

@@ -10,14 +10,14 @@ use super::def::{CommandDef, End, Milestone};
 use crate::scenario::knobs::SetTablespaceKnobs;
 use crate::scenario::model::{KnobError, Model};
 use crate::scenario::ops::Op;
-use crate::world::relcopy::CopyOrder;
+use crate::world::relcopy::{CopyOrder, WriteAfter};
 use crate::world::{Loc, LockMode, LockObj, PgVersion, Scope, Semantics};
 
 /// ALTER TABLE SET TABLESPACE.
 pub(super) struct SetTablespace;
 
-/// The statement `racecheck reproduce` sends: table `r` of database `d` (relation 0).
-pub const STATEMENT: &str = "ALTER TABLE r SET TABLESPACE ts";
+/// The statement `racecheck reproduce` sends: table `t0` of database `d` (relation 0).
+pub const STATEMENT: &str = "ALTER TABLE t0 SET TABLESPACE ts";
 
 /// Page images per record for model `m`: its knob, else its version's.
 pub fn batch(m: &Model) -> u8 {
@@ -61,7 +61,7 @@ impl CommandDef for SetTablespace {
         let (src, dst) = self.dirs();
         // The new relfilenode: the next relation number of D.
         let new = m.files;
-        vec![
+        let mut v = vec![
             // AlterTable: AccessExclusiveLock on r until commit.
             Op::Lock {
                 obj: LockObj::Relation,
@@ -70,19 +70,22 @@ impl CommandDef for SetTablespace {
             },
             Op::FlushRelationBuffers { ts: src, rel: 0 },
             Op::CreateStorage { ts: dst, rel: new },
-            Op::CopyStorage {
-                src: (src, 0),
-                dst: (dst, new),
-                batch: batch(m),
-                order: m.set_tablespace.order,
-            },
+        ];
+        v.extend(copy_storage(
+            (src, 0),
+            (dst, new),
+            (m.pages, batch(m)),
+            m.set_tablespace.order,
+        ));
+        v.extend([
             Op::UpdateClass { ts: dst, rel: new },
             // RelationDropStorage registered the old file's delete; the commit lists it.
             Op::Commit {
                 force_sync: false,
                 drop: Some((src, 0)),
             },
-        ]
+        ]);
+        v
     }
     fn copies(&self) -> bool {
         false
@@ -126,6 +129,49 @@ impl CommandDef for SetTablespace {
     fn copies_relation(&self) -> bool {
         true
     }
+}
+
+/// `RelationCopyStorage` of `pages` pages from `src` to `dst`, `batch` images a record: per
+/// batch its record and its page writes, in `order`.
+fn copy_storage(
+    src: (Loc, u8),
+    dst: (Loc, u8),
+    (pages, batch): (u8, u8),
+    order: CopyOrder,
+) -> Vec<Op> {
+    let mut v = Vec::new();
+    let mut first = 0;
+    while first < pages {
+        let n = batch.max(1).min(pages - first);
+        let logged = order != CopyOrder::WriteThenLog;
+        let delay = order == CopyOrder::DelayCheckpoint;
+        let log = Op::LogNewPages {
+            src,
+            dst,
+            first,
+            n,
+            delay,
+        };
+        let writes = (first..first + n).map(|blk| Op::WritePage {
+            src,
+            dst,
+            blk,
+            after: WriteAfter {
+                logged,
+                ends_batch: blk + 1 == first + n,
+                delay: delay && blk + 1 == first + n,
+            },
+        });
+        if logged {
+            v.push(log);
+            v.extend(writes);
+        } else {
+            v.extend(writes);
+            v.push(log);
+        }
+        first += n;
+    }
+    v
 }
 
 /// The versions the relation-level commands are checked at: every current major.
