@@ -100,7 +100,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
         None => c.session("postgres")?,
     };
     let mut cb = CommandBackend {
-        session: c.session("postgres")?,
+        session: c.session(crate::scenario::command::def(p.model.command).database())?,
         gdb: None,
         sent: false,
         at: Hold::NotStarted,

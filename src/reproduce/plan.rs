@@ -69,7 +69,14 @@ impl Action {
     /// The action in words (a pause point named by the op the command runs next there).
     pub fn describe(&self, p: &Plan) -> String {
         let stmt = command::def(p.model.command).sql_name();
-        let rel = |r: &u8| format!("t{r}");
+        // A relation number past the tables is ALTER TABLE SET TABLESPACE's new file of t0.
+        let rel = |r: &u8| {
+            if *r >= p.model.files {
+                "t0 (its new relfilenode)".to_string()
+            } else {
+                format!("t{r}")
+            }
+        };
         let at = |l: &Loc| match l {
             Loc::Base => "base/<d>",
             _ => "pg_tblspc/<ts>/PG_<major>_*/<d>",

@@ -84,7 +84,8 @@ pub(super) fn restore_and_classify(
     let archive = c.root.join("archive-restore");
     copy_tree(&c.archive, &archive, Path::new(""), &BTreeSet::new())?;
     server::chown_tree(&archive, c.user)?;
-    let files = c.relfiles.len();
+    // The tables (a new relfilenode adopted by the walk is still table t0's).
+    let files = usize::from(p.model.files);
     let mut primary_contents = Vec::new();
     for (db, has) in DATABASES.into_iter().zip(present) {
         primary_contents.push(if has {

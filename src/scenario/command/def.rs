@@ -126,6 +126,11 @@ pub trait CommandDef: Sync {
     /// is a released server's behaviour, not a fix or a what-if), as `racecheck reproduce`
     /// drives it; `Err` says why not. The generic checks (version, source) are reproduce's.
     fn stock(&self, m: &Model) -> Result<(), String>;
+    /// The database `racecheck reproduce`'s session for the statement connects to: `postgres`
+    /// for the database-level commands, `d` for those on a table of `d`.
+    fn database(&self) -> &'static str {
+        "postgres"
+    }
     /// The PostgreSQL versions the verdict matrix checks it at.
     fn versions(&self) -> &'static [PgVersion] {
         &DATABASE_VERSIONS

@@ -137,6 +137,9 @@ impl CommandDef for DropTablespace {
     fn relocates(&self) -> bool {
         true
     }
+    fn database(&self) -> &'static str {
+        "d"
+    }
     fn links(&self) -> bool {
         true
     }

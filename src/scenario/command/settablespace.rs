@@ -126,6 +126,9 @@ impl CommandDef for SetTablespace {
     fn relocates(&self) -> bool {
         true
     }
+    fn database(&self) -> &'static str {
+        "d"
+    }
     fn copies_relation(&self) -> bool {
         true
     }
