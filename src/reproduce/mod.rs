@@ -139,10 +139,23 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                     .find_map(|l| l.strip_prefix("LABEL:"))
                     .ok_or_else(|| failed("pg_backup_stop returned no label"))?;
                 write(&c.backup.join("backup_label"), &unhex(label))?;
-                write(
-                    &c.backup.join("tablespace_map"),
-                    &format!("{} {}\n", c.ts_oid, c.backup_ts.display()),
-                )?;
+                match c.link_in_backup {
+                    None => write(
+                        &c.backup.join("tablespace_map"),
+                        &format!("{} {}\n", c.ts_oid, c.backup_ts.display()),
+                    )?,
+                    Some(true) => std::os::unix::fs::symlink(
+                        &c.backup_ts,
+                        c.backup.join("pg_tblspc").join(c.ts_oid.to_string()),
+                    )
+                    .map_err(failed)?,
+                    Some(false) => {}
+                }
+            }
+            Action::WalkLinks => {
+                c.walk_rest()?;
+                let link = c.src_data.join("pg_tblspc").join(c.ts_oid.to_string());
+                c.link_in_backup = Some(std::fs::symlink_metadata(&link).is_ok());
             }
             Action::Connect { refused } => match (c.session("d"), refused) {
                 (Ok(s), false) => backend = Some(s),

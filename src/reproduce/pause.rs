@@ -57,6 +57,18 @@ pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
         Op::LogNewPages { .. } if pg >= PgVersion::V17 => &["*log_newpages"],
         Op::WritePage { .. } => &["*smgrextend"],
         Op::UpdateClass { .. } => &["*heap_update"],
+        // DROP TABLE then DROP TABLESPACE: the UPDATE before them, the pg_class delete, the
+        // pg_tablespace delete (DropTableSpace's entry), destroy_tablespace_directories' (static)
+        // rmdir and unlink under pg_tblspc, then XLogInsert(RM_TBLSPC_ID = 5,
+        // XLOG_TBLSPC_DROP = 0x10).
+        Op::Update { .. } => &["*heap_update"],
+        Op::DeleteClassRow => &["*heap_drop_with_catalog"],
+        Op::DeleteTablespaceRow => &["*DropTableSpace"],
+        Op::RmdirDatabaseDirs | Op::RmdirVersionDir => {
+            &["rmdir if $_memeq((char *) $rdi, \"pg_tblspc/\", 10)"]
+        }
+        Op::RemoveTablespaceLink => &["unlink if $_memeq((char *) $rdi, \"pg_tblspc/\", 10)"],
+        Op::LogTblspcDrop => &["*XLogInsert if $rdi == 5 && ($rsi & 0xf0) == 0x10"],
         Op::Rmtree { .. } => &["*rmtree"],
         Op::Checkpointer
         | Op::Lock { .. }
@@ -79,18 +91,11 @@ pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
         | Op::StartupRedo { .. }
         | Op::Connect
         | Op::Visible { .. }
-        | Op::Update { .. }
         | Op::FlushBuffer { .. }
         | Op::Disconnect
         | Op::FlushRelationBuffers { .. }
         | Op::LogNewPages { .. }
-        | Op::DeleteClassRow
-        | Op::DeleteTablespaceRow
         | Op::TablespaceEmpty { .. }
-        | Op::RmdirDatabaseDirs
-        | Op::RmdirVersionDir
-        | Op::RemoveTablespaceLink
-        | Op::LogTblspcDrop
         | Op::SendLinks
         | Op::TablespaceMap
         | Op::Crash { .. } => return None,
@@ -108,6 +113,7 @@ fn rounds_up(op: &Op) -> bool {
             | Op::DeleteCatalogRow
             | Op::Unlock { .. }
             | Op::FlushRelationBuffers { .. }
+            | Op::TablespaceEmpty { .. }
     )
 }
 

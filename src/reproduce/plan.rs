@@ -34,7 +34,11 @@ pub enum Action {
     /// The walk reaches the user tablespace: its `PG_15_<catversion>` folder and everything in
     /// it but `D`'s directory is copied (once), as `pg_basebackup` always sends it.
     WalkTablespace,
-    /// `pg_control` is copied, then `pg_backup_stop()`; backup_label and tablespace_map written.
+    /// The plain-format walk reaches `pg_tblspc`: the tablespace's link goes into the copy if
+    /// it is there now (`pg_basebackup -Fp`), and no `tablespace_map` is written.
+    WalkLinks,
+    /// `pg_control` is copied, then `pg_backup_stop()`; backup_label written, and the
+    /// tablespace's link: from `tablespace_map` (tar, low-level API) or as the walk found it.
     BackupStop,
     /// The backend connects to `D`; `refused`: the model's connection fails (`D` dropped or
     /// marked invalid: FATAL), and the real one must fail too.
@@ -94,6 +98,7 @@ impl Action {
             Action::WalkRest => "walk: the rest of the data directory".into(),
             Action::WalkTablespace => "walk: the tablespace's PG_<major>_* folder".into(),
             Action::BackupStop => "copy pg_control; pg_backup_stop()".into(),
+            Action::WalkLinks => "walk: pg_tblspc (the link, if it is there)".into(),
             Action::Connect { refused: false } => "backend: connect to d".into(),
             Action::Connect { refused: true } => {
                 "backend: connect to d (refused, as in the model)".into()
@@ -222,9 +227,12 @@ pub fn changed_sections(m: &Model) -> Vec<String> {
         .iter()
         .filter_map(|d| d.stock(m).err().map(|why| format!("[{}]: {why}", d.name())))
         .collect();
-    // Either source is a released server's; the method and the pg_database lock are not.
+    // Either source and format are a released server's; the method and the pg_database lock
+    // are not.
+    // Either format: pg_basebackup -Fp, or -Ft and the low-level API (tablespace_map).
     let stock = BackupKnobs {
         source: m.backup.source,
+        format: m.backup.format,
         ..BackupKnobs::default()
     };
     if m.backup != stock {
@@ -265,6 +273,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
     let wal_at_start = sc.initial().wal.len();
     let mut steps = Vec::new();
     let mut held = Hold::NotStarted;
+    let mut link_at_start = None;
     // The walk's first step in each tablespace (its folder copied once).
     let mut reached: Vec<Action> = Vec::new();
     for (i, (s, (wb, p))) in t.steps.iter().zip(&before).enumerate() {
@@ -300,7 +309,10 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     note = Some("the real checkpointer runs on its own: this checkpoint is the one the request made".into());
                     vec![]
                 }
-                Op::StartBackup { .. } | Op::StartBackupOnStandby => vec![Action::BackupStart],
+                Op::StartBackup { .. } | Op::StartBackupOnStandby => {
+                    link_at_start = Some(w.walked_fs().link);
+                    vec![Action::BackupStart]
+                }
                 Op::WaitRestartpoint => {
                     note = Some(
                         "pg_backup_start returns after the standby's restartpoint (or its skip): merged with the start"
@@ -339,6 +351,19 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     a
                 }
                 Op::StopBackup | Op::StopBackupOnStandby => vec![Action::BackupStop],
+                Op::SendLinks => vec![Action::WalkLinks],
+                Op::TablespaceMap if link_at_start != Some(w.walked_fs().link) => {
+                    return Err(Unrealisable(format!(
+                        "step {i}: the model's tablespace_map is read after pg_tblspc changed since the backup's start; pg_backup_start reads it right after its checkpoint, and racecheck cannot hold the backup's session in between"
+                    )));
+                }
+                Op::TablespaceMap => {
+                    note = Some(
+                        "pg_backup_stop returns the tablespace_map pg_backup_start built: merged with the stop"
+                            .into(),
+                    );
+                    vec![]
+                }
                 Op::Connect => vec![Action::Connect {
                     refused: w.procs[usize::from(p)].failed,
                 }],
@@ -416,8 +441,6 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 | Op::RmdirVersionDir
                 | Op::RemoveTablespaceLink
                 | Op::LogTblspcDrop
-                | Op::SendLinks
-                | Op::TablespaceMap
                 | Op::Crash { .. }) => {
                     return Err(Unrealisable(format!(
                         "step {i}: {}'s {} has no real counterpart",

@@ -37,6 +37,9 @@ pub(super) struct Cluster {
     /// A file of `D`'s folder in the tablespace that is not one of the tables' is the model's
     /// next relation (ALTER TABLE SET TABLESPACE's new relfilenode).
     pub(super) adopt_new_file: bool,
+    /// A plain-format backup: whether its walk of `pg_tblspc` found the tablespace's link
+    /// (`None`: not walked; the restore then gets a `tablespace_map`, as from the low-level API).
+    pub(super) link_in_backup: Option<bool>,
 }
 
 pub(super) fn write(path: &Path, text: &str) -> Result<(), RunError> {
@@ -175,8 +178,13 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
         listed: BTreeMap::new(),
         rest_copied: false,
         tablespace_copied: false,
-        adopt_new_file: crate::scenario::command::def(p.model.command).relocates(),
+        adopt_new_file: crate::scenario::command::def(p.model.command).relocates()
+            && !crate::scenario::command::def(p.model.command).links(),
+        link_in_backup: None,
     };
+    // DROP TABLESPACE's scenario: table t0 lives in the tablespace (the model's relation 0 in
+    // `T`, `CommandDef::prepare`).
+    let t0_in_ts = crate::scenario::command::def(p.model.command).links();
     let mut s = c.session("postgres")?;
     s.query(
         &format!("CREATE TABLESPACE ts LOCATION '{}'", c.ts_dir.display()),
@@ -189,8 +197,9 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
     for i in 0..p.model.files {
         d.query(
             &format!(
-                "CREATE TABLE t{i} (a int, b bigint, c bigint, d bigint) WITH (autovacuum_enabled = off);\
+                "CREATE TABLE t{i} (a int, b bigint, c bigint, d bigint) WITH (autovacuum_enabled = off){};\
                  INSERT INTO t{i} SELECT g, g, g, g FROM generate_series(1, {}) g",
+                if t0_in_ts && i == 0 { " TABLESPACE ts" } else { "" },
                 rows(plan::pages(&p.model))
             ),
             60,

@@ -304,6 +304,114 @@ fn createdb_file_copy_at_15_from_a_standby_leaks_the_template_change() {
     );
 }
 
+/// ALTER TABLE SET TABLESPACE (C2): the backup starts between a page's image record and its
+/// smgrextend and copies the new file before the write; the restored table lacks the page.
+#[test]
+fn set_tablespace_counterexample_loses_rows_on_real_15() {
+    expect_match(
+        "matrix/set-tablespace@pg15-primary.json",
+        "silent loss",
+        "d's tables differ from the primary's",
+    );
+}
+
+/// The same at 17, where smgr_bulk_flush logs both pages in one log_newpages record.
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn set_tablespace_counterexample_loses_rows_on_real_17() {
+    expect_match(
+        "matrix/set-tablespace@pg17-primary.json",
+        "silent loss",
+        "d's tables differ from the primary's",
+    );
+}
+
+/// With a VACUUM after the move: its HEAP2_VISIBLE (no heap image without checksums) meets the
+/// missing page: PANIC at consistency, at 15 and at 17.
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn set_tablespace_vacuum_counterexample_panics_on_real_15() {
+    expect_match(
+        "matrix/set-tablespace-vacuum@pg15-primary.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn set_tablespace_vacuum_counterexample_panics_on_real_17() {
+    expect_match(
+        "matrix/set-tablespace-vacuum@pg17-primary.json",
+        "invalid-pages PANIC",
+        "PANIC:  WAL contains references to invalid pages",
+    );
+}
+
+/// The control: ALTER TABLE SET TABLESPACE committed before the backup starts.
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn control_set_tablespace_before_the_backup_restores_the_table() {
+    expect_match(
+        "control/set-tablespace@pg15-serial.json",
+        "OK",
+        "d's 2 tables equal the primary's",
+    );
+}
+
+/// DROP TABLESPACE (C5): the plain-format backup ends after the link's unlink and before
+/// XLOG_TBLSPC_DROP; replaying the UPDATE makes pg_tblspc/<oid> a plain directory, and reaching
+/// consistency PANICs (14.5+).
+#[test]
+fn drop_tablespace_counterexample_panics_on_real_15() {
+    expect_match(
+        "matrix/drop-tablespace@pg15-primary.json",
+        "startup failure",
+        "PANIC:  unexpected directory entry",
+    );
+}
+
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn drop_tablespace_counterexample_panics_on_real_17() {
+    expect_match(
+        "matrix/drop-tablespace@pg17-primary.json",
+        "startup failure",
+        "PANIC:  unexpected directory entry",
+    );
+}
+
+/// The controls: DROP TABLESPACE before the backup; and a tar-format backup (tablespace_map
+/// from its start) whose stop falls in the same window as the counterexample's.
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn control_drop_tablespace_before_the_backup_restores() {
+    expect_match(
+        "control/drop-tablespace@pg15-serial.json",
+        "OK",
+        "d's 2 tables equal the primary's",
+    );
+}
+
+#[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
+fn control_drop_tablespace_tar_in_the_window_restores() {
+    expect_match(
+        "control/drop-tablespace-tar@pg15-random1.json",
+        "OK",
+        "d's 2 tables equal the primary's",
+    );
+}
+
+/// A tar-format counterexample needs the whole DROP TABLESPACE between pg_backup_start's
+/// checkpoint and its read of pg_tblspc: refused, naming the step, before any server starts.
+#[test]
+fn the_tar_counterexample_is_refused_naming_the_tablespace_map_step() {
+    let (code, _, stderr) = reproduce(&trace("matrix/drop-tablespace-tar@pg15-primary.json"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("tablespace_map"), "{stderr}");
+}
+
 #[test]
 fn the_version_traces_are_what_racecheck_writes_now() {
     let dir = tempfile::tempdir().unwrap();
@@ -401,6 +509,21 @@ fn the_control_schedules_are_what_racecheck_schedule_writes_now() {
             "control/createdb-wal-log@pg15-random3.json",
             "createdb-wal-log",
             ["--seed", "3"],
+        ),
+        (
+            "control/set-tablespace@pg15-serial.json",
+            "set-tablespace",
+            ["--order", "set-tablespace,walsender,backend"],
+        ),
+        (
+            "control/drop-tablespace@pg15-serial.json",
+            "drop-tablespace",
+            ["--order", "drop-tablespace,walsender,backend"],
+        ),
+        (
+            "control/drop-tablespace-tar@pg15-random1.json",
+            "drop-tablespace-tar",
+            ["--seed", "1"],
         ),
     ] {
         let st = Command::new(env!("CARGO_BIN_EXE_racecheck"))

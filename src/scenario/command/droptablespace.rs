@@ -38,7 +38,9 @@ impl CommandDef for DropTablespace {
         "DROP TABLESPACE"
     }
     fn statement(&self, _m: &Model) -> String {
-        "DROP TABLE r; DROP TABLESPACE ts".into()
+        // Three statements (psql sends each on its own: DROP TABLESPACE cannot run in a
+        // transaction block); the UPDATE changes a row of block 0 of t0 (the model's relation 0).
+        "UPDATE t0 SET b = b + 1 WHERE ctid = '(0,1)'; DROP TABLE t0; DROP TABLESPACE ts".into()
     }
     fn section_set(&self, m: &Model) -> bool {
         m.drop_tablespace != DropTablespaceKnobs::default()
