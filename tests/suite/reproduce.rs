@@ -579,8 +579,13 @@ fn every_stock_trace_plans_from_either_source() {
             if m.pg < racecheck::world::PgVersion::V14 || !plan::changed_sections(m).is_empty() {
                 continue;
             }
-            let p =
-                plan::plan(&t).unwrap_or_else(|e| panic!("{}: not planned: {e}", path.display()));
+            let p = match plan::plan(&t) {
+                Ok(p) => p,
+                // The one documented refusal of a stock trace (docs/reproduce.md): a tar-format
+                // tablespace_map read after pg_tblspc changed since the backup's start.
+                Err(e) if e.to_string().contains("tablespace_map is read after") => continue,
+                Err(e) => panic!("{}: not planned: {e}", path.display()),
+            };
             assert_eq!(p.steps.len(), t.steps.len(), "{}", path.display());
             planned += 1;
         }
