@@ -117,7 +117,8 @@ pub enum Command {
     /// Example: racecheck sweep --variant dropdb --pg 16,17 --source primary --schedules 10
     Sweep(SweepCli),
     /// Check every model file at every backup source (primary, standby) and PostgreSQL version
-    /// (9.2, 9.4, 14, 15, 16, 17, 18) with the native engine and compare with
+    /// (9.2, 9.4, 14-18 for the database commands; 14-18 for ALTER TABLE SET TABLESPACE; 14.0-14.4
+    /// and 14-18 for DROP TABLESPACE) with the native engine and compare with
     /// models/matrix/expectations.toml; exit 0 if every row matches, 1 naming each row that
     /// changed.
     Matrix {

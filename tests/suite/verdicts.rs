@@ -513,6 +513,17 @@ fn pinned_state_counts() {
         ("dropdb-drop-first", Primary, 2, 2, 10537, 9142, 1021),
         ("dropdb-flag", Primary, 2, 2, 8800, 7616, 937),
         ("flag-after-unlock", Primary, 2, 2, 24668, 20324, 1659),
+        // ALTER TABLE SET TABLESPACE on 15 (one image a record): lock, flush, create, per page
+        // its image then its smgrextend, the pg_class update, the commit, against the backup;
+        // with a VACUUM of the moved table (its lock waits for the ALTER's commit, or goes
+        // first). DROP TABLE + DROP TABLESPACE on 15, plain format (the walk of pg_tblspc), from
+        // a primary and from a standby (whose replay of the commit and of TBLSPC_DROP the walk
+        // races), and tar format (tablespace_map at the start, no pg_tblspc walk).
+        ("set-tablespace", Primary, 2, 2, 2218, 2136, 205),
+        ("set-tablespace-vacuum", Primary, 2, 2, 11125, 10288, 647),
+        ("drop-tablespace", Primary, 2, 2, 14276, 12801, 1172),
+        ("drop-tablespace", Standby, 2, 2, 3470, 3394, 81),
+        ("drop-tablespace-tar", Primary, 2, 2, 13618, 11456, 905),
     ];
     let mut got = Vec::new();
     for (name, source, files, pages, ..) in cases {
