@@ -106,6 +106,7 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
         at: Hold::NotStarted,
     };
     let mut backend: Option<Session> = None;
+    let mut backup_gdb: Option<server::Gdb> = None;
     for (step, a) in plan::actions(p) {
         if let Some(sb) = standby.as_mut() {
             // The model's records written before this step end where the primary's WAL is now.
@@ -119,6 +120,19 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
             Action::Command(h) => move_command(&mut cb, p, h, step)?,
             Action::BackupStart => {
                 backup.query(&setup::backup_api(p.model.pg).0, 120)?;
+            }
+            Action::BackupStartHeld => {
+                let mut g = server::Gdb::attach(backup.backend_pid()?)?;
+                g.run_to(&[pause::TABLESPACE_MAP_READ])?;
+                backup.send(&setup::backup_api(p.model.pg).0)?;
+                pause::wait_stop(&mut g, step, "pg_backup_start before it reads pg_tblspc")?;
+                backup_gdb = Some(g);
+            }
+            Action::BackupMapRead => {
+                if let Some(g) = backup_gdb.take() {
+                    g.detach()?;
+                }
+                backup.wait(120, "pg_backup_start")?;
             }
             Action::WalkOpen(loc) => c.walk_open(loc, &mut notes)?,
             Action::WalkCopy(loc, rel) => c.walk_copy(loc, rel, &mut notes)?,
@@ -139,11 +153,21 @@ fn run_in(p: &Plan, opts: &Options, root: &Path) -> Result<(Real, Vec<String>), 
                     .find_map(|l| l.strip_prefix("LABEL:"))
                     .ok_or_else(|| failed("pg_backup_stop returned no label"))?;
                 write(&c.backup.join("backup_label"), &unhex(label))?;
+                // The map pg_backup_start built (tar, low-level API), its tablespace pointed at
+                // the copy of it.
+                let map = out
+                    .iter()
+                    .find_map(|l| l.strip_prefix("MAP:"))
+                    .map(unhex)
+                    .unwrap_or_default();
+                let map: String = map
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().next())
+                    .map(|oid| format!("{oid} {}\n", c.backup_ts.display()))
+                    .collect();
                 match c.link_in_backup {
-                    None => write(
-                        &c.backup.join("tablespace_map"),
-                        &format!("{} {}\n", c.ts_oid, c.backup_ts.display()),
-                    )?,
+                    None if !map.is_empty() => write(&c.backup.join("tablespace_map"), &map)?,
+                    None => {}
                     Some(true) => std::os::unix::fs::symlink(
                         &c.backup_ts,
                         c.backup.join("pg_tblspc").join(c.ts_oid.to_string()),

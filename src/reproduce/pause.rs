@@ -96,6 +96,7 @@ pub fn breakpoint(op: &Op, pg: PgVersion) -> Option<&'static [&'static str]> {
         | Op::FlushRelationBuffers { .. }
         | Op::LogNewPages { .. }
         | Op::TablespaceEmpty { .. }
+        | Op::SmgrReleaseBarrier
         | Op::SendLinks
         | Op::TablespaceMap
         | Op::Crash { .. } => return None,
@@ -114,6 +115,7 @@ fn rounds_up(op: &Op) -> bool {
             | Op::Unlock { .. }
             | Op::FlushRelationBuffers { .. }
             | Op::TablespaceEmpty { .. }
+            | Op::SmgrReleaseBarrier
     )
 }
 
@@ -160,6 +162,34 @@ pub(super) fn place(sc: &Scenario, w: &World) -> (Hold, Option<&'static str>) {
                 earlier.map_or(Hold::NotStarted, |i| Hold::Before { pc: i }),
                 Some("the locks are taken when the statement runs to its next pause point"),
             )
+        }
+    }
+}
+
+/// Where `do_pg_backup_start` reads `pg_tblspc` to build `tablespace_map`, after its checkpoint.
+pub(super) const TABLESPACE_MAP_READ: &str = "AllocateDir if $_streq((char *) $rdi, \"pg_tblspc\")";
+
+/// Wait (at most 120 s) until the process under `g` stops at its breakpoint.
+pub(super) fn wait_stop(
+    g: &mut super::server::Gdb,
+    step: usize,
+    what: &str,
+) -> Result<(), super::server::RunError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        match g.poll_stop(std::time::Duration::from_millis(200))? {
+            Some(true) => return Ok(()),
+            Some(false) => {
+                return Err(super::server::failed(format!(
+                    "step {step}: {what}: the backend stopped without reaching its breakpoint"
+                )));
+            }
+            None if std::time::Instant::now() > deadline => {
+                return Err(super::server::failed(format!(
+                    "step {step}: {what}: not reached in 120 s"
+                )));
+            }
+            None => {}
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::scenario::command;
 use crate::scenario::model::BackendAction;
 use crate::scenario::{Model, Op};
 use crate::trace::Trace;
-use crate::world::{Loc, PgVersion, ProcId, World, redo, restore};
+use crate::world::{Loc, PgVersion, ProcId, Rec, World, redo, restore};
 
 /// One thing the real run does, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +21,12 @@ pub enum Action {
     /// `pg_backup_start('racecheck', fast => true)` in the backup's session (the model's
     /// `do_pg_backup_start` and its wait for the checkpoint, as one call).
     BackupStart,
+    /// The same, held under gdb after its checkpoint, where it reads `pg_tblspc` for
+    /// `tablespace_map` (`AllocateDir("pg_tblspc")`): the model's `tablespace_map` step comes
+    /// after other processes' steps.
+    BackupStartHeld,
+    /// The held `pg_backup_start` reads `pg_tblspc` and returns.
+    BackupMapRead,
     /// The walk lists `D`'s directory at this location: racecheck lists the real directory,
     /// creates it in the copy, and copies the files the model does not have (catalogs,
     /// `PG_VERSION`, ...) at once.
@@ -93,6 +99,12 @@ impl Action {
             ),
             Action::Command(Hold::Done) => format!("{stmt}: runs to its end"),
             Action::BackupStart => "pg_backup_start('racecheck', fast)".into(),
+            Action::BackupStartHeld => {
+                "pg_backup_start('racecheck', fast), held before it reads pg_tblspc".into()
+            }
+            Action::BackupMapRead => {
+                "pg_backup_start reads pg_tblspc (tablespace_map), returns".into()
+            }
             Action::WalkOpen(l) => format!("walk: list {} (copy its other files)", at(l)),
             Action::WalkCopy(l, r) => format!("walk: copy {}'s files in {}", rel(r), at(l)),
             Action::WalkRest => "walk: the rest of the data directory".into(),
@@ -271,9 +283,9 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
         .map_err(|e| Unrealisable(e.to_string()))?;
     let sc = r.scenario;
     let wal_at_start = sc.initial().wal.len();
-    let mut steps = Vec::new();
+    let mut steps: Vec<Planned> = Vec::new();
     let mut held = Hold::NotStarted;
-    let mut link_at_start = None;
+    let mut backup_start = None;
     // The walk's first step in each tablespace (its folder copied once).
     let mut reached: Vec<Action> = Vec::new();
     for (i, (s, (wb, p))) in t.steps.iter().zip(&before).enumerate() {
@@ -310,7 +322,8 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                     vec![]
                 }
                 Op::StartBackup { .. } | Op::StartBackupOnStandby => {
-                    link_at_start = Some(w.walked_fs().link);
+                    let replayed = w.standby.as_ref().map_or(0, |s| s.replayed as usize);
+                    backup_start = Some((steps.len(), w.walked_fs().link, replayed));
                     vec![Action::BackupStart]
                 }
                 Op::WaitRestartpoint => {
@@ -352,10 +365,28 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 }
                 Op::StopBackup | Op::StopBackupOnStandby => vec![Action::BackupStop],
                 Op::SendLinks => vec![Action::WalkLinks],
-                Op::TablespaceMap if link_at_start != Some(w.walked_fs().link) => {
-                    return Err(Unrealisable(format!(
-                        "step {i}: the model's tablespace_map is read after pg_tblspc changed since the backup's start; pg_backup_start reads it right after its checkpoint, and racecheck cannot hold the backup's session in between"
-                    )));
+                // pg_tblspc changed since the backup's start: the real pg_backup_start is held
+                // after its checkpoint, before it reads pg_tblspc, until this step.
+                Op::TablespaceMap
+                    if backup_start.is_some_and(|(_, l, _)| l != w.walked_fs().link) =>
+                {
+                    // A standby replaying XLOG_TBLSPC_DROP in between would wait for its
+                    // SMGRRELEASE barrier, which the held pg_backup_start cannot absorb.
+                    let from = backup_start.map_or(0, |(_, _, r)| r);
+                    let upto = w.standby.as_ref().map_or(0, |s| s.replayed as usize);
+                    if sc.model.pg >= PgVersion::V15
+                        && w.wal[from.min(upto)..upto]
+                            .iter()
+                            .any(|r| matches!(r, Rec::TblspcDrop))
+                    {
+                        return Err(Unrealisable(format!(
+                            "step {i}: the standby replays XLOG_TBLSPC_DROP while the model's backup start waits for its restartpoint; on a real standby that replay waits for an SMGRRELEASE barrier, which pg_backup_start held before its read of pg_tblspc cannot absorb, and racecheck cannot hold the restartpoint instead"
+                        )));
+                    }
+                    if let Some(start) = backup_start.and_then(|(k, _, _)| steps.get_mut(k)) {
+                        start.actions = vec![Action::BackupStartHeld];
+                    }
+                    vec![Action::BackupMapRead]
                 }
                 Op::TablespaceMap => {
                     note = Some(
@@ -437,6 +468,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
                 | Op::DeleteClassRow
                 | Op::DeleteTablespaceRow
                 | Op::TablespaceEmpty { .. }
+                | Op::SmgrReleaseBarrier
                 | Op::RmdirDatabaseDirs
                 | Op::RmdirVersionDir
                 | Op::RemoveTablespaceLink

@@ -220,10 +220,11 @@ pub(super) fn setup(opts: &Options, root: &Path, p: &Plan) -> Result<Cluster, Ru
 }
 
 /// The low-level backup API of a version: the start, and the stop returning the backup label
-/// (hex-encoded, after `LABEL:`). 14 has the non-exclusive `pg_start_backup(label, fast,
+/// (hex-encoded, after `LABEL:`) and the tablespace map `pg_backup_start` built (after `MAP:`). 14 has the non-exclusive `pg_start_backup(label, fast,
 /// false)` / `pg_stop_backup(false)`; 15 renamed them `pg_backup_start` / `pg_backup_stop`.
 pub(super) fn backup_api(v: PgVersion) -> (String, String) {
-    let label = "'LABEL:' || encode(convert_to(labelfile, 'UTF8'), 'hex')";
+    let label = "'LABEL:' || encode(convert_to(labelfile, 'UTF8'), 'hex') || E'\\nMAP:' || \
+                 encode(convert_to(coalesce(spcmapfile, ''), 'UTF8'), 'hex')";
     if v == PgVersion::V14 {
         (
             "SELECT pg_start_backup('racecheck', true, false)".into(),

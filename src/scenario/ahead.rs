@@ -86,6 +86,7 @@ pub fn ahead(program: &[Op], relocates: bool) -> Vec<Ahead> {
                     | Op::DeleteClassRow
                     | Op::DeleteTablespaceRow
                     | Op::TablespaceEmpty { .. }
+                    | Op::SmgrReleaseBarrier
                     | Op::RmdirDatabaseDirs
                     | Op::RmdirVersionDir
                     | Op::RemoveTablespaceLink

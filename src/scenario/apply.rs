@@ -14,9 +14,11 @@ impl Op {
     pub(super) fn enabled(&self, w: &World, p: ProcId) -> bool {
         match self {
             Op::Checkpointer => w.checkpointer_can_step(),
+            // A standby's backup is not a backend of the primary.
+            Op::SmgrReleaseBarrier => !(w.backup.map_pending && w.standby.is_none()),
             Op::Lock { obj, mode, .. } => w.can_lock(p, *obj, *mode),
             Op::Connect => w.can_lock(p, LockObj::Database, LockMode::RowExclusive),
-            Op::StartupRedo { lock } => startup::startup_enabled(w, p, *lock),
+            Op::StartupRedo { lock, barrier } => startup::startup_enabled(w, p, *lock, *barrier),
             Op::Crash { command_ops } => {
                 let m = &w.procs[usize::from(super::pid::COMMAND)];
                 !w.crashed && m.pc > 0 && !m.failed && m.pc < *command_ops
@@ -109,6 +111,7 @@ impl Op {
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
             | Op::TablespaceEmpty { .. }
+            | Op::SmgrReleaseBarrier
             | Op::RmdirDatabaseDirs
             | Op::RmdirVersionDir
             | Op::RemoveTablespaceLink
@@ -134,7 +137,10 @@ impl Op {
                 "waits for a process that delays the checkpoint (DELAY_CHKPT_START)".into()
             }
             Op::Checkpointer if !self.enabled(w, p) => "idle (no request)".into(),
-            Op::StartupRedo { lock } if !self.enabled(w, p) => {
+            Op::SmgrReleaseBarrier if !self.enabled(w, p) => {
+                "waits for every backend to absorb the SMGRRELEASE barrier (pg_backup_start checks for no interrupt before it reads pg_tblspc)".into()
+            }
+            Op::StartupRedo { lock, .. } if !self.enabled(w, p) => {
                 if *lock
                     && let Some(h) =
                         w.locks
@@ -189,6 +195,7 @@ impl Op {
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
             | Op::TablespaceEmpty { .. }
+            | Op::SmgrReleaseBarrier
             | Op::RmdirDatabaseDirs
             | Op::RmdirVersionDir
             | Op::RemoveTablespaceLink
@@ -369,15 +376,30 @@ impl Op {
                 ev!(e, "WAL {lsn}: {}", w.wal[lsn as usize]);
             }
             Op::StartBackup { flags } => walk::start(w, p, flags, &mut e),
-            Op::WaitStartCheckpoint => walk::start_point(w, p, &mut e),
+            Op::WaitStartCheckpoint => {
+                walk::start_point(w, p, &mut e);
+                // A tar-format start reads pg_tblspc next, without checking for interrupts.
+                if super::command::def(sc.model.command).links()
+                    && sc.model.backup.format == super::knobs::BackupFormat::Tar
+                {
+                    w.backup.map_pending = true;
+                }
+            }
             Op::SendTablespace { ts } => {
                 advance = walk::send_step(w, p, ts, &mut e);
             }
             Op::StopBackup => walk::stop(w, &mut e),
             Op::StartBackupOnStandby => startup::backup_start(w, &mut e),
-            Op::WaitRestartpoint => startup::restartpoint(w, &mut e),
+            Op::WaitRestartpoint => {
+                startup::restartpoint(w, &mut e);
+                if super::command::def(sc.model.command).links()
+                    && sc.model.backup.format == super::knobs::BackupFormat::Tar
+                {
+                    w.backup.map_pending = true;
+                }
+            }
             Op::StopBackupOnStandby => startup::backup_stop(w, &mut e),
-            Op::StartupRedo { lock } => {
+            Op::StartupRedo { lock, .. } => {
                 advance = false;
                 startup::startup_step(w, &sc.sem, p, lock, &mut e);
             }
@@ -455,6 +477,7 @@ impl Op {
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
             | Op::TablespaceEmpty { .. }
+            | Op::SmgrReleaseBarrier
             | Op::RmdirDatabaseDirs
             | Op::RmdirVersionDir
             | Op::RemoveTablespaceLink

@@ -124,6 +124,7 @@ impl Scenario {
                 name: "startup",
                 program: vec![Op::StartupRedo {
                     lock: model.standby.startup_lock,
+                    barrier: model.pg >= crate::world::PgVersion::V15,
                 }],
                 daemon: true,
                 on_standby: true,

@@ -169,13 +169,20 @@ pub enum Op {
     /// DROP TABLESPACE's `CatalogTupleDelete` of `T`'s `pg_tablespace` row.
     DeleteTablespaceRow,
     /// `destroy_tablespace_directories`' `directory_is_empty` test. First try (`retry` false):
-    /// if every directory is empty go on to the removal, skipping the checkpoint and the retry
-    /// (the next three ops); else fall through to them. The retry: ERROR "tablespace is not
-    /// empty" if still not empty.
+    /// if every directory is empty go on to the removal, skipping the checkpoint, the barrier
+    /// and the retry (the next `skip` ops); else fall through to them. The retry: ERROR
+    /// "tablespace is not empty" if still not empty.
     TablespaceEmpty {
         /// The second try.
         retry: bool,
+        /// Ops to skip when the first try finds every directory empty.
+        skip: u8,
     },
+    /// `WaitForProcSignalBarrier(EmitProcSignalBarrier(PROCSIGNAL_BARRIER_SMGRRELEASE))` (15+,
+    /// DROP TABLESPACE's retry): waits until every backend has absorbed the barrier at a
+    /// `CHECK_FOR_INTERRUPTS`; a tar-format backup's start between its checkpoint and its read
+    /// of `pg_tblspc` checks for none.
+    SmgrReleaseBarrier,
     /// `rmdir` of each database directory under `T`'s version directory.
     RmdirDatabaseDirs,
     /// `rmdir` of `T`'s version directory.
@@ -244,6 +251,8 @@ pub enum Op {
     StartupRedo {
         /// Take the standby's pg_database lock around database records.
         lock: bool,
+        /// `XLOG_TBLSPC_DROP`'s redo waits for a ProcSignalBarrier (15+).
+        barrier: bool,
     },
     /// `InitPostgres`: `LockSharedObject(D, RowExclusiveLock)` for the session, read
     /// `dattablespace`.
@@ -498,6 +507,7 @@ impl Op {
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
             | Op::TablespaceEmpty { .. }
+            | Op::SmgrReleaseBarrier
             | Op::RmdirDatabaseDirs
             | Op::RmdirVersionDir
             | Op::RemoveTablespaceLink
@@ -555,11 +565,13 @@ impl Op {
             } => WAL | CKPT | fs(src.0) | fs(dst.0) | if after.delay { DELAY } else { 0 },
             Op::UpdateClass { .. } | Op::DeleteClassRow | Op::DeleteTablespaceRow => WAL | CATALOG,
             Op::TablespaceEmpty { .. } => FS_USER | may_fail,
+            Op::SmgrReleaseBarrier => BACKUP,
             Op::RmdirDatabaseDirs | Op::RmdirVersionDir => FS_USER,
             // Records that the link is gone (a ghost fact the backup's stop reads).
             Op::RemoveTablespaceLink => FS_USER | REMOVAL,
             Op::LogTblspcDrop => WAL,
             Op::SendLinks | Op::TablespaceMap => FS_USER | STANDBY | BACKUP,
+            // The start's wait also marks a tar-format start's read of pg_tblspc pending.
             Op::ErrorBeforeCommit { .. } => WAL | CATALOG | FS_BASE | FS_USER | may_fail,
             Op::Rmtree { src } => fs(src) | REMOVAL,
             Op::StartBackup { .. } => BACKUP | CKPT,
@@ -638,8 +650,11 @@ impl Op {
             Op::UpdateClass { .. } => "heap_update(pg_class)".into(),
             Op::DeleteClassRow => "CatalogTupleDelete(pg_class)".into(),
             Op::DeleteTablespaceRow => "CatalogTupleDelete(pg_tablespace)".into(),
-            Op::TablespaceEmpty { retry: false } => "destroy_tablespace_directories".into(),
-            Op::TablespaceEmpty { retry: true } => "destroy_tablespace_directories: retry".into(),
+            Op::TablespaceEmpty { retry: false, .. } => "destroy_tablespace_directories".into(),
+            Op::TablespaceEmpty { retry: true, .. } => {
+                "destroy_tablespace_directories: retry".into()
+            }
+            Op::SmgrReleaseBarrier => "WaitForProcSignalBarrier(SMGRRELEASE)".into(),
             Op::RmdirDatabaseDirs => "rmdir(database directories)".into(),
             Op::RmdirVersionDir => "rmdir(version directory)".into(),
             Op::RemoveTablespaceLink => "unlink(pg_tblspc link)".into(),

@@ -205,6 +205,7 @@ impl Scenario {
             | Op::DeleteClassRow
             | Op::DeleteTablespaceRow
             | Op::TablespaceEmpty { .. }
+            | Op::SmgrReleaseBarrier
             | Op::RmdirDatabaseDirs
             | Op::RmdirVersionDir
             | Op::RemoveTablespaceLink

@@ -81,7 +81,7 @@ pub(super) fn apply(
         Op::UpdateClass { ts, rel } => log(w, Rec::ClassUpdate { ts, rel }, e),
         Op::DeleteClassRow => log(w, Rec::ClassDelete, e),
         Op::DeleteTablespaceRow => log(w, Rec::TablespaceDelete, e),
-        Op::TablespaceEmpty { retry } => {
+        Op::TablespaceEmpty { retry, skip } => {
             let empty = tablespace::dirs_empty(&w.fs);
             match (empty, retry) {
                 (true, false) => {
@@ -89,8 +89,9 @@ pub(super) fn apply(
                         e,
                         "destroy_tablespace_directories: every database directory is empty"
                     );
-                    // The checkpoint request, its wait and the retry are not needed.
-                    return Next::Skip(3);
+                    // The checkpoint request, its wait (the barrier) and the retry are not
+                    // needed.
+                    return Next::Skip(skip);
                 }
                 (false, false) => ev!(
                     e,
@@ -109,6 +110,10 @@ pub(super) fn apply(
                 }
             }
         }
+        Op::SmgrReleaseBarrier => ev!(
+            e,
+            "WaitForProcSignalBarrier(SMGRRELEASE): every backend has absorbed it"
+        ),
         Op::RmdirDatabaseDirs => {
             let n = tablespace::rmdir_database_dirs(&mut w.fs);
             ev!(
@@ -147,6 +152,7 @@ pub(super) fn apply(
             );
         }
         Op::TablespaceMap => {
+            w.backup.map_pending = false;
             let l = tablespace::walked_link(w.walked_fs().link);
             w.backup.update(|b| b.copy.link = l);
             ev!(e, "tablespace_map: \"{}\" is {l}", tablespace::link_path());

@@ -52,4 +52,8 @@ pub struct Backup {
     /// `minRecoveryPoint` of the copied `pg_control` (standby; an end pointer: replay must have
     /// applied every record below it).
     pub end_lsn: Option<Lsn>,
+    /// A tar-format backup on the primary between its start checkpoint and its read of
+    /// `pg_tblspc` for `tablespace_map` (`do_pg_backup_start` checks for no interrupt there, so
+    /// it absorbs no ProcSignalBarrier).
+    pub map_pending: bool,
 }

@@ -262,7 +262,8 @@ backup_head!(
     catalog_at_start,
     stage,
     failed,
-    end_lsn
+    end_lsn,
+    map_pending
 );
 impl Part for Option<Box<Standby>> {}
 impl Part for bool {}

@@ -95,7 +95,8 @@ pack_struct!(Backup {
     stage,
     copy,
     failed,
-    end_lsn
+    end_lsn,
+    map_pending
 });
 pack_struct!(Redo {
     fs,

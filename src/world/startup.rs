@@ -10,9 +10,11 @@ use super::wal::Rec;
 use super::{ProcId, Semantics, World, ev};
 
 /// Whether the standby's startup process can replay now: WAL is left, the standby is up and its
-/// backup has not stopped (after the stop nothing reads the standby's state), and with `lock`
-/// the standby's `pg_database` lock is free if the next record needs it.
-pub fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
+/// backup has not stopped (after the stop nothing reads the standby's state), with `lock` the
+/// standby's `pg_database` lock is free if the next record needs it, and with `barrier` (15+)
+/// an `XLOG_TBLSPC_DROP` waits for its SMGRRELEASE barrier (`tblspc_redo`: "Close all smgr fds
+/// in all backends"), which the standby's backup absorbs only after its read of `pg_tblspc`.
+pub fn startup_enabled(w: &World, p: ProcId, lock: bool, barrier: bool) -> bool {
     let Some(sb) = &*w.standby else {
         return false;
     };
@@ -22,6 +24,9 @@ pub fn startup_enabled(w: &World, p: ProcId, lock: bool) -> bool {
     let Some(rec) = w.wal.get(sb.replayed as usize) else {
         return false;
     };
+    if barrier && matches!(rec, Rec::TblspcDrop) && w.backup.map_pending {
+        return false;
+    }
     !(lock && needs_startup_lock(w, p, rec))
         || w.can_lock(p, LockObj::StandbyPgDatabase, LockMode::RowExclusive)
 }

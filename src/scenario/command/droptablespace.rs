@@ -83,9 +83,20 @@ impl CommandDef for DropTablespace {
         v.push(Op::DeleteTablespaceRow);
         // destroy_tablespace_directories(false) fails on the tombstone: RequestCheckpoint,
         // retry (skipped when a checkpoint has already unlinked it).
-        v.push(Op::TablespaceEmpty { retry: false });
+        // 15+: then a ProcSignalBarrier all backends must absorb (PROCSIGNAL_BARRIER_SMGRRELEASE).
+        let barrier = m.pg >= PgVersion::V15;
+        v.push(Op::TablespaceEmpty {
+            retry: false,
+            skip: 3 + u8::from(barrier),
+        });
         v.extend(steps::checkpoint());
-        v.push(Op::TablespaceEmpty { retry: true });
+        if barrier {
+            v.push(Op::SmgrReleaseBarrier);
+        }
+        v.push(Op::TablespaceEmpty {
+            retry: true,
+            skip: 0,
+        });
         v.extend([Op::RmdirDatabaseDirs, Op::RmdirVersionDir]);
         match m.drop_tablespace.unlink {
             LinkRemoval::BeforeRecord => v.extend([Op::RemoveTablespaceLink, Op::LogTblspcDrop]),
