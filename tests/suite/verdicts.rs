@@ -1024,13 +1024,10 @@ fn verdict_set_tablespace() {
         let (image, _) = step_with(&t, "FPI (log_newpage");
         let (start, _) = step_with(&t, "start WAL location");
         let (sent, _) = step_with(&t, "sendFile(\"pg_tblspc/16400/16384/16387\")");
-        let (write, _) = t
+        let write = t
             .steps
             .iter()
-            .enumerate()
-            .filter(|(_, s)| s.event.starts_with("smgrextend"))
-            .last()
-            .map(|(i, s)| (i, s.event.as_str()))
+            .rposition(|s| s.event.starts_with("smgrextend"))
             .unwrap();
         assert!(image < start && start < sent && sent < write, "at {pg}");
         assert!(
