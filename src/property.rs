@@ -371,6 +371,24 @@ fn leaked_directories(sc: &Scenario, w: &World, outcome: &RestoreOutcome) -> Vec
     if !w.crashed
         && let RestoreOutcome::Restored { fs, .. } = outcome
     {
+        // Relation-level commands drop files: the restored copy keeps no file the primary has
+        // dropped (its old file after ALTER TABLE SET TABLESPACE, DROP TABLE's file).
+        if command::def(sc.model.command).relocates() {
+            let dropped = |loc, rel| {
+                w.ckpt.unlinks.iter().any(|&(t, r, _)| (t, r) == (loc, rel))
+                    || w.fs.file(loc, rel).is_none()
+            };
+            for &ts in &sc.dirs {
+                for rel in fs.names(ts) {
+                    if dropped(ts, rel) {
+                        out.push(format!(
+                            "restored copy has \"{}\", which the primary dropped (an orphaned file)",
+                            ts.rel_path(rel)
+                        ));
+                    }
+                }
+            }
+        }
         let (restored, primary) = (fs.link, w.fs.link);
         if (restored == Link::Absent) != (primary == Link::Absent) {
             out.push(format!(

@@ -185,7 +185,7 @@ impl Prop {
                 "where restore succeeds, every page of D, its pg_database row and relation 0's pg_class row equal the primary's at the end of WAL (catches silent loss)"
             }
             Prop::NoLeakedDirectories => {
-                "the restored copy has a directory of D in a tablespace, and a pg_tblspc/16400 entry, iff the primary has; a finished movedb leaves exactly one, a failed one only the source, a finished dropdb none"
+                "the restored copy has a directory of D in a tablespace, and a pg_tblspc/16400 entry, iff the primary has (and, for the relation-level commands, no relation file the primary dropped); a finished movedb leaves exactly one, a failed one only the source, a finished dropdb none"
             }
             Prop::Deadlock => "until every process has finished, some process can step",
             Prop::ClaimUnreachable => {
