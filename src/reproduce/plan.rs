@@ -286,6 +286,7 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
     let mut steps: Vec<Planned> = Vec::new();
     let mut held = Hold::NotStarted;
     let mut backup_start = None;
+    let mut start_deferred = false;
     // The walk's first step in each tablespace (its folder copied once).
     let mut reached: Vec<Action> = Vec::new();
     for (i, (s, (wb, p))) in t.steps.iter().zip(&before).enumerate() {
@@ -317,11 +318,26 @@ pub fn plan(t: &Trace) -> Result<Plan, Unrealisable> {
             vec![Action::Command(h)]
         } else {
             match op {
+                // The primary's backup start: the real pg_backup_start's checkpoint begins at
+                // once, so it is sent where the model's first checkpoint after the request
+                // begins (its redo pointer is then the model's).
+                Op::Checkpointer if start_deferred && w.ckpt.started != wb.ckpt.started => {
+                    start_deferred = false;
+                    note = Some("pg_backup_start sent where the model's checkpoint after its request begins: the real one begins at once".into());
+                    backup_start = Some((steps.len(), w.walked_fs().link, 0));
+                    vec![Action::BackupStart]
+                }
                 Op::Checkpointer => {
                     note = Some("the real checkpointer runs on its own: this checkpoint is the one the request made".into());
                     vec![]
                 }
-                Op::StartBackup { .. } | Op::StartBackupOnStandby => {
+                Op::StartBackup { .. } => {
+                    start_deferred = true;
+                    note =
+                        Some("pg_backup_start is sent when the model's checkpoint begins".into());
+                    vec![]
+                }
+                Op::StartBackupOnStandby => {
                     let replayed = w.standby.as_ref().map_or(0, |s| s.replayed as usize);
                     backup_start = Some((steps.len(), w.walked_fs().link, replayed));
                     vec![Action::BackupStart]
