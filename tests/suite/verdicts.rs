@@ -520,7 +520,7 @@ fn pinned_state_counts() {
         // a primary and from a standby (whose replay of the commit and of TBLSPC_DROP the walk
         // races), and tar format (tablespace_map at the start, no pg_tblspc walk).
         ("set-tablespace", Primary, 2, 2, 2218, 2136, 205),
-        ("set-tablespace-vacuum", Primary, 2, 2, 11125, 10288, 647),
+        ("set-tablespace-vacuum", Primary, 2, 2, 14410, 13514, 926),
         // At 15 DROP TABLESPACE's retry waits for an SMGRRELEASE barrier (one more step), which
         // a tar-format start absorbs only after its read of pg_tblspc: fewer complete runs.
         ("drop-tablespace", Primary, 2, 2, 15190, 13971, 1172),
