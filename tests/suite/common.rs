@@ -19,7 +19,7 @@ pub fn models() -> Vec<Model> {
 /// What a configuration's exploration depends on: the model's name, the backup source, the
 /// programs (which carry the checkpoints' flags), and the semantic answers of
 /// `world::Semantics`.
-type Behaviour = (String, String, Vec<Vec<racecheck::scenario::Op>>, [bool; 3]);
+type Behaviour = (String, String, Vec<Vec<racecheck::scenario::Op>>, [bool; 4]);
 
 /// Every matrix configuration (model x backup source x PostgreSQL version) that behaves
 /// differently from those before it: a version whose scenario has the same programs and the
@@ -47,6 +47,7 @@ pub fn configs() -> Vec<Model> {
                 sc.sem.visible_images_heap(),
                 sc.sem.recovery_creates_missing_dirs(),
                 sc.sem.hint_bits_logged,
+                sc.sem.checks_tablespace_directory(),
             ],
         );
         if !seen.contains(&key) {

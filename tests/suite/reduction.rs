@@ -117,6 +117,7 @@ fn footprints_are_sound_in_every_reachable_state() {
 /// footprints of a directory's second file, of a walk and an rmtree that interleave file by
 /// file, which one file cannot show).
 #[test]
+#[ignore = "slow (about 25 s of CPU): outside the default suite, .ci/run runs it (--ignored reduction::)"]
 fn footprints_are_sound_at_two_files() {
     let cs: Vec<Model> = configs()
         .into_iter()
@@ -241,6 +242,7 @@ fn check_footprints_of(sc: &Scenario) {
 /// in every configuration at one file and one page, and at two and two for one model of each
 /// command.
 #[test]
+#[ignore = "slow (about 25 s of CPU): outside the default suite, .ci/run runs it (--ignored reduction::)"]
 fn reduction_keeps_every_terminal_state() {
     let mut cs: Vec<Model> = configs()
         .into_iter()

@@ -307,6 +307,7 @@ fn createdb_file_copy_at_15_from_a_standby_leaks_the_template_change() {
 /// ALTER TABLE SET TABLESPACE (C2): the backup starts between a page's image record and its
 /// smgrextend and copies the new file before the write; the restored table lacks the page.
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn set_tablespace_counterexample_loses_rows_on_real_15() {
     expect_match(
         "matrix/set-tablespace@pg15-primary.json",
@@ -363,6 +364,7 @@ fn control_set_tablespace_before_the_backup_restores_the_table() {
 /// XLOG_TBLSPC_DROP; replaying the UPDATE makes pg_tblspc/<oid> a plain directory, and reaching
 /// consistency PANICs (14.5+).
 #[test]
+#[ignore = "real server, outside the default suite: .ci/run runs it (--ignored reproduce::)"]
 fn drop_tablespace_counterexample_panics_on_real_15() {
     expect_match(
         "matrix/drop-tablespace@pg15-primary.json",
