@@ -379,9 +379,7 @@ impl Op {
             Op::WaitStartCheckpoint => {
                 walk::start_point(w, p, &mut e);
                 // A tar-format start reads pg_tblspc next, without checking for interrupts.
-                if super::command::def(sc.model.command).links()
-                    && sc.model.backup.format == super::knobs::BackupFormat::Tar
-                {
+                if super::reads_tablespace_map(&sc.model) {
                     w.backup.map_pending = true;
                 }
             }
@@ -392,9 +390,7 @@ impl Op {
             Op::StartBackupOnStandby => startup::backup_start(w, &mut e),
             Op::WaitRestartpoint => {
                 startup::restartpoint(w, &mut e);
-                if super::command::def(sc.model.command).links()
-                    && sc.model.backup.format == super::knobs::BackupFormat::Tar
-                {
+                if super::reads_tablespace_map(&sc.model) {
                     w.backup.map_pending = true;
                 }
             }

@@ -74,10 +74,7 @@ impl Scenario {
     /// Build the scenario of a variant: its command's backend (`scenario/command/`) against a
     /// base backup.
     pub fn new(model: &Model) -> Scenario {
-        let sem = Semantics {
-            pg: model.pg,
-            hint_bits_logged: model.hint_bits_logged(),
-        };
+        let sem = model.semantics();
         let cmd = command::def(model.command);
         let name = cmd.name();
         let (src, dst) = cmd.dirs();
@@ -263,6 +260,13 @@ impl Scenario {
     }
 }
 
+/// Whether model `m`'s backup reads `pg_tblspc` for a `tablespace_map` after its start
+/// checkpoint (tar format, and a command that removes a tablespace link): its program has a
+/// `TablespaceMap` step, and the start's wait leaves that read pending.
+pub(crate) fn reads_tablespace_map(m: &Model) -> bool {
+    command::def(m.command).links() && m.backup.format == BackupFormat::Tar
+}
+
 /// The walsender's program. `links`: the command removes a tablespace link, so the format
 /// matters: tar's `tablespace_map` at the start, or plain's walk of `pg_tblspc` at the end.
 fn backup_program(m: &Model, dirs: &[Loc], links: bool) -> Vec<Op> {
@@ -303,7 +307,7 @@ fn backup_program(m: &Model, dirs: &[Loc], links: bool) -> Vec<Op> {
         });
         v.push(Op::WaitStartCheckpoint);
     }
-    if links && m.backup.format == BackupFormat::Tar {
+    if reads_tablespace_map(m) {
         v.push(Op::TablespaceMap);
     }
     if lock_mode == PgDatabaseLock::StartOnly {

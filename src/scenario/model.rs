@@ -146,6 +146,14 @@ impl Model {
         self.checksums.unwrap_or(self.pg.checksums_by_default())
     }
 
+    /// The semantic switches a World of this model runs under.
+    pub fn semantics(&self) -> crate::world::Semantics {
+        crate::world::Semantics {
+            pg: self.pg,
+            hint_bits_logged: self.hint_bits_logged(),
+        }
+    }
+
     /// The sometimes-properties claimed unreachable for the backup source in effect.
     pub fn claims(&self) -> impl Iterator<Item = Prop> + '_ {
         let standby = self.backup.source == BackupSource::Standby;

@@ -38,14 +38,18 @@ pub struct CopyFiles {
 }
 
 impl World {
-    /// `FlushRelationBuffers`: write every dirty buffer of the file `(ts, rel)`.
-    pub fn flush_relation_buffers(&mut self, ts: Loc, rel: u8) -> usize {
-        let keys: smallvec::SmallVec<[_; 8]> = self
-            .dirty
+    /// The dirty buffers of the file `(ts, rel)`.
+    fn dirty_keys_of(&self, ts: Loc, rel: u8) -> smallvec::SmallVec<[super::PageKey; 8]> {
+        self.dirty
             .keys()
             .copied()
             .filter(|&(t, r, _)| t == ts && r == rel)
-            .collect();
+            .collect()
+    }
+
+    /// `FlushRelationBuffers`: write every dirty buffer of the file `(ts, rel)`.
+    pub fn flush_relation_buffers(&mut self, ts: Loc, rel: u8) -> usize {
+        let keys = self.dirty_keys_of(ts, rel);
         for &k in &keys {
             self.flush_buffer(k);
         }
@@ -66,12 +70,7 @@ impl World {
     /// `DropRelationsAllBuffers`, then `mdunlinkfork` truncates the first segment and registers
     /// its unlink for after the next checkpoint (`register_unlink_segment`).
     pub fn drop_relation_storage(&mut self, ts: Loc, rel: u8) {
-        let keys: smallvec::SmallVec<[_; 8]> = self
-            .dirty
-            .keys()
-            .copied()
-            .filter(|&(t, r, _)| t == ts && r == rel)
-            .collect();
+        let keys = self.dirty_keys_of(ts, rel);
         for k in keys {
             self.dirty.remove(&k);
         }

@@ -11,7 +11,7 @@ use crate::scenario::knobs::SetTablespaceKnobs;
 use crate::scenario::model::{KnobError, Model};
 use crate::scenario::ops::Op;
 use crate::world::relcopy::{CopyOrder, WriteAfter};
-use crate::world::{Loc, LockMode, LockObj, PgVersion, Scope, Semantics};
+use crate::world::{Loc, LockMode, LockObj, PgVersion, Scope};
 
 /// ALTER TABLE SET TABLESPACE.
 pub(super) struct SetTablespace;
@@ -21,13 +21,9 @@ pub const STATEMENT: &str = "ALTER TABLE t0 SET TABLESPACE ts";
 
 /// Page images per record for model `m`: its knob, else its version's.
 pub fn batch(m: &Model) -> u8 {
-    m.set_tablespace.batch.unwrap_or_else(|| {
-        Semantics {
-            pg: m.pg,
-            hint_bits_logged: m.hint_bits_logged(),
-        }
-        .bulk_images_per_record()
-    })
+    m.set_tablespace
+        .batch
+        .unwrap_or_else(|| m.semantics().bulk_images_per_record())
 }
 
 impl CommandDef for SetTablespace {
@@ -106,11 +102,7 @@ impl CommandDef for SetTablespace {
         if m.set_tablespace.order != CopyOrder::LogThenWrite {
             return Err("its [set-tablespace] order is a candidate fix".into());
         }
-        let released = Semantics {
-            pg: m.pg,
-            hint_bits_logged: false,
-        }
-        .bulk_images_per_record();
+        let released = m.semantics().bulk_images_per_record();
         if batch(m) != released {
             return Err(format!(
                 "PostgreSQL {} logs {released} page image(s) a record; the trace has batch = {}",
